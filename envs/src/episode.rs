@@ -65,6 +65,7 @@ impl Episode {
         self.phase = Phase::Closed;
     }
 
+    #[cfg_attr(not(feature = "gym"), allow(dead_code))]
     pub(crate) fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
     }

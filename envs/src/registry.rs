@@ -78,4 +78,12 @@ mod tests {
         assert_eq!((env.name(), env.max_episode_steps()), ("MountainCarContinuous", Some(999)));
         assert!(matches!(make_env("Pendulum", &crate::kwargs([("x", 1.into())])), Err(EnvError::InvalidKwarg { .. })));
     }
+
+    #[cfg(not(feature = "gym"))]
+    #[test]
+    fn gym_ids_without_the_bridge_say_how_to_get_it() {
+        let e = make_env("Hopper", &Kwargs::new()).err().expect("no bridge");
+        assert!(matches!(&e, EnvError::BridgeDisabled { id } if id == "Hopper-v5"), "{e}");
+        assert!(e.to_string().contains("`gym` cargo feature"), "{e}");
+    }
 }
