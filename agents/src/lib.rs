@@ -1,0 +1,1 @@
+//! Soft Actor-Critic agents for the lrfree-rl toolkit. Empty until the SAC issue lands.

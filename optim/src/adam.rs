@@ -1,0 +1,145 @@
+//! # Adam (`adam`)
+//!
+//! Bias-corrected Adam (Kingma & Ba 2015) with optional AMSGrad and L2 weight decay, with
+//! exactly the arithmetic of `torch.optim.Adam`: the step is
+//! `lr / (1-β1^t) · m / (sqrt(v̂) / sqrt(1-β2^t) + eps)`, where `v̂` is `v`, or its running
+//! maximum under AMSGrad.
+//!
+//! | option | default | meaning |
+//! |---|---|---|
+//! | `betas` | [0.9, 0.999] | decay rates of the first and second moments |
+//! | `eps` | 1e-8 | added to the denominator |
+//! | `amsgrad` | false | keep the running maximum of `v` |
+//! | `weight_decay` | 0 | L2 penalty added to the gradient (not AdamW's decoupled decay) |
+//!
+//! The learning rate is the `lr` argument of the step (3e-4 is the usual SAC value); it is also
+//! the reported estimate. Unlike Burn's own Adam (`eps` 1e-5, no bias-corrected `eps`
+//! placement), this one reproduces PyTorch trajectories to rounding.
+//!
+//! Reference: `torch.optim.Adam` (PyTorch 2.x, `foreach=False`).
+
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
+use crate::config::Check;
+use crate::error::Result;
+use crate::state::OptimState;
+
+const NAME: &str = "adam";
+
+/// Options of [`Adam`]; defaults are `torch.optim.Adam`'s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdamConfig {
+    /// (β1, β2).
+    pub betas: [f64; 2],
+    /// Denominator term.
+    pub eps: f64,
+    /// AMSGrad variant.
+    pub amsgrad: bool,
+    /// L2 weight decay added to the gradient.
+    pub weight_decay: f64,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        Self { betas: [0.9, 0.999], eps: 1e-8, amsgrad: false, weight_decay: 0.0 }
+    }
+}
+
+impl AdamConfig {
+    /// Validate and build.
+    pub fn init(&self) -> Result<Adam> {
+        Check::new(NAME)
+            .unit("betas[0]", self.betas[0])?
+            .unit("betas[1]", self.betas[1])?
+            .non_negative("eps", self.eps)?
+            .non_negative("weight_decay", self.weight_decay)?;
+        Ok(Adam { config: self.clone(), layout: None, m: None, v: None, v_max: None, steps: 0, last_lr: None })
+    }
+}
+
+/// Adam; see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Adam {
+    config: AdamConfig,
+    layout: Option<Layout>,
+    m: Option<Tensor<1>>,
+    v: Option<Tensor<1>>,
+    v_max: Option<Tensor<1>>,
+    steps: u64,
+    last_lr: Option<f64>,
+}
+
+impl LrEstimate for Adam {
+    fn estimate(&self) -> Estimate {
+        Estimate { lr: self.last_lr, steps: self.steps, ..Estimate::default() }
+    }
+}
+
+impl LrFreeOptimizer for Adam {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
+        step.checked_grad_sq_norm(NAME)?;
+        Layout::bind(&mut self.layout, step.layout, NAME)?;
+        let c = &self.config;
+        let [b1, b2] = c.betas;
+        let mut g = step.grads;
+        if c.weight_decay != 0.0 {
+            g = g + step.params.clone().mul_scalar(c.weight_decay);
+        }
+        let m = self.m.take().unwrap_or_else(|| g.zeros_like());
+        let v = self.v.take().unwrap_or_else(|| g.zeros_like());
+        // torch: exp_avg.lerp_(g, 1-β1); exp_avg_sq.mul_(β2).addcmul_(g, g, 1-β2)
+        let m = m.clone() + (g.clone() - m).mul_scalar(1.0 - b1);
+        let v = v.mul_scalar(b2) + g.square().mul_scalar(1.0 - b2);
+        let t = (self.steps + 1) as f64;
+        let bc1 = 1.0 - b1.powf(t);
+        let bc2_sqrt = (1.0 - b2.powf(t)).sqrt();
+        let second = if c.amsgrad {
+            let v_max = match self.v_max.take() {
+                Some(prev) => prev.max_pair(v.clone()),
+                None => v.clone(),
+            };
+            self.v_max = Some(v_max.clone());
+            v_max
+        } else {
+            v.clone()
+        };
+        let denom = second.sqrt().div_scalar(bc2_sqrt).add_scalar(c.eps);
+        let update = m.clone().div(denom).mul_scalar(step.lr / bc1);
+        self.m = Some(m);
+        self.v = Some(v);
+        self.steps += 1;
+        self.last_lr = Some(step.lr);
+        Ok(step.params - update)
+    }
+
+    fn save_state(&self) -> OptimState {
+        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
+            .with_scalar("steps", self.steps as f64)
+            .with_scalar("last_lr", self.last_lr.unwrap_or(f64::NAN))
+            .with_tensor("m", self.m.as_ref())
+            .with_tensor("v", self.v.as_ref())
+            .with_tensor("v_max", self.v_max.as_ref())
+    }
+
+    fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
+        state.expect_optimizer(NAME)?;
+        let (m, v, v_max) = (state.tensor("m", device)?, state.tensor("v", device)?, state.tensor("v_max", device)?);
+        let (steps, last_lr) = (state.scalar("steps")?, state.scalar("last_lr")?);
+        self.layout = state.layout;
+        (self.m, self.v, self.v_max) = (m, v, v_max);
+        self.steps = steps as u64;
+        self.last_lr = (!last_lr.is_nan()).then_some(last_lr);
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        *self = self.config.init().expect("config was validated");
+    }
+}

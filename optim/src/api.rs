@@ -1,0 +1,194 @@
+//! The common interface of all eleven optimizers.
+//!
+//! Burn 0.22's `Optimizer` trait works one tensor at a time, which cannot express methods that
+//! need global reductions (norms and inner products over *all* parameters) before any parameter
+//! moves. Every optimizer of this crate therefore works on the model's parameters
+//! concatenated into one flat vector ([`LrFreeOptimizer::step_flat`]); the
+//! [`StepModule`](crate::StepModule) extension does the flattening for any Burn
+//! [`Module`](burn::module::Module). Working flat also means each element-wise operation runs
+//! once per step instead of once per tensor, which is what makes these methods cheap on CPU.
+
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{OptimError, Result};
+use crate::state::OptimState;
+
+/// One parameter tensor's place in the flat vector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TensorSlot {
+    /// The parameter's id (Burn `ParamId` as text) or a positional name.
+    pub name: String,
+    /// The tensor's shape.
+    pub shape: Vec<usize>,
+}
+
+impl TensorSlot {
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+/// How the flat parameter vector splits into the model's tensors, in module visit order.
+///
+/// Per-tensor methods (LDoG, Prodigy's `slice_p`) need it; the others use it only to check that
+/// every step sees the same model. Two layouts are the same model when their shapes match:
+/// parameter ids are kept for information only, so a model rebuilt from a checkpoint (with
+/// new ids) can keep its optimizer state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Layout {
+    /// The tensors, in order.
+    pub tensors: Vec<TensorSlot>,
+}
+
+impl Layout {
+    /// A layout of one flat tensor of `n` elements (for direct use of `step_flat`).
+    pub fn flat(n: usize) -> Self {
+        Self::from_sizes(&[n])
+    }
+
+    /// A layout of 1-D tensors with the given sizes, named by position.
+    pub fn from_sizes(sizes: &[usize]) -> Self {
+        Self {
+            tensors: sizes
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| TensorSlot {
+                    name: format!("tensor{i}"),
+                    shape: vec![n],
+                })
+                .collect(),
+        }
+    }
+
+    /// Total number of elements.
+    pub fn numel(&self) -> usize {
+        self.tensors.iter().map(TensorSlot::numel).sum()
+    }
+
+    /// Number of elements of each tensor.
+    pub fn sizes(&self) -> Vec<usize> {
+        self.tensors.iter().map(TensorSlot::numel).collect()
+    }
+
+    /// Whether `other` describes the same shapes (ids are not compared).
+    pub fn same_shapes(&self, other: &Layout) -> bool {
+        self.tensors.len() == other.tensors.len()
+            && self.tensors.iter().zip(&other.tensors).all(|(a, b)| a.shape == b.shape)
+    }
+
+    /// A short human-readable summary, for error messages.
+    pub fn summary(&self) -> String {
+        let shapes: Vec<String> = self.tensors.iter().map(|t| format!("{:?}", t.shape)).collect();
+        format!("{} tensors ({} values) {}", self.tensors.len(), self.numel(), shapes.join(" "))
+    }
+
+    /// Record `layout` as the one this optimizer works on, or check it against the recorded one.
+    pub(crate) fn bind(slot: &mut Option<Layout>, layout: &Layout, optimizer: &'static str) -> Result<()> {
+        match slot {
+            Some(bound) if !bound.same_shapes(layout) => Err(OptimError::LayoutMismatch {
+                optimizer,
+                expected: bound.summary(),
+                found: layout.summary(),
+            }),
+            Some(_) => Ok(()),
+            None => {
+                *slot = Some(layout.clone());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Everything one step needs, on the flat vector.
+#[derive(Debug, Clone)]
+pub struct FlatStep<'a> {
+    /// The learning rate, with the reference's meaning: the step size for `sgd` and `adam`,
+    /// a multiplier of the estimated step (default 1.0) for the learning-rate-free methods.
+    pub lr: f64,
+    /// All parameters, concatenated (1-D).
+    pub params: Tensor<1>,
+    /// Their gradients, in the same order.
+    pub grads: Tensor<1>,
+    /// How the flat vector splits into tensors.
+    pub layout: &'a Layout,
+    /// The mini-batch loss at `params` (required by `sps` and `ps-sps`, ignored by the rest).
+    pub loss: Option<f64>,
+}
+
+impl FlatStep<'_> {
+    /// Check lengths and that the gradient is finite; return `||g||²` (f64), which most methods need.
+    pub(crate) fn checked_grad_sq_norm(&self, optimizer: &'static str) -> Result<f64> {
+        let (params, grads) = (self.params.shape().num_elements(), self.grads.shape().num_elements());
+        if params != grads || params != self.layout.numel() {
+            return Err(OptimError::LengthMismatch { optimizer, params, grads });
+        }
+        let sq = crate::ops::sq_norm(&self.grads);
+        if !sq.is_finite() && !crate::ops::all_finite(&self.grads) {
+            return Err(OptimError::NonFiniteGradient { optimizer });
+        }
+        Ok(sq)
+    }
+
+    /// The loss, which Polyak-type methods cannot do without.
+    pub(crate) fn required_loss(&self, optimizer: &'static str) -> Result<f64> {
+        match self.loss {
+            None => Err(OptimError::LossRequired { optimizer }),
+            Some(loss) if !loss.is_finite() => Err(OptimError::NonFiniteLoss { optimizer, loss }),
+            Some(loss) => Ok(loss),
+        }
+    }
+}
+
+/// What an optimizer estimated at its last step: the quantity the paper plots and the
+/// runner watches for divergence. Meanings follow `shared/golden/README.md`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The learning rate the last step used, in the method's own sense (Adam-equivalent for
+    /// D-Adapt Adam, Prodigy and the PS methods; the SGD step for SGD, SPS, DoG, D-Adapt SGD;
+    /// the largest per-tensor step for LDoG). `None` before the first step and for COCOB,
+    /// which has no scalar rate.
+    pub lr: Option<f64>,
+    /// The distance estimate D the last step used (methods with a D only).
+    pub d: Option<f64>,
+    /// D after the last step, i.e. the value the next step starts from.
+    pub d_next: Option<f64>,
+    /// Per-tensor step sizes (LDoG only), in layout order.
+    pub per_tensor_lr: Option<Vec<f64>>,
+    /// Steps taken so far (skipped steps not counted).
+    pub steps: u64,
+}
+
+/// The estimated learning rate, reported by every optimizer of this crate.
+pub trait LrEstimate {
+    /// What the last step estimated.
+    fn estimate(&self) -> Estimate;
+}
+
+/// One interface for all eleven optimizers, object safe so callers can hold any of them as
+/// `Box<dyn LrFreeOptimizer>` (see [`registry`](crate::registry)).
+pub trait LrFreeOptimizer: LrEstimate + Send {
+    /// The registry name (`ps-da-sgd`, `dadapt-adam`, ...).
+    fn name(&self) -> &'static str;
+
+    /// Whether [`FlatStep::loss`] must be given (`sps`, `ps-sps`).
+    fn needs_loss(&self) -> bool {
+        false
+    }
+
+    /// One step on the flat parameter vector; returns the new parameters.
+    ///
+    /// On error (non-finite gradient, missing loss, layout change) the state is left unchanged.
+    fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>>;
+
+    /// The optimizer's complete state, for checkpoints.
+    fn save_state(&self) -> OptimState;
+
+    /// Restore a state saved by [`save_state`](Self::save_state) of the same optimizer; its
+    /// tensors are placed on `device`. A state of another optimizer is an error.
+    fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()>;
+
+    /// Forget all state, as if freshly built from the same configuration.
+    fn reset(&mut self);
+}

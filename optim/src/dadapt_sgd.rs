@@ -1,0 +1,176 @@
+//! # D-Adapt SGD (`dadapt-sgd`)
+//!
+//! SGD whose step `d·lr/||g_0||` grows as the lower bound `d̂ = 2·Σ λ_i<g_i, s_{i-1}> / ||s||`
+//! of the distance to the solution grows (`s` is the weighted sum of gradients), with
+//! primal averaging as momentum: `z = x_0 - s`, `x ← μ·x + (1-μ)·z`.
+//!
+//! | option | default | meaning |
+//! |---|---|---|
+//! | `momentum` | 0.9 | averaging weight μ (0 allowed: `x = z`) |
+//! | `d0` | 1e-6 | initial D |
+//! | `growth_rate` | inf | D may grow at most by this factor per step |
+//! | `weight_decay` | 0 | L2 penalty added to the gradient |
+//!
+//! `lr` (default 1.0) multiplies the step. The estimate is `d·lr/||g_0||`, the SGD step of
+//! this step, with the D it used; `d_next` is the D after it.
+//!
+//! Quirks kept from the reference: `||g_0||` is taken from the step-0 gradient *without* the
+//! weight-decay term (every other use includes it). Where the reference would divide by a zero
+//! `||g_0||`, this implementation skips the step and waits for a non-zero gradient.
+//!
+//! Reference: A. Defazio, K. Mishchenko, "Learning-Rate-Free Learning by D-Adaptation",
+//! ICML 2023; package `dadaptation` 3.2 (`DAdaptSGD`).
+
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
+use crate::config::{Check, f64_or_inf};
+use crate::error::Result;
+use crate::ops;
+use crate::state::OptimState;
+
+const NAME: &str = "dadapt-sgd";
+
+/// Options of [`DAdaptSgd`]; defaults are `dadaptation.DAdaptSGD`'s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DAdaptSgdConfig {
+    /// Primal averaging weight.
+    pub momentum: f64,
+    /// Initial D.
+    pub d0: f64,
+    /// Largest factor by which D may grow in one step.
+    #[serde(with = "f64_or_inf")]
+    pub growth_rate: f64,
+    /// L2 weight decay added to the gradient.
+    pub weight_decay: f64,
+}
+
+impl Default for DAdaptSgdConfig {
+    fn default() -> Self {
+        Self { momentum: 0.9, d0: 1e-6, growth_rate: f64::INFINITY, weight_decay: 0.0 }
+    }
+}
+
+impl DAdaptSgdConfig {
+    /// Validate and build.
+    pub fn init(&self) -> Result<DAdaptSgd> {
+        Check::new(NAME)
+            .unit("momentum", self.momentum)?
+            .positive("d0", self.d0)?
+            .at_least_one("growth_rate", self.growth_rate)?
+            .non_negative("weight_decay", self.weight_decay)?;
+        Ok(DAdaptSgd {
+            config: self.clone(),
+            layout: None,
+            x0: None,
+            s: None,
+            d: self.d0,
+            numerator: 0.0,
+            g0_norm: 0.0,
+            steps: 0,
+            last: None,
+        })
+    }
+}
+
+/// D-Adapt SGD; see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct DAdaptSgd {
+    config: DAdaptSgdConfig,
+    layout: Option<Layout>,
+    x0: Option<Tensor<1>>,
+    s: Option<Tensor<1>>,
+    d: f64,
+    numerator: f64,
+    g0_norm: f64,
+    steps: u64,
+    /// (step size, D used) of the last step.
+    last: Option<(f64, f64)>,
+}
+
+impl LrEstimate for DAdaptSgd {
+    fn estimate(&self) -> Estimate {
+        Estimate {
+            lr: self.last.map(|l| l.0),
+            d: self.last.map(|l| l.1),
+            d_next: self.last.map(|_| self.d),
+            steps: self.steps,
+            ..Estimate::default()
+        }
+    }
+}
+
+impl LrFreeOptimizer for DAdaptSgd {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
+        let raw_sq = step.checked_grad_sq_norm(NAME)?;
+        Layout::bind(&mut self.layout, step.layout, NAME)?;
+        let c = &self.config;
+        let g0_norm = if self.steps == 0 { raw_sq.sqrt() } else { self.g0_norm };
+        if g0_norm == 0.0 {
+            return Ok(step.params);
+        }
+        let mut g = step.grads;
+        if c.weight_decay != 0.0 {
+            g = g + step.params.clone().mul_scalar(c.weight_decay);
+        }
+        let x0 = self.x0.clone().unwrap_or_else(|| step.params.clone());
+        let d = self.d;
+        let dlr = d * step.lr / g0_norm;
+        let (numerator, s) = match &self.s {
+            None => (self.numerator, g.mul_scalar(dlr)),
+            Some(s) => (self.numerator + dlr * ops::dot(&g, s), s.clone() + g.mul_scalar(dlr)),
+        };
+        let mut d_next = d;
+        if step.lr > 0.0 {
+            let s_norm = ops::sq_norm(&s).sqrt();
+            if s_norm > 0.0 {
+                let d_hat = 2.0 * numerator / s_norm;
+                d_next = d.max(d_hat.min(d * c.growth_rate));
+            }
+        }
+        let z = x0.clone() - s.clone();
+        let x = step.params.mul_scalar(c.momentum) + z.mul_scalar(1.0 - c.momentum);
+        self.x0 = Some(x0);
+        self.s = Some(s);
+        (self.numerator, self.d, self.g0_norm) = (numerator, d_next, g0_norm);
+        self.steps += 1;
+        self.last = Some((dlr, d));
+        Ok(x)
+    }
+
+    fn save_state(&self) -> OptimState {
+        let (lr, d_used) = self.last.unwrap_or((f64::NAN, f64::NAN));
+        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
+            .with_scalar("steps", self.steps as f64)
+            .with_scalar("last_lr", lr)
+            .with_scalar("last_d", d_used)
+            .with_scalar("d", self.d)
+            .with_scalar("numerator", self.numerator)
+            .with_scalar("g0_norm", self.g0_norm)
+            .with_tensor("x0", self.x0.as_ref())
+            .with_tensor("s", self.s.as_ref())
+    }
+
+    fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
+        state.expect_optimizer(NAME)?;
+        let (x0, s) = (state.tensor("x0", device)?, state.tensor("s", device)?);
+        let [steps, lr, d_used, d, numerator, g0_norm] =
+            state.scalars(["steps", "last_lr", "last_d", "d", "numerator", "g0_norm"])?;
+        self.layout = state.layout;
+        (self.x0, self.s) = (x0, s);
+        (self.steps, self.d, self.numerator, self.g0_norm) = (steps as u64, d, numerator, g0_norm);
+        self.last = (!lr.is_nan()).then_some((lr, d_used));
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        *self = self.config.init().expect("config was validated");
+    }
+}
+

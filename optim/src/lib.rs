@@ -1,0 +1,24 @@
+//! WIP
+mod api;
+mod config;
+mod error;
+mod module;
+mod ops;
+mod scaling;
+mod state;
+pub mod adam;
+pub mod cocob;
+pub mod dadapt_adam;
+pub mod dadapt_sgd;
+pub mod dog;
+pub mod ldog;
+pub mod prodigy;
+pub mod ps_da_sgd;
+pub mod ps_sps;
+pub mod registry;
+pub mod sgd;
+pub mod sps;
+pub use api::*;
+pub use error::*;
+pub use module::StepModule;
+pub use state::OptimState;

@@ -1,0 +1,267 @@
+//! # Prodigy (`prodigy`)
+//!
+//! D-Adaptation for Adam with a sharper estimate of the distance to the solution:
+//! `d̂ = d_coef · r_k / ||s_k||_1`, where `r_k = β3·r_{k-1} + (d/d0)·d·lr·<g_k, x_0 - x_k>` and
+//! `s_k = β3·s_{k-1} + (d/d0)·d·lr·g_k`. D never decreases (`d_max` tracks the largest `d̂`).
+//! Adam's moments are weighted by `d` and `d²`; the update is `d·lr · m / (√v + d·eps)`.
+//!
+//! | option | default | meaning |
+//! |---|---|---|
+//! | `betas` | [0.9, 0.999] | Adam's moment decay rates (β1 = 0 drops the first moment) |
+//! | `beta3` | √β2 | decay of `r` and `s` |
+//! | `eps` | 1e-8 | denominator term, scaled by D |
+//! | `d0` | 1e-6 | initial D |
+//! | `d_coef` | 1 | multiplies `d̂` |
+//! | `growth_rate` | inf | D may grow at most by this factor per step |
+//! | `weight_decay` | 0 | weight decay, decoupled (AdamW-style) unless `decouple` is false |
+//! | `decouple` | true | decoupled weight decay |
+//! | `use_bias_correction` | false | Adam's bias correction on the step size |
+//! | `safeguard_warmup` | false | weight `s` by `d` instead of `d·lr` (for warm-up schedules) |
+//! | `slice_p` | 1 | estimate D from every `slice_p`-th element of each tensor (memory saver) |
+//!
+//! `lr` (default 1.0) multiplies D. The estimate is `d·lr`, the Adam-equivalent learning rate
+//! of this step; `d_next` is the D after the step. As in the reference, the step's EMA weights
+//! and step size use the old D, while the denominator `√v + D·eps` already uses the new one.
+//!
+//! Reference: K. Mishchenko, A. Defazio, "Prodigy: An Expeditiously Adaptive Parameter-Free
+//! Learner", ICML 2024; package `prodigyopt` 1.1.2 (`Prodigy`).
+
+use burn::tensor::{Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
+use crate::config::{Check, f64_or_inf};
+use crate::error::Result;
+use crate::ops;
+use crate::state::OptimState;
+
+const NAME: &str = "prodigy";
+
+/// Options of [`Prodigy`]; defaults are `prodigyopt.Prodigy`'s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProdigyConfig {
+    /// (β1, β2).
+    pub betas: [f64; 2],
+    /// Decay of the D estimate's sums; `None` means √β2.
+    pub beta3: Option<f64>,
+    /// Denominator term (scaled by D).
+    pub eps: f64,
+    /// Initial D.
+    pub d0: f64,
+    /// Multiplier of the estimate d̂.
+    pub d_coef: f64,
+    /// Largest factor by which D may grow in one step.
+    #[serde(with = "f64_or_inf")]
+    pub growth_rate: f64,
+    /// Weight decay.
+    pub weight_decay: f64,
+    /// Decoupled (AdamW-style) weight decay.
+    pub decouple: bool,
+    /// Adam's bias correction on the step size.
+    pub use_bias_correction: bool,
+    /// Weight `s` by `d` instead of `d·lr`.
+    pub safeguard_warmup: bool,
+    /// Use every `slice_p`-th element of each tensor for the D estimate.
+    pub slice_p: usize,
+}
+
+impl Default for ProdigyConfig {
+    fn default() -> Self {
+        Self {
+            betas: [0.9, 0.999],
+            beta3: None,
+            eps: 1e-8,
+            d0: 1e-6,
+            d_coef: 1.0,
+            growth_rate: f64::INFINITY,
+            weight_decay: 0.0,
+            decouple: true,
+            use_bias_correction: false,
+            safeguard_warmup: false,
+            slice_p: 1,
+        }
+    }
+}
+
+impl ProdigyConfig {
+    /// Validate and build.
+    pub fn init(&self) -> Result<Prodigy> {
+        let check = Check::new(NAME);
+        check
+            .unit("betas[0]", self.betas[0])?
+            .unit("betas[1]", self.betas[1])?
+            .non_negative("eps", self.eps)?
+            .positive("d0", self.d0)?
+            .positive("d_coef", self.d_coef)?
+            .at_least_one("growth_rate", self.growth_rate)?
+            .non_negative("weight_decay", self.weight_decay)?
+            .at_least_one("slice_p", self.slice_p as f64)?;
+        if let Some(b3) = self.beta3 {
+            check.unit("beta3", b3)?;
+        }
+        Ok(Prodigy {
+            config: self.clone(),
+            layout: None,
+            slice: None,
+            m: None,
+            v: None,
+            s: None,
+            x0: None,
+            d: self.d0,
+            d_max: self.d0,
+            numerator: 0.0,
+            k: 0,
+            last: None,
+        })
+    }
+}
+
+/// Prodigy; see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Prodigy {
+    config: ProdigyConfig,
+    layout: Option<Layout>,
+    /// Positions used for the D estimate when `slice_p > 1`.
+    slice: Option<Tensor<1, Int>>,
+    m: Option<Tensor<1>>,
+    v: Option<Tensor<1>>,
+    s: Option<Tensor<1>>,
+    x0: Option<Tensor<1>>,
+    d: f64,
+    d_max: f64,
+    numerator: f64,
+    k: u64,
+    /// (d·lr, D used) of the last step.
+    last: Option<(f64, f64)>,
+}
+
+impl Prodigy {
+    /// Every `slice_p`-th element of each tensor, as the reference's `p.flatten()[::slice_p]`.
+    fn sliced(&mut self, t: &Tensor<1>, layout: &Layout) -> Tensor<1> {
+        let p = self.config.slice_p;
+        if p <= 1 {
+            return t.clone();
+        }
+        let idx = self.slice.get_or_insert_with(|| {
+            let mut positions = Vec::new();
+            let mut offset = 0i64;
+            for n in layout.sizes() {
+                positions.extend((0..n as i64).step_by(p).map(|i| offset + i));
+                offset += n as i64;
+            }
+            let count = positions.len();
+            Tensor::<1, Int>::from_data(burn::tensor::TensorData::new(positions, [count]), &t.device())
+        });
+        t.clone().select(0, idx.clone())
+    }
+}
+
+impl LrEstimate for Prodigy {
+    fn estimate(&self) -> Estimate {
+        Estimate {
+            lr: self.last.map(|l| l.0),
+            d: self.last.map(|l| l.1),
+            d_next: self.last.map(|_| self.d),
+            steps: self.k,
+            ..Estimate::default()
+        }
+    }
+}
+
+impl LrFreeOptimizer for Prodigy {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
+        step.checked_grad_sq_norm(NAME)?;
+        Layout::bind(&mut self.layout, step.layout, NAME)?;
+        let c = self.config.clone();
+        let [b1, b2] = c.betas;
+        let b3 = c.beta3.unwrap_or(b2.sqrt());
+        let (lr, d, d0) = (step.lr, self.d, c.d0);
+        let kp1 = (self.k + 1) as f64;
+        let bias_correction =
+            if c.use_bias_correction { (1.0 - b2.powf(kp1)).sqrt() / (1.0 - b1.powf(kp1)) } else { 1.0 };
+        let dlr = d * lr * bias_correction;
+        let mut numerator = self.numerator * b3;
+        let mut g = step.grads;
+        if c.weight_decay != 0.0 && !c.decouple {
+            g = g + step.params.clone().mul_scalar(c.weight_decay);
+        }
+        let x_sliced = self.sliced(&step.params, step.layout);
+        let x0 = self.x0.take().unwrap_or_else(|| x_sliced.clone());
+        let mut m = if b1 > 0.0 { Some(self.m.take().unwrap_or_else(|| g.zeros_like())) } else { None };
+        let mut v = self.v.take().unwrap_or_else(|| g.zeros_like());
+        let mut s = self.s.take().unwrap_or_else(|| x_sliced.zeros_like());
+        let mut d_denom = 0.0;
+        if lr > 0.0 {
+            let g_sliced = self.sliced(&g, step.layout);
+            numerator += (d / d0) * dlr * ops::dot(&g_sliced, &(x0.clone() - x_sliced));
+            m = m.map(|m| m.mul_scalar(b1) + g.clone().mul_scalar(d * (1.0 - b1)));
+            v = v.mul_scalar(b2) + g.clone().square().mul_scalar(d * d * (1.0 - b2));
+            let weight = if c.safeguard_warmup { (d / d0) * d } else { (d / d0) * dlr };
+            s = s.mul_scalar(b3) + g_sliced.mul_scalar(weight);
+            d_denom = ops::l1_norm(&s);
+        }
+        (self.m, self.v, self.s, self.x0) = (m.clone(), Some(v.clone()), Some(s), Some(x0));
+        if d_denom == 0.0 {
+            return Ok(step.params);
+        }
+        let (mut d_next, mut d_max) = (d, self.d_max);
+        if lr > 0.0 {
+            let d_hat = c.d_coef * numerator / d_denom;
+            if d == d0 {
+                d_next = d.max(d_hat);
+            }
+            d_max = d_max.max(d_hat);
+            d_next = d_max.min(d_next * c.growth_rate);
+        }
+        let denom = v.sqrt().add_scalar(d_next * c.eps);
+        let mut x = step.params;
+        if c.weight_decay != 0.0 && c.decouple {
+            x = x.clone() - x.mul_scalar(c.weight_decay * dlr);
+        }
+        let update = match m {
+            Some(m) => m.div(denom).mul_scalar(dlr),
+            None => g.div(denom).mul_scalar(dlr * d),
+        };
+        (self.numerator, self.d, self.d_max) = (numerator, d_next, d_max);
+        self.k += 1;
+        self.last = Some((d * lr, d));
+        Ok(x - update)
+    }
+
+    fn save_state(&self) -> OptimState {
+        let (lr, d_used) = self.last.unwrap_or((f64::NAN, f64::NAN));
+        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
+            .with_scalar("steps", self.k as f64)
+            .with_scalar("last_lr", lr)
+            .with_scalar("last_d", d_used)
+            .with_scalar("d", self.d)
+            .with_scalar("d_max", self.d_max)
+            .with_scalar("numerator", self.numerator)
+            .with_tensor("m", self.m.as_ref())
+            .with_tensor("v", self.v.as_ref())
+            .with_tensor("s", self.s.as_ref())
+            .with_tensor("x0", self.x0.as_ref())
+    }
+
+    fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
+        state.expect_optimizer(NAME)?;
+        let (m, v) = (state.tensor("m", device)?, state.tensor("v", device)?);
+        let (s, x0) = (state.tensor("s", device)?, state.tensor("x0", device)?);
+        let [k, lr, d_used, d, d_max, numerator] =
+            state.scalars(["steps", "last_lr", "last_d", "d", "d_max", "numerator"])?;
+        self.layout = state.layout;
+        (self.m, self.v, self.s, self.x0, self.slice) = (m, v, s, x0, None);
+        (self.k, self.d, self.d_max, self.numerator) = (k as u64, d, d_max, numerator);
+        self.last = (!lr.is_nan()).then_some((lr, d_used));
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        *self = self.config.init().expect("config was validated");
+    }
+}

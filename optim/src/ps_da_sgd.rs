@@ -1,0 +1,311 @@
+//! # PS-DA-SGD, parameter-scaled D-Adapt SGD (`ps-da-sgd`)
+//!
+//! D-Adapt SGD run on the parameter-scaled network (Suh & Seo, Algorithm 2, as defined in this
+//! project's `ps-methods.md`). With `a` from [`Scaling`] and `g' = g / a`, step `k`:
+//!
+//! ```text
+//! k = 0: G = ||g'||                      (a zero gradient skips the step, as D-Adapt SGD)
+//! k > 0: transport the state from a_prev to a (see Transport)
+//! λ  = d·lr·η_k / G
+//! r += λ<g', s>;  s += λ·g'
+//! d  = max(d, min(2r/||s||, d·growth_rate))
+//! z ← z - λ·g'/a  (= λ·g/a²);   w ← μ·w + (1-μ)·z
+//! ```
+//!
+//! | option | default | meaning |
+//! |---|---|---|
+//! | `d0` | 1e-6 | initial D |
+//! | `momentum` | 0.9 | primal averaging weight μ (the paper's experiments) |
+//! | `beta2` | 0.999 | decay of the second moment behind the scaling |
+//! | `eps` | 1e-8 | `a = sqrt(sqrt(v̂) + eps)` |
+//! | `growth_rate` | inf | D may grow at most by this factor per step |
+//! | `weight_decay` | 0 | L2 penalty added to the gradient (before scaling) |
+//! | `scaling` | `adam` | `adam`, `amsgrad` or `none` (then exactly D-Adapt SGD) |
+//! | `transport` | `shrink` | `shrink`, `exact` or `none` (see [`Transport`]) |
+//! | `schedule` | `constant` | η_k: `constant` (1) or `{ cosine = { total_steps = N } }` |
+//! | `scale_gain` | 1 | constant multiplier of `a`; only for studying uniform-scale invariance |
+//!
+//! `lr` (default 1.0) multiplies the step. The estimate is λ, an Adam-equivalent learning rate
+//! (the step is `λ·g/a²`); `d` is the D that computed λ (after transport) and `d_next` the D
+//! after the update.
+//!
+//! `shrink` never shrinks while some parameter's scale has not changed at all (for example a
+//! parameter whose gradient is identically 0 from the start keeps `max(a/a_prev) ≥ 1`).
+//!
+//! Reference: J. Suh, S. Seo, "Interpreting Adaptive Gradient Methods by Parameter Scaling for
+//! Learning-Rate-Free Optimization", arXiv 2401.03240 (2024).
+
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
+use crate::config::{Check, f64_or_inf};
+use crate::error::{OptimError, Result};
+use crate::ops;
+pub use crate::scaling::Scaling;
+use crate::scaling::{ScaleOptions, ScaleState, div_opt};
+use crate::state::OptimState;
+
+const NAME: &str = "ps-da-sgd";
+
+/// How the D-Adaptation state, kept in the old scaling, is carried into the new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// With `ρ = min(1, max(a / a_prev))`: `d ← ρd`, `r ← ρ²r`, `s ← ρs`, `G ← G/ρ`. Exact
+    /// under a uniform change of scale; one coordinate whose scale collapses cannot drag the
+    /// step size down.
+    #[default]
+    Shrink,
+    /// `s ← s ⊙ a/a_prev`, `G = ||g_0 / a||`; d and r unchanged. The naive transport the paper
+    /// warns about (it stalls when one coordinate's scale collapses).
+    Exact,
+    /// No transport: treat the scaling as slowly varying.
+    None,
+}
+
+/// The schedule η_k multiplying the step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    /// η_k = 1.
+    #[default]
+    Constant,
+    /// η_k = (1 + cos(π·k/total_steps)) / 2, and 0 from `total_steps` on.
+    Cosine {
+        /// Length of the schedule.
+        total_steps: u64,
+    },
+}
+
+impl Schedule {
+    fn eta(&self, k: u64) -> f64 {
+        match *self {
+            Schedule::Constant => 1.0,
+            Schedule::Cosine { total_steps } if k >= total_steps => 0.0,
+            Schedule::Cosine { total_steps } => 0.5 * (1.0 + (std::f64::consts::PI * k as f64 / total_steps as f64).cos()),
+        }
+    }
+}
+
+/// Options of [`PsDaSgd`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PsDaSgdConfig {
+    /// Initial D.
+    pub d0: f64,
+    /// Primal averaging weight.
+    pub momentum: f64,
+    /// Second-moment decay.
+    pub beta2: f64,
+    /// Scaling epsilon.
+    pub eps: f64,
+    /// Largest factor by which D may grow in one step.
+    #[serde(with = "f64_or_inf")]
+    pub growth_rate: f64,
+    /// L2 weight decay added to the gradient.
+    pub weight_decay: f64,
+    /// Scaling rule.
+    pub scaling: Scaling,
+    /// State transport between scalings.
+    pub transport: Transport,
+    /// Step-size schedule η_k.
+    pub schedule: Schedule,
+    /// Constant multiplier of the scaling vector (1 in normal use).
+    pub scale_gain: f64,
+}
+
+impl Default for PsDaSgdConfig {
+    fn default() -> Self {
+        Self {
+            d0: 1e-6,
+            momentum: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            growth_rate: f64::INFINITY,
+            weight_decay: 0.0,
+            scaling: Scaling::Adam,
+            transport: Transport::Shrink,
+            schedule: Schedule::Constant,
+            scale_gain: 1.0,
+        }
+    }
+}
+
+impl PsDaSgdConfig {
+    /// Validate and build.
+    pub fn init(&self) -> Result<PsDaSgd> {
+        let check = Check::new(NAME);
+        check
+            .positive("d0", self.d0)?
+            .unit("momentum", self.momentum)?
+            .unit("beta2", self.beta2)?
+            .non_negative("eps", self.eps)?
+            .at_least_one("growth_rate", self.growth_rate)?
+            .non_negative("weight_decay", self.weight_decay)?
+            .positive("scale_gain", self.scale_gain)?;
+        if let Schedule::Cosine { total_steps: 0 } = self.schedule {
+            check.positive("schedule.cosine.total_steps", 0.0)?;
+        }
+        Ok(PsDaSgd {
+            config: self.clone(),
+            layout: None,
+            scale: ScaleState::default(),
+            a_prev: None,
+            z: None,
+            s: None,
+            g0: None,
+            d: self.d0,
+            numerator: 0.0,
+            g_norm: 0.0,
+            k: 0,
+            last: None,
+        })
+    }
+
+    fn scale_options(&self) -> ScaleOptions {
+        ScaleOptions { scaling: self.scaling, beta2: self.beta2, eps: self.eps, gain: self.scale_gain }
+    }
+}
+
+/// PS-DA-SGD; see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct PsDaSgd {
+    config: PsDaSgdConfig,
+    layout: Option<Layout>,
+    scale: ScaleState,
+    a_prev: Option<Tensor<1>>,
+    z: Option<Tensor<1>>,
+    s: Option<Tensor<1>>,
+    /// The first gradient (kept for the `exact` transport only).
+    g0: Option<Tensor<1>>,
+    d: f64,
+    numerator: f64,
+    /// G: the scaled norm of the first gradient, as transported.
+    g_norm: f64,
+    k: u64,
+    /// (λ, D used) of the last step.
+    last: Option<(f64, f64)>,
+}
+
+impl LrEstimate for PsDaSgd {
+    fn estimate(&self) -> Estimate {
+        Estimate {
+            lr: self.last.map(|l| l.0),
+            d: self.last.map(|l| l.1),
+            d_next: self.last.map(|_| self.d),
+            steps: self.k,
+            ..Estimate::default()
+        }
+    }
+}
+
+impl LrFreeOptimizer for PsDaSgd {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
+        step.checked_grad_sq_norm(NAME)?;
+        Layout::bind(&mut self.layout, step.layout, NAME)?;
+        let c = self.config.clone();
+        let mut g = step.grads;
+        if c.weight_decay != 0.0 {
+            g = g + step.params.clone().mul_scalar(c.weight_decay);
+        }
+        let (a, scale) = c.scale_options().scale(&g, self.k, &self.scale);
+        let g_scaled = div_opt(g.clone(), &a);
+        let (mut d, mut numerator, mut g_norm) = (self.d, self.numerator, self.g_norm);
+        let mut s = self.s.clone();
+        if self.k == 0 {
+            g_norm = ops::sq_norm(&g_scaled).sqrt();
+            if g_norm == 0.0 {
+                return Ok(step.params);
+            }
+        } else if let (Some(a), Some(a_prev)) = (&a, &self.a_prev) {
+            match c.transport {
+                Transport::Shrink => {
+                    let rho = ops::max(a.clone().div(a_prev.clone())).min(1.0);
+                    if rho < 1.0 {
+                        d *= rho;
+                        numerator *= rho * rho;
+                        s = s.map(|s| s.mul_scalar(rho));
+                        g_norm /= rho;
+                    }
+                }
+                Transport::Exact => {
+                    s = s.map(|s| s.mul(a.clone()).div(a_prev.clone()));
+                    let Some(g0) = self.g0.clone() else {
+                        return Err(OptimError::CorruptState {
+                            optimizer: NAME.into(),
+                            message: "the `exact` transport needs the first gradient, which this state (saved under another transport) lacks".into(),
+                        });
+                    };
+                    g_norm = ops::sq_norm(&g0.div(a.clone())).sqrt();
+                }
+                Transport::None => {}
+            }
+        }
+        let lambda = d * step.lr * c.schedule.eta(self.k) / g_norm;
+        let s = match s {
+            None => g_scaled.clone().mul_scalar(lambda),
+            Some(s) => {
+                numerator += lambda * ops::dot(&g_scaled, &s);
+                s + g_scaled.clone().mul_scalar(lambda)
+            }
+        };
+        let mut d_next = d;
+        let s_norm = ops::sq_norm(&s).sqrt();
+        if s_norm > 0.0 {
+            d_next = d.max((2.0 * numerator / s_norm).min(d * c.growth_rate));
+        }
+        let z = self.z.clone().unwrap_or_else(|| step.params.clone());
+        let z = z - div_opt(g_scaled, &a).mul_scalar(lambda);
+        let w = step.params.mul_scalar(c.momentum) + z.clone().mul_scalar(1.0 - c.momentum);
+        if self.k == 0 && c.transport == Transport::Exact {
+            self.g0 = Some(g);
+        }
+        self.scale = scale;
+        (self.a_prev, self.z, self.s) = (a, Some(z), Some(s));
+        (self.d, self.numerator, self.g_norm) = (d_next, numerator, g_norm);
+        self.k += 1;
+        self.last = Some((lambda, d));
+        Ok(w)
+    }
+
+    fn save_state(&self) -> OptimState {
+        let (lr, d_used) = self.last.unwrap_or((f64::NAN, f64::NAN));
+        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
+            .with_scalar("steps", self.k as f64)
+            .with_scalar("last_lr", lr)
+            .with_scalar("last_d", d_used)
+            .with_scalar("d", self.d)
+            .with_scalar("numerator", self.numerator)
+            .with_scalar("G", self.g_norm)
+            .with_tensor("v", self.scale.v.as_ref())
+            .with_tensor("v_hat_max", self.scale.v_hat_max.as_ref())
+            .with_tensor("a_prev", self.a_prev.as_ref())
+            .with_tensor("z", self.z.as_ref())
+            .with_tensor("s", self.s.as_ref())
+            .with_tensor("g0", self.g0.as_ref())
+    }
+
+    fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
+        state.expect_optimizer(NAME)?;
+        let scale = ScaleState { v: state.tensor("v", device)?, v_hat_max: state.tensor("v_hat_max", device)? };
+        let (a_prev, z) = (state.tensor("a_prev", device)?, state.tensor("z", device)?);
+        let (s, g0) = (state.tensor("s", device)?, state.tensor("g0", device)?);
+        let [k, lr, d_used, d, numerator, g_norm] =
+            state.scalars(["steps", "last_lr", "last_d", "d", "numerator", "G"])?;
+        self.layout = state.layout;
+        self.scale = scale;
+        (self.a_prev, self.z, self.s, self.g0) = (a_prev, z, s, g0);
+        (self.k, self.d, self.numerator, self.g_norm) = (k as u64, d, numerator, g_norm);
+        self.last = (!lr.is_nan()).then_some((lr, d_used));
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        *self = self.config.init().expect("config was validated");
+    }
+}

@@ -1,0 +1,144 @@
+//! # PS-SPS, parameter-scaled stochastic Polyak step (`ps-sps`)
+//!
+//! SPS_max run on the parameter-scaled network (Suh & Seo, Algorithm 1, as defined in this
+//! project's `ps-methods.md`): with `a` from [`Scaling`] and `g' = g / a`,
+//! `γ = min((f - f*) / (c·||g'||²), γ_b)` and `w ← w - γ·g / a²`. With scaling `none` it is
+//! exactly [`sps`](crate::sps). Needs the mini-batch loss:
+//! [`step_with_loss`](crate::StepModule::step_with_loss). A zero gradient skips the step.
+//!
+//! | option | default | meaning |
+//! |---|---|---|
+//! | `c` | 0.5 | Polyak constant |
+//! | `f_star` | 0 | a lower bound of the loss |
+//! | `gamma_b` | inf | cap on γ |
+//! | `scaling` | `adam` | `adam`, `amsgrad` or `none` (see [`Scaling`]) |
+//! | `beta2` | 0.999 | decay of the second moment behind the scaling |
+//! | `eps` | 1e-8 | `a = sqrt(sqrt(v̂) + eps)` |
+//!
+//! `lr` (default 1.0) multiplies γ. The estimate is `lr·γ`, an Adam-equivalent learning rate.
+//!
+//! Reference: J. Suh, S. Seo, "Interpreting Adaptive Gradient Methods by Parameter Scaling for
+//! Learning-Rate-Free Optimization", arXiv 2401.03240 (2024).
+
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
+use crate::config::{Check, f64_or_inf};
+use crate::error::Result;
+use crate::ops;
+pub use crate::scaling::Scaling;
+use crate::scaling::{ScaleOptions, ScaleState, div_opt};
+use crate::state::OptimState;
+
+const NAME: &str = "ps-sps";
+
+/// Options of [`PsSps`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PsSpsConfig {
+    /// Polyak constant.
+    pub c: f64,
+    /// Lower bound of the loss.
+    pub f_star: f64,
+    /// Upper cap on γ.
+    #[serde(with = "f64_or_inf")]
+    pub gamma_b: f64,
+    /// Scaling rule.
+    pub scaling: Scaling,
+    /// Second-moment decay.
+    pub beta2: f64,
+    /// Scaling epsilon.
+    pub eps: f64,
+}
+
+impl Default for PsSpsConfig {
+    fn default() -> Self {
+        Self { c: 0.5, f_star: 0.0, gamma_b: f64::INFINITY, scaling: Scaling::Adam, beta2: 0.999, eps: 1e-8 }
+    }
+}
+
+impl PsSpsConfig {
+    /// Validate and build.
+    pub fn init(&self) -> Result<PsSps> {
+        Check::new(NAME)
+            .positive("c", self.c)?
+            .number("f_star", self.f_star)?
+            .non_negative("gamma_b", self.gamma_b)?
+            .unit("beta2", self.beta2)?
+            .non_negative("eps", self.eps)?;
+        Ok(PsSps { config: self.clone(), layout: None, scale: ScaleState::default(), k: 0, last_lr: None })
+    }
+
+    fn scale_options(&self) -> ScaleOptions {
+        ScaleOptions { scaling: self.scaling, beta2: self.beta2, eps: self.eps, gain: 1.0 }
+    }
+}
+
+/// PS-SPS; see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct PsSps {
+    config: PsSpsConfig,
+    layout: Option<Layout>,
+    scale: ScaleState,
+    k: u64,
+    last_lr: Option<f64>,
+}
+
+impl LrEstimate for PsSps {
+    fn estimate(&self) -> Estimate {
+        Estimate { lr: self.last_lr, steps: self.k, ..Estimate::default() }
+    }
+}
+
+impl LrFreeOptimizer for PsSps {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn needs_loss(&self) -> bool {
+        true
+    }
+
+    fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
+        let loss = step.required_loss(NAME)?;
+        let raw_sq = step.checked_grad_sq_norm(NAME)?;
+        Layout::bind(&mut self.layout, step.layout, NAME)?;
+        if raw_sq == 0.0 {
+            return Ok(step.params);
+        }
+        let c = &self.config;
+        let (a, scale) = c.scale_options().scale(&step.grads, self.k, &self.scale);
+        let g_scaled = div_opt(step.grads, &a);
+        let gs_sq = if a.is_some() { ops::sq_norm(&g_scaled) } else { raw_sq };
+        let gamma = ((loss - c.f_star) / (c.c * gs_sq)).min(c.gamma_b) * step.lr;
+        let update = div_opt(g_scaled, &a).mul_scalar(gamma);
+        self.scale = scale;
+        self.k += 1;
+        self.last_lr = Some(gamma);
+        Ok(step.params - update)
+    }
+
+    fn save_state(&self) -> OptimState {
+        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
+            .with_scalar("steps", self.k as f64)
+            .with_scalar("last_lr", self.last_lr.unwrap_or(f64::NAN))
+            .with_tensor("v", self.scale.v.as_ref())
+            .with_tensor("v_hat_max", self.scale.v_hat_max.as_ref())
+    }
+
+    fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
+        state.expect_optimizer(NAME)?;
+        let scale = ScaleState { v: state.tensor("v", device)?, v_hat_max: state.tensor("v_hat_max", device)? };
+        let [k, last_lr] = state.scalars(["steps", "last_lr"])?;
+        self.layout = state.layout;
+        self.scale = scale;
+        self.k = k as u64;
+        self.last_lr = (!last_lr.is_nan()).then_some(last_lr);
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        *self = self.config.init().expect("config was validated");
+    }
+}

@@ -1,0 +1,186 @@
+//! Build any optimizer by name, with options from TOML or JSON.
+//!
+//! ```
+//! use burn_lrfree::registry::OptimizerConfig;
+//! let config = OptimizerConfig::from_toml("ps-da-sgd", "momentum = 0.0\ntransport = \"exact\"").unwrap();
+//! let optimizer = config.build().unwrap();
+//! assert_eq!(optimizer.name(), "ps-da-sgd");
+//! assert!(OptimizerConfig::from_toml("adamw", "").unwrap_err().to_string().contains("ps-da-sgd"));
+//! ```
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::adam::AdamConfig;
+use crate::api::LrFreeOptimizer;
+use crate::cocob::CocobConfig;
+use crate::dadapt_adam::DAdaptAdamConfig;
+use crate::dadapt_sgd::DAdaptSgdConfig;
+use crate::dog::DogConfig;
+use crate::error::{OptimError, Result};
+use crate::prodigy::ProdigyConfig;
+use crate::ps_da_sgd::PsDaSgdConfig;
+use crate::ps_sps::PsSpsConfig;
+use crate::sgd::SgdConfig;
+use crate::sps::SpsConfig;
+
+/// The registry names, in the paper's order: steepest descent, adaptive, proposed.
+pub const NAMES: [&str; 11] =
+    ["sgd", "sps", "dog", "ldog", "dadapt-sgd", "cocob", "adam", "dadapt-adam", "prodigy", "ps-sps", "ps-da-sgd"];
+
+/// The canonical name for `name`: case-insensitive, `_` accepted for `-` (the golden files'
+/// spelling). Unknown names are an error listing the valid ones.
+pub fn canonical_name(name: &str) -> Result<&'static str> {
+    let wanted = name.trim().to_ascii_lowercase().replace('_', "-");
+    NAMES.iter().copied().find(|n| *n == wanted).ok_or_else(|| OptimError::UnknownOptimizer {
+        name: name.to_string(),
+        valid: NAMES.join(", "),
+    })
+}
+
+/// The `lr` to pass to `step` when the user gives none: a step size for `sgd` and `adam`
+/// (3e-4, the usual SAC value), a multiplier of the estimate (1.0) for the others.
+pub fn default_lr(name: &str) -> Result<f64> {
+    Ok(match canonical_name(name)? {
+        "sgd" | "adam" => 3e-4,
+        _ => 1.0,
+    })
+}
+
+/// The configuration of any of the eleven optimizers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptimizerConfig {
+    /// `sgd`
+    Sgd(SgdConfig),
+    /// `adam`
+    Adam(AdamConfig),
+    /// `sps`
+    Sps(SpsConfig),
+    /// `dog`
+    Dog(DogConfig),
+    /// `ldog`
+    Ldog(DogConfig),
+    /// `dadapt-sgd`
+    DAdaptSgd(DAdaptSgdConfig),
+    /// `dadapt-adam`
+    DAdaptAdam(DAdaptAdamConfig),
+    /// `prodigy`
+    Prodigy(ProdigyConfig),
+    /// `cocob`
+    Cocob(CocobConfig),
+    /// `ps-sps`
+    PsSps(PsSpsConfig),
+    /// `ps-da-sgd`
+    PsDaSgd(PsDaSgdConfig),
+}
+
+fn parse<T: DeserializeOwned>(name: &str, options: Value) -> Result<T> {
+    serde_json::from_value(options)
+        .map_err(|e| OptimError::InvalidConfig { optimizer: name.to_string(), message: e.to_string() })
+}
+
+impl OptimizerConfig {
+    /// The reference defaults of optimizer `name`.
+    pub fn defaults(name: &str) -> Result<Self> {
+        Self::from_json(name, Value::Object(Default::default()))
+    }
+
+    /// Optimizer `name` with `options` (a JSON object of the option names in each optimizer's
+    /// docs; missing options take their defaults, unknown ones are an error).
+    pub fn from_json(name: &str, options: Value) -> Result<Self> {
+        let name = canonical_name(name)?;
+        let options = match options {
+            Value::Null => Value::Object(Default::default()),
+            obj @ Value::Object(_) => obj,
+            other => {
+                return Err(OptimError::InvalidConfig {
+                    optimizer: name.to_string(),
+                    message: format!("options must be a table, got `{other}`"),
+                });
+            }
+        };
+        let config = match name {
+            "sgd" => Self::Sgd(parse(name, options)?),
+            "adam" => Self::Adam(parse(name, options)?),
+            "sps" => Self::Sps(parse(name, options)?),
+            "dog" => Self::Dog(parse(name, options)?),
+            "ldog" => Self::Ldog(parse(name, options)?),
+            "dadapt-sgd" => Self::DAdaptSgd(parse(name, options)?),
+            "dadapt-adam" => Self::DAdaptAdam(parse(name, options)?),
+            "prodigy" => Self::Prodigy(parse(name, options)?),
+            "cocob" => Self::Cocob(parse(name, options)?),
+            "ps-sps" => Self::PsSps(parse(name, options)?),
+            _ => Self::PsDaSgd(parse(name, options)?),
+        };
+        config.build()?; // validate now, so a bad value is reported where it was written
+        Ok(config)
+    }
+
+    /// Optimizer `name` with options from a TOML table's text.
+    pub fn from_toml(name: &str, options: &str) -> Result<Self> {
+        let table: toml::Table = toml::from_str(options)
+            .map_err(|e| OptimError::InvalidConfig { optimizer: name.to_string(), message: e.to_string() })?;
+        let value = serde_json::to_value(table)
+            .map_err(|e| OptimError::InvalidConfig { optimizer: name.to_string(), message: e.to_string() })?;
+        Self::from_json(name, value)
+    }
+
+    /// The registry name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sgd(_) => "sgd",
+            Self::Adam(_) => "adam",
+            Self::Sps(_) => "sps",
+            Self::Dog(_) => "dog",
+            Self::Ldog(_) => "ldog",
+            Self::DAdaptSgd(_) => "dadapt-sgd",
+            Self::DAdaptAdam(_) => "dadapt-adam",
+            Self::Prodigy(_) => "prodigy",
+            Self::Cocob(_) => "cocob",
+            Self::PsSps(_) => "ps-sps",
+            Self::PsDaSgd(_) => "ps-da-sgd",
+        }
+    }
+
+    /// The options as a JSON object (for run records); `from_json(name, options())` round-trips.
+    pub fn options(&self) -> Value {
+        fn value<T: Serialize>(t: &T) -> Value {
+            serde_json::to_value(t).unwrap_or(Value::Null)
+        }
+        match self {
+            Self::Sgd(c) => value(c),
+            Self::Adam(c) => value(c),
+            Self::Sps(c) => value(c),
+            Self::Dog(c) | Self::Ldog(c) => value(c),
+            Self::DAdaptSgd(c) => value(c),
+            Self::DAdaptAdam(c) => value(c),
+            Self::Prodigy(c) => value(c),
+            Self::Cocob(c) => value(c),
+            Self::PsSps(c) => value(c),
+            Self::PsDaSgd(c) => value(c),
+        }
+    }
+
+    /// A fresh optimizer of this configuration.
+    pub fn build(&self) -> Result<Box<dyn LrFreeOptimizer>> {
+        Ok(match self {
+            Self::Sgd(c) => Box::new(c.init()?),
+            Self::Adam(c) => Box::new(c.init()?),
+            Self::Sps(c) => Box::new(c.init()?),
+            Self::Dog(c) => Box::new(c.init()?),
+            Self::Ldog(c) => Box::new(c.init_layerwise()?),
+            Self::DAdaptSgd(c) => Box::new(c.init()?),
+            Self::DAdaptAdam(c) => Box::new(c.init()?),
+            Self::Prodigy(c) => Box::new(c.init()?),
+            Self::Cocob(c) => Box::new(c.init()?),
+            Self::PsSps(c) => Box::new(c.init()?),
+            Self::PsDaSgd(c) => Box::new(c.init()?),
+        })
+    }
+}
+
+/// Build optimizer `name` with its reference defaults.
+pub fn build(name: &str) -> Result<Box<dyn LrFreeOptimizer>> {
+    OptimizerConfig::defaults(name)?.build()
+}

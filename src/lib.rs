@@ -1,0 +1,1 @@
+//! lrfree-rl: the `rl-train` runner and its records (filled by the SAC/runner issue).
