@@ -11,6 +11,7 @@ pub mod cocob;
 pub mod dadapt_adam;
 pub mod dadapt_sgd;
 pub mod dog;
+pub mod golden;
 pub mod ldog;
 pub mod prodigy;
 pub mod ps_da_sgd;
