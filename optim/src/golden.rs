@@ -14,6 +14,7 @@ use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::api::LrFreeOptimizer;
 use crate::error::{OptimError, Result};
 use crate::module::StepModule;
 use crate::registry::OptimizerConfig;
@@ -196,10 +197,16 @@ fn inf_rel(a: &[f64], b: &[f64]) -> f64 {
     if a.len() != b.len() { f64::INFINITY } else if diff == 0.0 { 0.0 } else { diff / scale }
 }
 
-/// Replay `file` on `device` (an autodiff device; computation in f64).
+/// Replay `file` with the optimizer and hyperparameters it names, on `device` (an autodiff
+/// device; computation in f64).
 pub fn replay(file: &GoldenFile, device: &Device) -> Result<Drift> {
     let (config, lr) = file.config()?;
-    let mut optimizer = config.build()?;
+    replay_with(file, config.build()?.as_mut(), lr, device)
+}
+
+/// Replay `file`'s problem with any `optimizer` (fresh) and step `lr`, comparing with the
+/// file's trajectory: for checking that one method reduces to another.
+pub fn replay_with(file: &GoldenFile, optimizer: &mut dyn LrFreeOptimizer, lr: f64, device: &Device) -> Result<Drift> {
     let mut model = GoldenMlp::new(&file.init, device);
     let x = matrix(&file.problem.x, device);
     let y = matrix(&file.problem.y, device);

@@ -21,5 +21,5 @@ pub mod sgd;
 pub mod sps;
 pub use api::*;
 pub use error::*;
-pub use module::StepModule;
+pub use module::{Rejected, StepModule};
 pub use state::OptimState;

@@ -7,7 +7,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
 use crate::api::{FlatStep, Layout, LrFreeOptimizer, TensorSlot};
-use crate::error::{OptimError, Result};
+use crate::error::OptimError;
 
 /// Gathers, in visit order, every float parameter that has a gradient.
 struct Gather<'a> {
@@ -54,6 +54,35 @@ impl ModuleMapper for Scatter {
     }
 }
 
+/// A step that was refused: the module comes back untouched, with the reason. The
+/// optimizer's state is unchanged too, so the caller can skip the batch, stop the run, or
+/// convert with `?` into [`OptimError`] when the module is not needed any more.
+#[derive(Debug)]
+pub struct Rejected<M> {
+    /// The module, as it was handed in.
+    pub module: M,
+    /// Why the step was refused.
+    pub error: OptimError,
+}
+
+impl<M> std::fmt::Display for Rejected<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl<M: std::fmt::Debug> std::error::Error for Rejected<M> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl<M> From<Rejected<M>> for OptimError {
+    fn from(rejected: Rejected<M>) -> Self {
+        rejected.error
+    }
+}
+
 /// Steps a whole Burn module with any optimizer of this crate.
 ///
 /// Implemented for every [`LrFreeOptimizer`], boxed or not:
@@ -65,18 +94,25 @@ pub trait StepModule {
     /// One step; `lr` is the reference's learning rate (a multiplier, 1.0, for the
     /// learning-rate-free methods). Parameters without a gradient are left alone, but the set
     /// of parameters with gradients must stay the same from step to step.
-    fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> Result<M>;
+    fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> Result<M, Rejected<M>>;
 
     /// One step of a method that needs the mini-batch loss (`sps`, `ps-sps`); the others ignore it.
-    fn step_with_loss<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams, loss: f64) -> Result<M>;
+    fn step_with_loss<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams, loss: f64)
+    -> Result<M, Rejected<M>>;
 }
 
 impl<O: LrFreeOptimizer + ?Sized> StepModule for O {
-    fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> Result<M> {
+    fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> Result<M, Rejected<M>> {
         step_module(self, lr, module, grads, None)
     }
 
-    fn step_with_loss<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams, loss: f64) -> Result<M> {
+    fn step_with_loss<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
+        grads: GradientsParams,
+        loss: f64,
+    ) -> Result<M, Rejected<M>> {
         step_module(self, lr, module, grads, Some(loss))
     }
 }
@@ -87,7 +123,7 @@ fn step_module<O: LrFreeOptimizer + ?Sized, M: Module>(
     module: M,
     grads: GradientsParams,
     loss: Option<f64>,
-) -> Result<M> {
+) -> Result<M, Rejected<M>> {
     let mut gather = Gather {
         grads: &grads,
         layout: Layout::default(),
@@ -98,11 +134,14 @@ fn step_module<O: LrFreeOptimizer + ?Sized, M: Module>(
     module.visit(&mut gather);
     let Gather { layout, ids, params, flat_grads, .. } = gather;
     if ids.is_empty() {
-        return Err(OptimError::NoGradients);
+        return Err(Rejected { module, error: OptimError::NoGradients });
     }
     let params = concat(params);
     let flat_grads = concat(flat_grads);
-    let updated = opt.step_flat(FlatStep { lr, params, grads: flat_grads, layout: &layout, loss })?;
+    let updated = match opt.step_flat(FlatStep { lr, params, grads: flat_grads, layout: &layout, loss }) {
+        Ok(updated) => updated,
+        Err(error) => return Err(Rejected { module, error }),
+    };
     let pieces = if ids.len() == 1 { vec![updated] } else { updated.split_with_sizes(layout.sizes(), 0) };
     let mut scatter = Scatter { updated: ids.into_iter().zip(pieces).collect() };
     Ok(module.map(&mut scatter))
