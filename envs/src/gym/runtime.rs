@@ -47,7 +47,9 @@ fn ensure_started() -> Result<(), EnvError> {
     STARTED
         .get_or_init(|| {
             let python = chosen_python();
-            start(python.as_deref()).map_err(|detail| (describe(&python), detail))
+            start(python.as_deref())
+                .and_then(|()| add_site_packages())
+                .map_err(|detail| (describe(&python), detail))
         })
         .clone()
         .map_err(|(python, detail)| EnvError::PythonUnavailable { python, detail })
@@ -83,6 +85,23 @@ fn start(python: Option<&str>) -> Result<(), String> {
         ffi::PyEval_SaveThread();
     }
     Ok(())
+}
+
+/// Makes sure `<sys.prefix>/lib/pythonX.Y/site-packages` is on `sys.path`.
+///
+/// Needed when the dynamic loader picked another build's libpython (e.g. Debian's, in a binary
+/// without our rpath): its frozen, distro-patched `site` module only knows `dist-packages`, so
+/// pip's `site-packages` under the adopted prefix would be missing. `addsitedir` also runs the
+/// directory's `.pth` files, as normal start-up does.
+fn add_site_packages() -> Result<(), String> {
+    const CODE: &std::ffi::CStr = c"
+import os, site, sys
+_lrfree_sp = os.path.join(sys.prefix, 'lib', 'python%d.%d' % sys.version_info[:2], 'site-packages')
+if os.path.isdir(_lrfree_sp) and _lrfree_sp not in sys.path:
+    site.addsitedir(_lrfree_sp)
+del _lrfree_sp
+";
+    Python::attach(|py| py.run(CODE, None, None)).map_err(|e| format!("could not extend sys.path: {e}"))
 }
 
 fn status_message(status: ffi::PyStatus) -> String {
