@@ -21,7 +21,14 @@ fn rust_loop(name: &str, steps: usize, seed: u64) -> f64 {
     };
     let space = env.action_space().clone();
     let actions: Vec<Vec<f32>> = (0..steps)
-        .map(|_| space.low().iter().zip(space.high()).map(|(l, h)| l + (h - l) * uniform()).collect())
+        .map(|_| {
+            space
+                .low()
+                .iter()
+                .zip(space.high())
+                .map(|(l, h)| l + (h - l) * uniform())
+                .collect()
+        })
         .collect();
     env.reset(Some(seed)).unwrap();
     let start = Instant::now();
@@ -44,7 +51,8 @@ fn python_loop(id: &str, steps: usize, seed: u64) -> f64 {
     .unwrap_or_else(|e| panic!("{e}"));
     // Time the Python loop from Rust; one run_python call adds microseconds to seconds.
     let start = Instant::now();
-    run_python(&format!("_bench['loop']({id:?}, {steps}, {seed})")).unwrap_or_else(|e| panic!("{e}"));
+    run_python(&format!("_bench['loop']({id:?}, {steps}, {seed})"))
+        .unwrap_or_else(|e| panic!("{e}"));
     start.elapsed().as_secs_f64()
 }
 
@@ -53,14 +61,22 @@ fn best(repeats: u64, f: impl Fn(u64) -> f64) -> f64 {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1).map(|a| a.parse::<u64>().expect("usage: env_speed [steps] [repeats]"));
+    let mut args = std::env::args().skip(1).map(|a| {
+        a.parse::<u64>()
+            .expect("usage: env_speed [steps] [repeats]")
+    });
     let steps = args.next().unwrap_or(20_000) as usize;
     let repeats = args.next().unwrap_or(3);
     let rate = |secs: f64, n: usize| n as f64 / secs;
 
     let native_steps = steps * 50;
-    let native = rate(best(repeats, |s| rust_loop("Pendulum", native_steps, s)), native_steps);
-    println!("native  Pendulum     {native:>12.0} steps/s  (best of {repeats} x {native_steps} steps)");
+    let native = rate(
+        best(repeats, |s| rust_loop("Pendulum", native_steps, s)),
+        native_steps,
+    );
+    println!(
+        "native  Pendulum     {native:>12.0} steps/s  (best of {repeats} x {native_steps} steps)"
+    );
 
     #[cfg(feature = "gym")]
     {
@@ -71,16 +87,29 @@ fn main() {
             bridge = bridge.min(rust_loop("Hopper-v5", steps, s));
         }
         let (bridge, python) = (rate(bridge, steps), rate(python, steps));
-        println!("bridge  Hopper-v5    {bridge:>12.0} steps/s  (best of {repeats} x {steps} steps)");
-        println!("python  Hopper-v5    {python:>12.0} steps/s  (same process, bench/env_speed.py loop)");
-        println!("bridge overhead on Hopper-v5: {:+.1}% time per step", (python / bridge - 1.0) * 100.0);
-        let gym_pendulum = rate(best(repeats, |s| python_loop("Pendulum-v1", steps, s)), steps);
+        println!(
+            "bridge  Hopper-v5    {bridge:>12.0} steps/s  (best of {repeats} x {steps} steps)"
+        );
+        println!(
+            "python  Hopper-v5    {python:>12.0} steps/s  (same process, bench/env_speed.py loop)"
+        );
+        println!(
+            "bridge overhead on Hopper-v5: {:+.1}% time per step",
+            (python / bridge - 1.0) * 100.0
+        );
+        let gym_pendulum = rate(
+            best(repeats, |s| python_loop("Pendulum-v1", steps, s)),
+            steps,
+        );
         println!("python  Pendulum-v1  {gym_pendulum:>12.0} steps/s  (same process)");
         let bridged_pendulum = rate(best(repeats, |s| rust_loop("Pendulum-v1", steps, s)), steps);
         println!(
             "bridge  Pendulum-v1  {bridged_pendulum:>12.0} steps/s  (bridge cost per step: {:.2} us)",
             (1.0 / bridged_pendulum - 1.0 / gym_pendulum) * 1e6
         );
-        println!("native Pendulum speed-up over Gymnasium: {:.0}x", native / gym_pendulum);
+        println!(
+            "native Pendulum speed-up over Gymnasium: {:.0}x",
+            native / gym_pendulum
+        );
     }
 }

@@ -20,7 +20,11 @@ pub(crate) struct Episode {
 
 impl Episode {
     pub(crate) fn new(max_steps: Option<usize>) -> Self {
-        Self { phase: Phase::NotStarted, steps: 0, max_steps }
+        Self {
+            phase: Phase::NotStarted,
+            steps: 0,
+            max_steps,
+        }
     }
 
     pub(crate) fn max_steps(&self) -> Option<usize> {
@@ -30,7 +34,9 @@ impl Episode {
     /// Fails if the environment is closed; otherwise starts a new episode.
     pub(crate) fn begin(&mut self, env: &str) -> Result<(), EnvError> {
         if self.phase == Phase::Closed {
-            return Err(EnvError::Closed { env: env.to_owned() });
+            return Err(EnvError::Closed {
+                env: env.to_owned(),
+            });
         }
         self.phase = Phase::Running;
         self.steps = 0;
@@ -43,9 +49,16 @@ impl Episode {
             Phase::Running => return Ok(()),
             Phase::NotStarted => "before the first reset()",
             Phase::Ended => "after the episode ended (terminated or truncated)",
-            Phase::Closed => return Err(EnvError::Closed { env: env.to_owned() }),
+            Phase::Closed => {
+                return Err(EnvError::Closed {
+                    env: env.to_owned(),
+                });
+            }
         };
-        Err(EnvError::NeedsReset { env: env.to_owned(), when })
+        Err(EnvError::NeedsReset {
+            env: env.to_owned(),
+            when,
+        })
     }
 
     /// Counts a step; returns whether the time limit truncates the episode here.

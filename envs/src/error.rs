@@ -25,12 +25,24 @@ pub enum EnvError {
     PythonUnavailable { python: String, detail: String },
 
     /// Python runs but `import gymnasium` fails.
-    #[error("gymnasium is not importable in the embedded Python ({python}): {detail}. Install it with: {install}")]
-    GymnasiumMissing { python: String, detail: String, install: String },
+    #[error(
+        "gymnasium is not importable in the embedded Python ({python}): {detail}. Install it with: {install}"
+    )]
+    GymnasiumMissing {
+        python: String,
+        detail: String,
+        install: String,
+    },
 
     /// The environment needs MuJoCo (or another optional dependency) that is not installed.
-    #[error("`{id}` needs a dependency that is not installed: {detail}. Install it with: {install}")]
-    DependencyMissing { id: String, detail: String, install: String },
+    #[error(
+        "`{id}` needs a dependency that is not installed: {detail}. Install it with: {install}"
+    )]
+    DependencyMissing {
+        id: String,
+        detail: String,
+        install: String,
+    },
 
     /// Gymnasium does not know this id.
     #[error("Gymnasium has no environment `{id}`: {message}")]
@@ -38,23 +50,45 @@ pub enum EnvError {
 
     /// A keyword argument was rejected (unknown name, wrong type, bad value).
     #[error("`{env}`: bad keyword argument `{key}`: {reason}")]
-    InvalidKwarg { env: String, key: String, reason: String },
+    InvalidKwarg {
+        env: String,
+        key: String,
+        reason: String,
+    },
 
     /// The environment's spaces cannot be represented as flat f32 boxes.
     #[error("`{env}`: unsupported {what} space {space}: only Box spaces are supported")]
-    UnsupportedSpace { env: String, what: &'static str, space: String },
+    UnsupportedSpace {
+        env: String,
+        what: &'static str,
+        space: String,
+    },
 
     /// The action has the wrong number of elements.
     #[error("`{env}`: action has {got} elements, the action space has {expected}")]
-    ActionLength { env: String, expected: usize, got: usize },
+    ActionLength {
+        env: String,
+        expected: usize,
+        got: usize,
+    },
 
     /// An action element is NaN or infinite (never clipped: it would hide a bug upstream).
     #[error("`{env}`: action[{index}] = {value} is not finite")]
-    NonFiniteAction { env: String, index: usize, value: f32 },
+    NonFiniteAction {
+        env: String,
+        index: usize,
+        value: f32,
+    },
 
     /// An action element lies outside the bounds and the policy is [`ActionPolicy::Reject`](crate::ActionPolicy::Reject).
     #[error("`{env}`: action[{index}] = {value} is outside the action space [{low}, {high}]")]
-    ActionOutOfBounds { env: String, index: usize, value: f32, low: f32, high: f32 },
+    ActionOutOfBounds {
+        env: String,
+        index: usize,
+        value: f32,
+        low: f32,
+        high: f32,
+    },
 
     /// `step` was called before the first `reset` or after the episode ended.
     #[error("`{env}`: step() called {when}; call reset() first")]
@@ -79,5 +113,9 @@ pub enum EnvError {
 
     /// Python returned something of an unexpected type or shape.
     #[error("`{env}`: {during} returned {detail}")]
-    BadReturn { env: String, during: &'static str, detail: String },
+    BadReturn {
+        env: String,
+        during: &'static str,
+        detail: String,
+    },
 }

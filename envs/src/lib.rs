@@ -20,6 +20,22 @@
 //! ([`ActionPolicy::Reject`]). Nothing here panics on bad input: every failure is an
 //! [`EnvError`].
 //!
+//! # Building and running the bridge
+//!
+//! * Build: pyo3 links the `libpython` of `PYO3_PYTHON` if set, else of `python3` on `PATH`;
+//!   that Python must have its shared library (pyenv: `PYTHON_CONFIGURE_OPTS=--enable-shared`).
+//!   On a machine without it, build with `--no-default-features` (native envs only).
+//! * Install: `python3 -m pip install -r requirements.txt` with that same Python.
+//! * Run: the embedded interpreter adopts the prefix (and `site-packages`) of `LRFREE_PYTHON`
+//!   if set, else of `$VIRTUAL_ENV/bin/python`, else of the build-time `python3`;
+//!   `PYTHONPATH` is honoured. [`gym::python_info`] says which Python is in use.
+//! * This package's tests and examples get an rpath to the build-time `libpython`, so the
+//!   loader cannot pick another Python's library of the same soname. Crates building binaries
+//!   on top can do the same with a two-line `build.rs`:
+//!   `if let Ok(dir) = std::env::var("DEP_LRFREE_PYTHON_LIBDIR") {
+//!   println!("cargo::rustc-link-arg=-Wl,-rpath,{dir}"); }`. Without it the bridge still works
+//!   (it adds the adopted prefix's `site-packages` itself), but may run on another build's core.
+//!
 //! ```
 //! use lrfree_envs::{make_env, Kwargs};
 //! let mut env = make_env("Pendulum", &Kwargs::new())?;

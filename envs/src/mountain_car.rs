@@ -45,7 +45,11 @@ impl Default for MountainCarContinuous {
 /// Rounds an exact f64 result of `+`, `-` or `*` on state values to Gymnasium's state precision:
 /// float64 while the state is fresh from reset, float32 afterwards (exact: f64 holds f32 products).
 fn in_state_precision(fresh: bool, value: f64) -> f64 {
-    if fresh { value } else { f64::from(value as f32) }
+    if fresh {
+        value
+    } else {
+        f64::from(value as f32)
+    }
 }
 
 impl MountainCarContinuous {
@@ -75,11 +79,19 @@ impl MountainCarContinuous {
         for (key, value) in kwargs {
             match key.as_str() {
                 "goal_velocity" => {
-                    env.goal_velocity = finite(value).ok_or_else(|| bad(key, "expected a finite number"))?
+                    env.goal_velocity =
+                        finite(value).ok_or_else(|| bad(key, "expected a finite number"))?
                 }
-                "max_episode_steps" => env.episode = Episode::new(steps(value).map_err(|r| bad(key, r))?),
+                "max_episode_steps" => {
+                    env.episode = Episode::new(steps(value).map_err(|r| bad(key, r))?)
+                }
                 "render_mode" if *value == KwargValue::None => {}
-                _ => return Err(bad(key, "MountainCarContinuous accepts `goal_velocity` and `max_episode_steps`")),
+                _ => {
+                    return Err(bad(
+                        key,
+                        "MountainCarContinuous accepts `goal_velocity` and `max_episode_steps`",
+                    ));
+                }
             }
         }
         Ok(env)
@@ -132,12 +144,20 @@ impl Env for MountainCarContinuous {
 
     fn step(&mut self, action: &[f32]) -> Result<Step, EnvError> {
         self.episode.check_step(self.name())?;
-        let action = self.act_space.check_action(self.name(), action, self.policy)?;
+        let action = self
+            .act_space
+            .check_action(self.name(), action, self.policy)?;
         let a = action[0];
         let fresh = self.fresh;
         let s = |v: f64| in_state_precision(fresh, v);
         // Comparisons against Python floats happen in the state's precision too.
-        let gt = |x: f64, bound: f64| if fresh { x > bound } else { (x as f32) > (bound as f32) };
+        let gt = |x: f64, bound: f64| {
+            if fresh {
+                x > bound
+            } else {
+                (x as f32) > (bound as f32)
+            }
+        };
 
         // `a` is within [-1, 1] here (check_action clipped or rejected it), so Gymnasium's
         // `force = min(max(a, -1.0), 1.0)` is the float32 action and `force * power - hill` is
@@ -158,7 +178,11 @@ impl Env for MountainCarContinuous {
         if gt(MIN_POSITION, position) {
             position = MIN_POSITION;
         }
-        let at_wall = if fresh { position == MIN_POSITION } else { position as f32 == MIN_POSITION as f32 };
+        let at_wall = if fresh {
+            position == MIN_POSITION
+        } else {
+            position as f32 == MIN_POSITION as f32
+        };
         if at_wall && velocity < 0.0 {
             velocity = 0.0;
         }
@@ -172,7 +196,12 @@ impl Env for MountainCarContinuous {
         self.fresh = false;
         let truncated = self.episode.count_step();
         self.episode.finish_step(terminated || truncated);
-        Ok(Step { obs: self.obs(), reward, terminated, truncated })
+        Ok(Step {
+            obs: self.obs(),
+            reward,
+            terminated,
+            truncated,
+        })
     }
 
     fn set_action_policy(&mut self, policy: ActionPolicy) {
@@ -186,7 +215,11 @@ impl Env for MountainCarContinuous {
 }
 
 fn bad(key: &str, reason: &str) -> EnvError {
-    EnvError::InvalidKwarg { env: "MountainCarContinuous".into(), key: key.to_owned(), reason: reason.to_owned() }
+    EnvError::InvalidKwarg {
+        env: "MountainCarContinuous".into(),
+        key: key.to_owned(),
+        reason: reason.to_owned(),
+    }
 }
 
 #[cfg(test)]

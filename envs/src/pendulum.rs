@@ -50,7 +50,8 @@ impl Pendulum {
             rng: StdRng::from_os_rng(),
             episode: Episode::new(Some(PENDULUM_MAX_STEPS)),
             policy: ActionPolicy::Clip,
-            obs_space: BoxSpace::new(vec![3], vec![-1.0, -1.0, -8.0], vec![1.0, 1.0, 8.0]).expect("valid bounds"),
+            obs_space: BoxSpace::new(vec![3], vec![-1.0, -1.0, -8.0], vec![1.0, 1.0, 8.0])
+                .expect("valid bounds"),
             act_space: BoxSpace::uniform(1, -MAX_TORQUE, MAX_TORQUE).expect("valid bounds"),
         }
     }
@@ -61,7 +62,9 @@ impl Pendulum {
         for (key, value) in kwargs {
             match key.as_str() {
                 "g" => env.g = finite(value).ok_or_else(|| bad(key, "expected a finite number"))?,
-                "max_episode_steps" => env.episode = Episode::new(steps(value).map_err(|r| bad(key, r))?),
+                "max_episode_steps" => {
+                    env.episode = Episode::new(steps(value).map_err(|r| bad(key, r))?)
+                }
                 "render_mode" if *value == KwargValue::None => {}
                 _ => return Err(bad(key, "Pendulum accepts `g` and `max_episode_steps`")),
             }
@@ -83,7 +86,11 @@ impl Pendulum {
     }
 
     fn obs(&self) -> Vec<f32> {
-        vec![self.theta.cos() as f32, self.theta.sin() as f32, self.theta_dot as f32]
+        vec![
+            self.theta.cos() as f32,
+            self.theta.sin() as f32,
+            self.theta_dot as f32,
+        ]
     }
 }
 
@@ -121,12 +128,15 @@ impl Env for Pendulum {
 
     fn step(&mut self, action: &[f32]) -> Result<Step, EnvError> {
         self.episode.check_step(self.name())?;
-        let action = self.act_space.check_action(self.name(), action, self.policy)?;
+        let action = self
+            .act_space
+            .check_action(self.name(), action, self.policy)?;
         // Gymnasium: u = np.clip(u, -2, 2)[0] stays float32, and so do `0.001 * u**2` and
         // `3.0 / (m * l**2) * u` (Python floats are "weak" under NumPy 2); the rest is float64.
         let u = action[0].clamp(-MAX_TORQUE, MAX_TORQUE);
         let (th, thdot) = (self.theta, self.theta_dot);
-        let costs = angle_normalize(th).powi(2) + 0.1 * thdot.powi(2) + f64::from(0.001f32 * (u * u));
+        let costs =
+            angle_normalize(th).powi(2) + 0.1 * thdot.powi(2) + f64::from(0.001f32 * (u * u));
         let torque = f64::from((3.0 / (M * L * L)) as f32 * u);
         let newthdot = thdot + (3.0 * self.g / (2.0 * L) * th.sin() + torque) * DT;
         let newthdot = newthdot.clamp(-MAX_SPEED, MAX_SPEED);
@@ -134,7 +144,12 @@ impl Env for Pendulum {
         self.theta_dot = newthdot;
         let truncated = self.episode.count_step();
         self.episode.finish_step(truncated);
-        Ok(Step { obs: self.obs(), reward: -costs, terminated: false, truncated })
+        Ok(Step {
+            obs: self.obs(),
+            reward: -costs,
+            terminated: false,
+            truncated,
+        })
     }
 
     fn set_action_policy(&mut self, policy: ActionPolicy) {
@@ -155,12 +170,20 @@ pub(crate) fn finite(value: &KwargValue) -> Option<f64> {
 pub(crate) fn steps(value: &KwargValue) -> Result<Option<usize>, &'static str> {
     match value {
         KwargValue::None => Ok(None),
-        v => v.as_usize().filter(|&n| n > 0).map(Some).ok_or("expected a positive integer or None"),
+        v => v
+            .as_usize()
+            .filter(|&n| n > 0)
+            .map(Some)
+            .ok_or("expected a positive integer or None"),
     }
 }
 
 fn bad(key: &str, reason: &str) -> EnvError {
-    EnvError::InvalidKwarg { env: "Pendulum".into(), key: key.to_owned(), reason: reason.to_owned() }
+    EnvError::InvalidKwarg {
+        env: "Pendulum".into(),
+        key: key.to_owned(),
+        reason: reason.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -174,7 +197,10 @@ mod tests {
             let y = angle_normalize(x);
             assert!((-PI..PI).contains(&y), "{x} -> {y}");
             let turns = (x - y) / (2.0 * PI);
-            assert!((turns - turns.round()).abs() < 1e-12, "{x} -> {y} is not a whole number of turns away");
+            assert!(
+                (turns - turns.round()).abs() < 1e-12,
+                "{x} -> {y} is not a whole number of turns away"
+            );
         }
     }
 
@@ -200,18 +226,28 @@ mod tests {
 
     #[test]
     fn kwargs_set_gravity_and_limit_and_reject_unknown() {
-        let mut heavy = Pendulum::from_kwargs(&kwargs([("g", 20.0.into()), ("max_episode_steps", 3.into())])).unwrap();
+        let mut heavy = Pendulum::from_kwargs(&kwargs([
+            ("g", 20.0.into()),
+            ("max_episode_steps", 3.into()),
+        ]))
+        .unwrap();
         let mut light = Pendulum::default();
         for env in [&mut heavy, &mut light] {
             env.reset(Some(1)).unwrap();
             env.set_state(1.0, 0.0);
         }
         let (h, l) = (heavy.step(&[0.0]).unwrap(), light.step(&[0.0]).unwrap());
-        assert!(h.obs[2] > l.obs[2] && l.obs[2] > 0.0, "gravity must accelerate the fall: {h:?} {l:?}");
+        assert!(
+            h.obs[2] > l.obs[2] && l.obs[2] > 0.0,
+            "gravity must accelerate the fall: {h:?} {l:?}"
+        );
         assert!(heavy.step(&[0.0]).is_ok());
         assert!(heavy.step(&[0.0]).unwrap().truncated);
         let e = Pendulum::from_kwargs(&kwargs([("gravity", 1.0.into())])).unwrap_err();
-        assert!(matches!(e, EnvError::InvalidKwarg { ref key, .. } if key == "gravity"), "{e}");
+        assert!(
+            matches!(e, EnvError::InvalidKwarg { ref key, .. } if key == "gravity"),
+            "{e}"
+        );
         assert!(Pendulum::from_kwargs(&kwargs([("g", "x".into())])).is_err());
     }
 }

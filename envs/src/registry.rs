@@ -5,7 +5,10 @@ use crate::{Env, EnvError, Kwargs, MountainCarContinuous, Pendulum};
 /// Short names and what they mean; anything else with a version suffix goes to Gymnasium.
 pub const SHORT_NAMES: &[(&str, &str)] = &[
     ("Pendulum", "native port of Pendulum-v1"),
-    ("MountainCarContinuous", "native port of MountainCarContinuous-v0"),
+    (
+        "MountainCarContinuous",
+        "native port of MountainCarContinuous-v0",
+    ),
     ("Hopper", "Hopper-v5 through the Gymnasium bridge"),
     ("Humanoid", "Humanoid-v5 through the Gymnasium bridge"),
 ];
@@ -28,7 +31,11 @@ pub fn make_env(name: &str, kwargs: &Kwargs) -> Result<Box<dyn Env + Send>, EnvE
             name: name.to_owned(),
             hint: format!(
                 "use one of {} or a full Gymnasium id with its version, e.g. `Walker2d-v5`",
-                SHORT_NAMES.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                SHORT_NAMES
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }),
     }
@@ -36,7 +43,9 @@ pub fn make_env(name: &str, kwargs: &Kwargs) -> Result<Box<dyn Env + Send>, EnvE
 
 /// Gymnasium ids end in `-v<N>` (optionally after a `namespace/` or `module:` prefix).
 fn looks_like_gym_id(id: &str) -> bool {
-    id.rsplit_once("-v").is_some_and(|(name, v)| !name.is_empty() && !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+    id.rsplit_once("-v").is_some_and(|(name, v)| {
+        !name.is_empty() && !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 #[cfg(feature = "gym")]
@@ -65,25 +74,45 @@ mod tests {
 
     #[test]
     fn unknown_names_list_the_short_names() {
-        let e = make_env("Cartpole", &Kwargs::new()).err().expect("must fail");
+        let e = make_env("Cartpole", &Kwargs::new())
+            .err()
+            .expect("must fail");
         let msg = e.to_string();
-        assert!(matches!(e, EnvError::UnknownEnv { .. }) && msg.contains("`Hopper`") && msg.contains("Walker2d-v5"), "{msg}");
+        assert!(
+            matches!(e, EnvError::UnknownEnv { .. })
+                && msg.contains("`Hopper`")
+                && msg.contains("Walker2d-v5"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn native_names_build_native_envs_and_forward_kwargs() {
-        let env = make_env("Pendulum", &crate::kwargs([("max_episode_steps", 7.into())])).unwrap();
+        let env = make_env(
+            "Pendulum",
+            &crate::kwargs([("max_episode_steps", 7.into())]),
+        )
+        .unwrap();
         assert_eq!((env.name(), env.max_episode_steps()), ("Pendulum", Some(7)));
         let env = make_env("MountainCarContinuous", &Kwargs::new()).unwrap();
-        assert_eq!((env.name(), env.max_episode_steps()), ("MountainCarContinuous", Some(999)));
-        assert!(matches!(make_env("Pendulum", &crate::kwargs([("x", 1.into())])), Err(EnvError::InvalidKwarg { .. })));
+        assert_eq!(
+            (env.name(), env.max_episode_steps()),
+            ("MountainCarContinuous", Some(999))
+        );
+        assert!(matches!(
+            make_env("Pendulum", &crate::kwargs([("x", 1.into())])),
+            Err(EnvError::InvalidKwarg { .. })
+        ));
     }
 
     #[cfg(not(feature = "gym"))]
     #[test]
     fn gym_ids_without_the_bridge_say_how_to_get_it() {
         let e = make_env("Hopper", &Kwargs::new()).err().expect("no bridge");
-        assert!(matches!(&e, EnvError::BridgeDisabled { id } if id == "Hopper-v5"), "{e}");
+        assert!(
+            matches!(&e, EnvError::BridgeDisabled { id } if id == "Hopper-v5"),
+            "{e}"
+        );
         assert!(e.to_string().contains("`gym` cargo feature"), "{e}");
     }
 }

@@ -28,7 +28,10 @@ impl BoxSpace {
     /// A box with per-element bounds. Panics never: mismatched lengths give `None`.
     pub fn new(shape: Vec<usize>, low: Vec<f32>, high: Vec<f32>) -> Option<Self> {
         let n: usize = shape.iter().product();
-        let ordered = low.iter().zip(&high).all(|(l, h)| !l.is_nan() && !h.is_nan() && l <= h);
+        let ordered = low
+            .iter()
+            .zip(&high)
+            .all(|(l, h)| !l.is_nan() && !h.is_nan() && l <= h);
         (low.len() == n && high.len() == n && ordered).then_some(Self { shape, low, high })
     }
 
@@ -56,24 +59,48 @@ impl BoxSpace {
 
     /// Whether every element lies within the bounds (NaN never does).
     pub fn contains(&self, x: &[f32]) -> bool {
-        x.len() == self.dim() && x.iter().zip(self.low.iter().zip(&self.high)).all(|(v, (l, h))| v >= l && v <= h)
+        x.len() == self.dim()
+            && x.iter()
+                .zip(self.low.iter().zip(&self.high))
+                .all(|(v, (l, h))| v >= l && v <= h)
     }
 
     /// Validates an action under `policy`, returning the action to apply (clipped if needed).
     ///
     /// `env` names the environment in error messages.
-    pub fn check_action(&self, env: &str, action: &[f32], policy: ActionPolicy) -> Result<Vec<f32>, EnvError> {
+    pub fn check_action(
+        &self,
+        env: &str,
+        action: &[f32],
+        policy: ActionPolicy,
+    ) -> Result<Vec<f32>, EnvError> {
         if action.len() != self.dim() {
-            return Err(EnvError::ActionLength { env: env.to_owned(), expected: self.dim(), got: action.len() });
+            return Err(EnvError::ActionLength {
+                env: env.to_owned(),
+                expected: self.dim(),
+                got: action.len(),
+            });
         }
         let mut out = Vec::with_capacity(action.len());
-        for (index, ((&value, &low), &high)) in action.iter().zip(&self.low).zip(&self.high).enumerate() {
+        for (index, ((&value, &low), &high)) in
+            action.iter().zip(&self.low).zip(&self.high).enumerate()
+        {
             if !value.is_finite() {
-                return Err(EnvError::NonFiniteAction { env: env.to_owned(), index, value });
+                return Err(EnvError::NonFiniteAction {
+                    env: env.to_owned(),
+                    index,
+                    value,
+                });
             }
             if value < low || value > high {
                 if policy == ActionPolicy::Reject {
-                    return Err(EnvError::ActionOutOfBounds { env: env.to_owned(), index, value, low, high });
+                    return Err(EnvError::ActionOutOfBounds {
+                        env: env.to_owned(),
+                        index,
+                        value,
+                        low,
+                        high,
+                    });
                 }
                 out.push(value.clamp(low, high));
             } else {
@@ -97,31 +124,62 @@ mod tests {
         assert!(BoxSpace::new(vec![2], vec![0.0], vec![1.0, 1.0]).is_none());
         assert!(BoxSpace::new(vec![1], vec![2.0], vec![1.0]).is_none());
         assert!(BoxSpace::new(vec![1], vec![f32::NAN], vec![1.0]).is_none());
-        assert_eq!(BoxSpace::new(vec![2, 3], vec![0.0; 6], vec![1.0; 6]).unwrap().dim(), 6);
+        assert_eq!(
+            BoxSpace::new(vec![2, 3], vec![0.0; 6], vec![1.0; 6])
+                .unwrap()
+                .dim(),
+            6
+        );
     }
 
     #[test]
     fn clip_policy_clips_only_out_of_bounds_elements() {
-        let a = space().check_action("t", &[1.5, 3.0], ActionPolicy::Clip).unwrap();
+        let a = space()
+            .check_action("t", &[1.5, 3.0], ActionPolicy::Clip)
+            .unwrap();
         assert_eq!(a, vec![1.0, 3.0]);
-        let a = space().check_action("t", &[-7.0, -0.5], ActionPolicy::Clip).unwrap();
+        let a = space()
+            .check_action("t", &[-7.0, -0.5], ActionPolicy::Clip)
+            .unwrap();
         assert_eq!(a, vec![-1.0, 0.0]);
     }
 
     #[test]
     fn reject_policy_names_the_offending_element() {
-        let e = space().check_action("t", &[0.5, -0.5], ActionPolicy::Reject).unwrap_err();
-        assert!(matches!(e, EnvError::ActionOutOfBounds { index: 1, .. }), "{e}");
-        assert!(space().check_action("t", &[1.0, 0.0], ActionPolicy::Reject).is_ok());
+        let e = space()
+            .check_action("t", &[0.5, -0.5], ActionPolicy::Reject)
+            .unwrap_err();
+        assert!(
+            matches!(e, EnvError::ActionOutOfBounds { index: 1, .. }),
+            "{e}"
+        );
+        assert!(
+            space()
+                .check_action("t", &[1.0, 0.0], ActionPolicy::Reject)
+                .is_ok()
+        );
     }
 
     #[test]
     fn length_and_nan_are_errors_under_any_policy() {
         for p in [ActionPolicy::Clip, ActionPolicy::Reject] {
             let e = space().check_action("t", &[0.0], p).unwrap_err();
-            assert!(matches!(e, EnvError::ActionLength { expected: 2, got: 1, .. }), "{e}");
+            assert!(
+                matches!(
+                    e,
+                    EnvError::ActionLength {
+                        expected: 2,
+                        got: 1,
+                        ..
+                    }
+                ),
+                "{e}"
+            );
             let e = space().check_action("t", &[0.0, f32::NAN], p).unwrap_err();
-            assert!(matches!(e, EnvError::NonFiniteAction { index: 1, .. }), "{e}");
+            assert!(
+                matches!(e, EnvError::NonFiniteAction { index: 1, .. }),
+                "{e}"
+            );
         }
     }
 

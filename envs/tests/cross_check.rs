@@ -39,7 +39,10 @@ mod with_gym {
         let mut worst = 0.0f64;
         for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
             let e = rel_err(x.into(), y.into());
-            assert!(e <= TOL, "{env}: step {t}: {what}[{i}] native {x} vs gymnasium {y} (rel {e:e})");
+            assert!(
+                e <= TOL,
+                "{env}: step {t}: {what}[{i}] native {x} vs gymnasium {y} (rel {e:e})"
+            );
             worst = worst.max(e);
         }
         worst
@@ -71,9 +74,18 @@ mod with_gym {
             let (n, g) = (native.step(&action).unwrap(), gym.step(&action).unwrap());
             worst = worst.max(compare(&name, "obs", t, &n.obs, &g.obs));
             let e = rel_err(n.reward, g.reward);
-            assert!(e <= TOL, "{name}: step {t}: reward native {} vs gymnasium {} (rel {e:e})", n.reward, g.reward);
+            assert!(
+                e <= TOL,
+                "{name}: step {t}: reward native {} vs gymnasium {} (rel {e:e})",
+                n.reward,
+                g.reward
+            );
             worst = worst.max(e);
-            assert_eq!((n.terminated, n.truncated), (g.terminated, g.truncated), "{name}: step {t}");
+            assert_eq!(
+                (n.terminated, n.truncated),
+                (g.terminated, g.truncated),
+                "{name}: step {t}"
+            );
             terminations += usize::from(g.terminated);
             need_reset = g.done();
             obs = g.obs;
@@ -91,14 +103,24 @@ mod with_gym {
         assert_eq!(native.observation_space(), gym.observation_space());
         assert_eq!(native.action_space(), gym.action_space());
         assert_eq!(native.max_episode_steps(), gym.max_episode_steps());
-        let (worst, resets, _) = lockstep(&mut native, &mut gym, |_, rng| vec![rng.uniform(-2.0, 2.0)], 11);
-        eprintln!("Pendulum vs Pendulum-v1: 1000 steps, {resets} episodes, max relative error {worst:e}");
+        let (worst, resets, _) = lockstep(
+            &mut native,
+            &mut gym,
+            |_, rng| vec![rng.uniform(-2.0, 2.0)],
+            11,
+        );
+        eprintln!(
+            "Pendulum vs Pendulum-v1: 1000 steps, {resets} episodes, max relative error {worst:e}"
+        );
         assert_eq!(resets, 5, "200-step time limit");
     }
 
     #[test]
     fn mountain_car_matches_gymnasium_mountain_car_continuous_v0() {
-        if !bridge_available("mountain_car_matches_gymnasium_mountain_car_continuous_v0", false) {
+        if !bridge_available(
+            "mountain_car_matches_gymnasium_mountain_car_continuous_v0",
+            false,
+        ) {
             return;
         }
         let mut gym = GymEnv::new("MountainCarContinuous-v0", &Kwargs::new()).unwrap();
@@ -108,7 +130,9 @@ mod with_gym {
         assert_eq!(native.max_episode_steps(), gym.max_episode_steps());
         let random = |_: &[f32], rng: &mut Rng| vec![rng.uniform(-1.0, 1.0)];
         let (worst, resets, _) = lockstep(&mut native, &mut gym, random, 21);
-        eprintln!("MountainCarContinuous vs -v0, random actions: 1000 steps, {resets} episodes, max relative error {worst:e}");
+        eprintln!(
+            "MountainCarContinuous vs -v0, random actions: 1000 steps, {resets} episodes, max relative error {worst:e}"
+        );
         // Random actions rarely reach the goal; a noisy energy-pumping policy does, and also hits
         // the left wall, so the goal bonus, termination and wall branches are compared too.
         let pump = |obs: &[f32], rng: &mut Rng| {
@@ -119,7 +143,9 @@ mod with_gym {
         eprintln!(
             "MountainCarContinuous vs -v0, noisy pumping: 1000 steps, {resets} episodes, {terminations} goals, max relative error {worst:e}"
         );
-        assert!(terminations >= 2, "the pumping policy should reach the goal: {terminations}");
+        assert!(
+            terminations >= 2,
+            "the pumping policy should reach the goal: {terminations}"
+        );
     }
-
 }

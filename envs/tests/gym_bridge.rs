@@ -28,14 +28,26 @@ mod with_gym {
         if !mujoco("hopper_and_humanoid_have_gymnasium_shapes_and_bounds") {
             return;
         }
-        for (name, id, obs, act, bound) in [("Hopper", "Hopper-v5", 11, 3, 1.0), ("Humanoid", "Humanoid-v5", 348, 17, 0.4)] {
+        for (name, id, obs, act, bound) in [
+            ("Hopper", "Hopper-v5", 11, 3, 1.0),
+            ("Humanoid", "Humanoid-v5", 348, 17, 0.4),
+        ] {
             let mut env = make_env(name, &Kwargs::new()).unwrap();
             assert_eq!(env.name(), id);
             assert_eq!(env.observation_space().shape(), &[obs]);
             assert_eq!(env.action_space().shape(), &[act]);
-            assert!(env.action_space().low().iter().all(|&l| l == -bound), "{:?}", env.action_space());
+            assert!(
+                env.action_space().low().iter().all(|&l| l == -bound),
+                "{:?}",
+                env.action_space()
+            );
             assert!(env.action_space().high().iter().all(|&h| h == bound));
-            assert!(env.observation_space().low().iter().all(|l| l.is_infinite()));
+            assert!(
+                env.observation_space()
+                    .low()
+                    .iter()
+                    .all(|l| l.is_infinite())
+            );
             assert_eq!(env.max_episode_steps(), Some(1000));
             let o = env.reset(Some(0)).unwrap();
             assert_eq!(o.len(), obs);
@@ -99,30 +111,56 @@ mod with_gym {
         if !mujoco("time_limit_kwarg_passes_through_and_truncates") {
             return;
         }
-        let mut env = make_env("Hopper", &kwargs([("max_episode_steps", 5.into()), ("terminate_when_unhealthy", false.into())])).unwrap();
+        let mut env = make_env(
+            "Hopper",
+            &kwargs([
+                ("max_episode_steps", 5.into()),
+                ("terminate_when_unhealthy", false.into()),
+            ]),
+        )
+        .unwrap();
         assert_eq!(env.max_episode_steps(), Some(5));
         env.reset(Some(0)).unwrap();
-        let flags: Vec<bool> = (0..5).map(|_| env.step(&[0.0; 3]).unwrap().truncated).collect();
+        let flags: Vec<bool> = (0..5)
+            .map(|_| env.step(&[0.0; 3]).unwrap().truncated)
+            .collect();
         assert_eq!(flags, [false, false, false, false, true]);
         let e = env.step(&[0.0; 3]).unwrap_err();
-        assert!(matches!(e, EnvError::NeedsReset { .. }) && e.to_string().contains("reset()"), "{e}");
+        assert!(
+            matches!(e, EnvError::NeedsReset { .. }) && e.to_string().contains("reset()"),
+            "{e}"
+        );
     }
 
     #[test]
     fn unknown_id_and_bad_kwargs_are_errors_with_gymnasiums_message() {
-        if !bridge_available("unknown_id_and_bad_kwargs_are_errors_with_gymnasiums_message", false) {
+        if !bridge_available(
+            "unknown_id_and_bad_kwargs_are_errors_with_gymnasiums_message",
+            false,
+        ) {
             return;
         }
         match make_env("Hopperr-v5", &Kwargs::new()) {
             Err(EnvError::UnknownGymId { id, message }) => {
                 assert_eq!(id, "Hopperr-v5");
-                assert!(message.contains("Hopper"), "Gymnasium suggests the right name: {message}");
+                assert!(
+                    message.contains("Hopper"),
+                    "Gymnasium suggests the right name: {message}"
+                );
             }
             other => panic!("expected UnknownGymId, got {:?}", other.err()),
         }
-        assert!(matches!(make_env("Pendulum-v0", &Kwargs::new()), Err(EnvError::UnknownGymId { .. })));
+        assert!(matches!(
+            make_env("Pendulum-v0", &Kwargs::new()),
+            Err(EnvError::UnknownGymId { .. })
+        ));
         match make_env("Pendulum-v1", &kwargs([("no_such_option", 1.into())])) {
-            Err(EnvError::Python { kind, message, during: "make", .. }) => {
+            Err(EnvError::Python {
+                kind,
+                message,
+                during: "make",
+                ..
+            }) => {
                 assert_eq!(kind, "TypeError");
                 assert!(message.contains("no_such_option"), "{message}");
             }
@@ -136,12 +174,28 @@ mod with_gym {
             return;
         }
         let mut env = make_env("Pendulum-v1", &Kwargs::new()).unwrap();
-        assert!(matches!(env.step(&[0.0]), Err(EnvError::NeedsReset { .. })), "step before reset");
+        assert!(
+            matches!(env.step(&[0.0]), Err(EnvError::NeedsReset { .. })),
+            "step before reset"
+        );
         env.reset(Some(3)).unwrap();
-        assert!(matches!(env.step(&[0.0, 1.0]), Err(EnvError::ActionLength { expected: 1, got: 2, .. })));
-        assert!(matches!(env.step(&[f32::INFINITY]), Err(EnvError::NonFiniteAction { .. })));
+        assert!(matches!(
+            env.step(&[0.0, 1.0]),
+            Err(EnvError::ActionLength {
+                expected: 1,
+                got: 2,
+                ..
+            })
+        ));
+        assert!(matches!(
+            env.step(&[f32::INFINITY]),
+            Err(EnvError::NonFiniteAction { .. })
+        ));
         env.set_action_policy(ActionPolicy::Reject);
-        assert!(matches!(env.step(&[2.5]), Err(EnvError::ActionOutOfBounds { high: 2.0, .. })));
+        assert!(matches!(
+            env.step(&[2.5]),
+            Err(EnvError::ActionOutOfBounds { high: 2.0, .. })
+        ));
         // Clip (the default) sends the bound: same trajectory as sending the bound itself.
         let mut clipped = make_env("Pendulum-v1", &Kwargs::new()).unwrap();
         env.set_action_policy(ActionPolicy::Clip);
@@ -153,14 +207,23 @@ mod with_gym {
 
     #[test]
     fn python_exception_in_step_is_an_error_with_type_and_message() {
-        if !bridge_available("python_exception_in_step_is_an_error_with_type_and_message", false) {
+        if !bridge_available(
+            "python_exception_in_step_is_an_error_with_type_and_message",
+            false,
+        ) {
             return;
         }
         // Gymnasium's Pendulum only uses `g` in step(), so a string there fails inside step.
         let mut env = make_env("Pendulum-v1", &kwargs([("g", KwargValue::from("ten"))])).unwrap();
         env.reset(Some(0)).unwrap();
         match env.step(&[0.0]) {
-            Err(EnvError::Python { kind, during: "step", traceback, message, .. }) => {
+            Err(EnvError::Python {
+                kind,
+                during: "step",
+                traceback,
+                message,
+                ..
+            }) => {
                 assert_eq!(kind, "TypeError", "{message}");
                 assert!(traceback.contains("pendulum.py"), "{traceback}");
             }
@@ -189,12 +252,20 @@ gymnasium.register(id="LrfreeExploding-v0", entry_point=Exploding, disable_env_c
         let ok = env.step(&[0.0]).unwrap();
         assert_eq!((ok.obs, ok.reward), (vec![1.0, 1.0], 1.5));
         let e = env.step(&[0.75]).unwrap_err();
-        assert!(matches!(&e, EnvError::Python { kind, message, .. } if kind == "RuntimeError" && message == "boom at 0.75"), "{e}");
-        assert!(e.to_string().contains("RuntimeError") && e.to_string().contains("boom at 0.75"), "{e}");
+        assert!(
+            matches!(&e, EnvError::Python { kind, message, .. } if kind == "RuntimeError" && message == "boom at 0.75"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("RuntimeError") && e.to_string().contains("boom at 0.75"),
+            "{e}"
+        );
         // A Python error is not an episode end: the env keeps working.
         assert!(env.step(&[0.0]).is_ok());
         // run_python reports syntax errors as values too.
-        assert!(matches!(run_python("def ("), Err(EnvError::Python { kind, .. }) if kind == "SyntaxError"));
+        assert!(
+            matches!(run_python("def ("), Err(EnvError::Python { kind, .. }) if kind == "SyntaxError")
+        );
     }
 
     #[test]
@@ -202,8 +273,13 @@ gymnasium.register(id="LrfreeExploding-v0", entry_point=Exploding, disable_env_c
         if !bridge_available("non_box_spaces_are_rejected_at_creation", false) {
             return;
         }
-        let e = make_env("CartPole-v1", &Kwargs::new()).err().expect("Discrete actions are unsupported");
-        assert!(matches!(e, EnvError::UnsupportedSpace { what: "action", .. }), "{e}");
+        let e = make_env("CartPole-v1", &Kwargs::new())
+            .err()
+            .expect("Discrete actions are unsupported");
+        assert!(
+            matches!(e, EnvError::UnsupportedSpace { what: "action", .. }),
+            "{e}"
+        );
     }
 
     #[test]
@@ -242,10 +318,20 @@ gymnasium.register(id="LrfreeExploding-v0", entry_point=Exploding, disable_env_c
             return;
         }
         let seeds = [1u64, 2, 3, 4];
-        let threads: Vec<_> = seeds.iter().map(|&s| std::thread::spawn(move || rollout(s))).collect();
-        let parallel: Vec<_> = threads.into_iter().map(|t| t.join().expect("thread panicked")).collect();
+        let threads: Vec<_> = seeds
+            .iter()
+            .map(|&s| std::thread::spawn(move || rollout(s)))
+            .collect();
+        let parallel: Vec<_> = threads
+            .into_iter()
+            .map(|t| t.join().expect("thread panicked"))
+            .collect();
         for (seed, par) in seeds.iter().zip(&parallel) {
-            assert_eq!(par, &rollout(*seed), "seed {seed}: a thread changed the trajectory");
+            assert_eq!(
+                par,
+                &rollout(*seed),
+                "seed {seed}: a thread changed the trajectory"
+            );
         }
         assert_ne!(parallel[0], parallel[1]);
         // Environments also move between threads (Send).

@@ -12,7 +12,10 @@ fn unstartable_python_is_an_error_not_an_abort() {
             Err(e @ EnvError::PythonUnavailable { .. }) => {
                 let msg = e.to_string();
                 eprintln!("error as the user sees it: {msg}");
-                assert!(msg.contains("PYTHONHOME") && msg.contains("LRFREE_PYTHON"), "{msg}");
+                assert!(
+                    msg.contains("PYTHONHOME") && msg.contains("LRFREE_PYTHON"),
+                    "{msg}"
+                );
             }
             other => panic!("expected PythonUnavailable, got {:?}", other.err()),
         }

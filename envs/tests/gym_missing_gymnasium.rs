@@ -16,7 +16,11 @@ fn missing_gymnasium_is_an_error_with_the_install_command() {
         Err(e @ EnvError::GymnasiumMissing { .. }) => {
             let msg = e.to_string();
             eprintln!("error as the user sees it: {msg}");
-            assert!(msg.contains("-m pip install -r requirements.txt") && msg.contains("gymnasium[mujoco]=="), "{msg}");
+            assert!(
+                msg.contains("-m pip install -r requirements.txt")
+                    && msg.contains("gymnasium[mujoco]=="),
+                "{msg}"
+            );
         }
         other => panic!("expected GymnasiumMissing, got {:?}", other.err()),
     }

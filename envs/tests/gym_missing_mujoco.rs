@@ -17,7 +17,10 @@ fn missing_mujoco_is_an_error_with_the_install_command() {
             let msg = e.to_string();
             eprintln!("error as the user sees it: {msg}");
             assert!(msg.contains("Hopper-v5") && msg.contains("MuJoCo"), "{msg}");
-            assert!(msg.contains("-m pip install -r requirements.txt") && msg.contains("mujoco=="), "{msg}");
+            assert!(
+                msg.contains("-m pip install -r requirements.txt") && msg.contains("mujoco=="),
+                "{msg}"
+            );
         }
         other => panic!("expected DependencyMissing, got {:?}", other.err()),
     }

@@ -5,14 +5,21 @@ mod common;
 use lrfree_envs::{ActionPolicy, Env, EnvError, Kwargs, MountainCarContinuous, Pendulum, make_env};
 
 fn natives() -> Vec<Box<dyn Env + Send>> {
-    ["Pendulum", "MountainCarContinuous"].iter().map(|n| make_env(n, &Kwargs::new()).unwrap()).collect()
+    ["Pendulum", "MountainCarContinuous"]
+        .iter()
+        .map(|n| make_env(n, &Kwargs::new()).unwrap())
+        .collect()
 }
 
 #[test]
 fn step_before_reset_after_end_and_after_close_are_errors() {
     for mut env in natives() {
         let zero = vec![0.0; env.action_space().dim()];
-        assert!(matches!(env.step(&zero), Err(EnvError::NeedsReset { .. })), "{}", env.name());
+        assert!(
+            matches!(env.step(&zero), Err(EnvError::NeedsReset { .. })),
+            "{}",
+            env.name()
+        );
         env.reset(Some(0)).unwrap();
         let limit = env.max_episode_steps().unwrap();
         for t in 1..=limit {
@@ -56,10 +63,18 @@ fn observations_stay_inside_the_observation_space() {
         let mut rng = common::Rng(3);
         let mut obs = env.reset(Some(5)).unwrap();
         for _ in 0..2_000 {
-            assert!(env.observation_space().contains(&obs), "{}: {obs:?}", env.name());
+            assert!(
+                env.observation_space().contains(&obs),
+                "{}: {obs:?}",
+                env.name()
+            );
             let act = rng.action(env.action_space().low(), env.action_space().high());
             let s = env.step(&act).unwrap();
-            obs = if s.done() { env.reset(None).unwrap() } else { s.obs };
+            obs = if s.done() {
+                env.reset(None).unwrap()
+            } else {
+                s.obs
+            };
         }
     }
 }
@@ -68,9 +83,19 @@ fn observations_stay_inside_the_observation_space() {
 fn bad_actions_are_errors_and_out_of_bounds_follow_the_policy() {
     for mut env in natives() {
         env.reset(Some(0)).unwrap();
-        assert!(matches!(env.step(&[0.0, 0.0]), Err(EnvError::ActionLength { expected: 1, got: 2, .. })));
+        assert!(matches!(
+            env.step(&[0.0, 0.0]),
+            Err(EnvError::ActionLength {
+                expected: 1,
+                got: 2,
+                ..
+            })
+        ));
         assert!(matches!(env.step(&[]), Err(EnvError::ActionLength { .. })));
-        assert!(matches!(env.step(&[f32::NAN]), Err(EnvError::NonFiniteAction { .. })));
+        assert!(matches!(
+            env.step(&[f32::NAN]),
+            Err(EnvError::NonFiniteAction { .. })
+        ));
         env.set_action_policy(ActionPolicy::Reject);
         let e = env.step(&[100.0]).unwrap_err();
         assert!(matches!(e, EnvError::ActionOutOfBounds { .. }), "{e}");

@@ -45,7 +45,11 @@ pub struct GymEnv {
 
 impl std::fmt::Debug for GymEnv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GymEnv").field("id", &self.id).field("obs_space", &self.obs_space).field("act_space", &self.act_space).finish()
+        f.debug_struct("GymEnv")
+            .field("id", &self.id)
+            .field("obs_space", &self.obs_space)
+            .field("act_space", &self.act_space)
+            .finish()
     }
 }
 
@@ -54,14 +58,20 @@ impl GymEnv {
     /// missing, and pass on Gymnasium's message (with its suggestions) for unknown ids.
     pub fn new(id: &str, kwargs: &Kwargs) -> Result<Self, EnvError> {
         with_python(|py| {
-            let gym = py.import("gymnasium").map_err(|e| EnvError::GymnasiumMissing {
-                python: executable(py),
-                detail: e.value(py).to_string(),
-                install: install_command(py),
-            })?;
-            let np = py.import("numpy").map_err(|e| python_error(py, id, "make", e))?;
+            let gym = py
+                .import("gymnasium")
+                .map_err(|e| EnvError::GymnasiumMissing {
+                    python: executable(py),
+                    detail: e.value(py).to_string(),
+                    install: install_command(py),
+                })?;
+            let np = py
+                .import("numpy")
+                .map_err(|e| python_error(py, id, "make", e))?;
             let kw = py_kwargs(py, kwargs).map_err(|e| python_error(py, id, "make", e))?;
-            let env = gym.call_method("make", (id,), Some(&kw)).map_err(|e| make_error(py, id, e))?;
+            let env = gym
+                .call_method("make", (id,), Some(&kw))
+                .map_err(|e| make_error(py, id, e))?;
             // From here on, close the Python env if anything else fails.
             let built = Self::wrap(py, id, &np, &env);
             if built.is_err() {
@@ -71,19 +81,36 @@ impl GymEnv {
         })
     }
 
-    fn wrap(py: Python<'_>, id: &str, np: &Bound<'_, PyAny>, env: &Bound<'_, PyAny>) -> Result<Self, EnvError> {
-        let attr = |name: &str| env.getattr(name).map_err(|e| python_error(py, id, "make", e));
+    fn wrap(
+        py: Python<'_>,
+        id: &str,
+        np: &Bound<'_, PyAny>,
+        env: &Bound<'_, PyAny>,
+    ) -> Result<Self, EnvError> {
+        let attr = |name: &str| {
+            env.getattr(name)
+                .map_err(|e| python_error(py, id, "make", e))
+        };
         let (obs_space, obs_f64) = box_space(py, id, "observation", &attr("observation_space")?)?;
         let act_box = attr("action_space")?;
         let (act_space, action_f64) = box_space(py, id, "action", &act_box)?;
-        let action_dtype = act_box.getattr("dtype").map_err(|e| python_error(py, id, "make", e))?;
+        let action_dtype = act_box
+            .getattr("dtype")
+            .map_err(|e| python_error(py, id, "make", e))?;
         let is_float32_or_64 = action_dtype
             .getattr("kind")
             .and_then(|k| k.extract::<String>())
             .is_ok_and(|k| k == "f")
-            && action_dtype.getattr("itemsize").and_then(|s| s.extract::<usize>()).is_ok_and(|s| s == 4 || s == 8);
+            && action_dtype
+                .getattr("itemsize")
+                .and_then(|s| s.extract::<usize>())
+                .is_ok_and(|s| s == 4 || s == 8);
         if !is_float32_or_64 {
-            return Err(EnvError::UnsupportedSpace { env: id.to_owned(), what: "action", space: act_box.to_string() });
+            return Err(EnvError::UnsupportedSpace {
+                env: id.to_owned(),
+                what: "action",
+                space: act_box.to_string(),
+            });
         }
         let max_steps = attr("spec")?
             .getattr("max_episode_steps")
@@ -93,7 +120,10 @@ impl GymEnv {
         Ok(Self {
             id: id.to_owned(),
             env: env.clone().unbind(),
-            np_empty: np.getattr("empty").map_err(|e| python_error(py, id, "make", e))?.unbind(),
+            np_empty: np
+                .getattr("empty")
+                .map_err(|e| python_error(py, id, "make", e))?
+                .unbind(),
             action_dtype: action_dtype.unbind(),
             action_f64,
             obs_f64,
@@ -110,9 +140,15 @@ impl GymEnv {
     pub fn unwrapped_attr(&self, name: &str) -> Result<Vec<f64>, EnvError> {
         with_python(|py| {
             let read = || -> PyResult<Vec<f64>> {
-                let value = self.env.bind(py).getattr(intern!(py, "unwrapped"))?.getattr(name)?;
+                let value = self
+                    .env
+                    .bind(py)
+                    .getattr(intern!(py, "unwrapped"))?
+                    .getattr(name)?;
                 let np = py.import("numpy")?;
-                let array = np.call_method1("asarray", (value, "float64"))?.call_method0("ravel")?;
+                let array = np
+                    .call_method1("asarray", (value, "float64"))?
+                    .call_method0("ravel")?;
                 PyBuffer::<f64>::get(&array)?.to_vec(py)
             };
             read().map_err(|e| python_error(py, &self.id, "unwrapped_attr", e))
@@ -120,7 +156,10 @@ impl GymEnv {
     }
 
     fn action_array<'py>(&self, py: Python<'py>, action: &[f32]) -> PyResult<Bound<'py, PyAny>> {
-        let array = self.np_empty.bind(py).call1((action.len(), self.action_dtype.bind(py)))?;
+        let array = self
+            .np_empty
+            .bind(py)
+            .call1((action.len(), self.action_dtype.bind(py)))?;
         if self.action_f64 {
             let wide: Vec<f64> = action.iter().map(|&a| f64::from(a)).collect();
             PyBuffer::<f64>::get(&array)?.copy_from_slice(py, &wide)?;
@@ -130,13 +169,23 @@ impl GymEnv {
         Ok(array)
     }
 
-    fn observation(&self, py: Python<'_>, during: &'static str, obs: &Bound<'_, PyAny>) -> Result<Vec<f32>, EnvError> {
-        let obs = read_f32(py, obs, self.obs_f64).map_err(|e| python_error(py, &self.id, during, e))?;
+    fn observation(
+        &self,
+        py: Python<'_>,
+        during: &'static str,
+        obs: &Bound<'_, PyAny>,
+    ) -> Result<Vec<f32>, EnvError> {
+        let obs =
+            read_f32(py, obs, self.obs_f64).map_err(|e| python_error(py, &self.id, during, e))?;
         if obs.len() != self.obs_space.dim() {
             return Err(EnvError::BadReturn {
                 env: self.id.clone(),
                 during,
-                detail: format!("an observation of {} elements, the observation space has {}", obs.len(), self.obs_space.dim()),
+                detail: format!(
+                    "an observation of {} elements, the observation space has {}",
+                    obs.len(),
+                    self.obs_space.dim()
+                ),
             });
         }
         Ok(obs)
@@ -153,7 +202,10 @@ fn make_error(py: Python<'_>, id: &str, err: PyErr) -> EnvError {
             .is_ok_and(|cls| err.get_type(py).is_subclass(&cls).unwrap_or(false))
     };
     if is("UnregisteredEnv") || is("DeprecatedEnv") {
-        return EnvError::UnknownGymId { id: id.to_owned(), message };
+        return EnvError::UnknownGymId {
+            id: id.to_owned(),
+            message,
+        };
     }
     if is("DependencyNotInstalled") {
         let install = if message.to_lowercase().contains("mujoco") {
@@ -161,7 +213,11 @@ fn make_error(py: Python<'_>, id: &str, err: PyErr) -> EnvError {
         } else {
             "the command in the message above".to_owned()
         };
-        return EnvError::DependencyMissing { id: id.to_owned(), detail: format!("{kind}: {message}"), install };
+        return EnvError::DependencyMissing {
+            id: id.to_owned(),
+            detail: format!("{kind}: {message}"),
+            install,
+        };
     }
     python_error(py, id, "make", err)
 }
@@ -189,8 +245,12 @@ impl Env for GymEnv {
             let kw = PyDict::new(py);
             let out = kw
                 .set_item(intern!(py, "seed"), seed)
-                .and_then(|()| self.env.bind(py).call_method(intern!(py, "reset"), (), Some(&kw)))
-                .and_then(|out| Ok(out.cast_into::<PyTuple>()?.get_item(0)?))
+                .and_then(|()| {
+                    self.env
+                        .bind(py)
+                        .call_method(intern!(py, "reset"), (), Some(&kw))
+                })
+                .and_then(|out| out.cast_into::<PyTuple>()?.get_item(0))
                 .map_err(|e| python_error(py, &self.id, "reset", e))?;
             self.observation(py, "reset", &out)
         });
@@ -209,17 +269,38 @@ impl Env for GymEnv {
                 .action_array(py, &action)
                 .and_then(|a| self.env.bind(py).call_method1(intern!(py, "step"), (a,)))
                 .map_err(|e| python_error(py, &self.id, "step", e))?;
-            let tuple = raw.cast::<PyTuple>().ok().filter(|t| t.len() == 5).ok_or_else(|| EnvError::BadReturn {
-                env: self.id.clone(),
-                during: "step",
-                detail: format!("{raw:.80}, not the 5-tuple (obs, reward, terminated, truncated, info)"),
-            })?;
-            let item = |i| tuple.get_item(i).map_err(|e| python_error(py, &self.id, "step", e));
+            let tuple = raw
+                .cast::<PyTuple>()
+                .ok()
+                .filter(|t| t.len() == 5)
+                .ok_or_else(|| EnvError::BadReturn {
+                    env: self.id.clone(),
+                    during: "step",
+                    detail: format!(
+                        "{raw:.80}, not the 5-tuple (obs, reward, terminated, truncated, info)"
+                    ),
+                })?;
+            let item = |i| {
+                tuple
+                    .get_item(i)
+                    .map_err(|e| python_error(py, &self.id, "step", e))
+            };
             let obs = self.observation(py, "step", &item(0)?)?;
-            let reward = item(1)?.extract::<f64>().map_err(|e| python_error(py, &self.id, "step", e.into()))?;
-            let terminated = item(2)?.is_truthy().map_err(|e| python_error(py, &self.id, "step", e))?;
-            let truncated = item(3)?.is_truthy().map_err(|e| python_error(py, &self.id, "step", e))?;
-            Ok(Step { obs, reward, terminated, truncated })
+            let reward = item(1)?
+                .extract::<f64>()
+                .map_err(|e| python_error(py, &self.id, "step", e))?;
+            let terminated = item(2)?
+                .is_truthy()
+                .map_err(|e| python_error(py, &self.id, "step", e))?;
+            let truncated = item(3)?
+                .is_truthy()
+                .map_err(|e| python_error(py, &self.id, "step", e))?;
+            Ok(Step {
+                obs,
+                reward,
+                terminated,
+                truncated,
+            })
         })?;
         self.episode.finish_step(step.done());
         Ok(step)
@@ -235,7 +316,10 @@ impl Env for GymEnv {
         }
         self.episode.close();
         with_python(|py| {
-            self.env.bind(py).call_method0(intern!(py, "close")).map_err(|e| python_error(py, &self.id, "close", e))?;
+            self.env
+                .bind(py)
+                .call_method0(intern!(py, "close"))
+                .map_err(|e| python_error(py, &self.id, "close", e))?;
             Ok(())
         })
     }
@@ -253,7 +337,8 @@ impl Drop for GymEnv {
 pub fn run_python(code: &str) -> Result<(), EnvError> {
     with_python(|py| {
         let err = |e| python_error(py, "<run_python>", "run_python", e);
-        let code = CString::new(code).map_err(|e| err(pyo3::exceptions::PyValueError::new_err(e.to_string())))?;
+        let code = CString::new(code)
+            .map_err(|e| err(pyo3::exceptions::PyValueError::new_err(e.to_string())))?;
         let main = py.import("__main__").map_err(err)?;
         let globals = main.dict();
         py.run(&code, Some(&globals), None).map_err(err)

@@ -38,7 +38,9 @@ fn chosen_python() -> Option<String> {
 }
 
 fn describe(python: &Option<String>) -> String {
-    python.clone().unwrap_or_else(|| "libpython's built-in prefix".to_owned())
+    python
+        .clone()
+        .unwrap_or_else(|| "libpython's built-in prefix".to_owned())
 }
 
 /// Starts Python once per process; later calls return the first outcome.
@@ -69,8 +71,10 @@ fn start(python: Option<&str>) -> Result<(), String> {
         config.install_signal_handlers = 0;
         config.parse_argv = 0;
         if let Some(python) = python {
-            let name = CString::new(python).map_err(|_| "interpreter path contains a NUL byte".to_owned())?;
-            let status = ffi::PyConfig_SetBytesString(&mut config, &mut config.program_name, name.as_ptr());
+            let name = CString::new(python)
+                .map_err(|_| "interpreter path contains a NUL byte".to_owned())?;
+            let status =
+                ffi::PyConfig_SetBytesString(&mut config, &mut config.program_name, name.as_ptr());
             if ffi::PyStatus_Exception(status) != 0 {
                 ffi::PyConfig_Clear(&mut config);
                 return Err(status_message(status));
@@ -101,24 +105,34 @@ if os.path.isdir(_lrfree_sp) and _lrfree_sp not in sys.path:
     site.addsitedir(_lrfree_sp)
 del _lrfree_sp
 ";
-    Python::attach(|py| py.run(CODE, None, None)).map_err(|e| format!("could not extend sys.path: {e}"))
+    Python::attach(|py| py.run(CODE, None, None))
+        .map_err(|e| format!("could not extend sys.path: {e}"))
 }
 
 fn status_message(status: ffi::PyStatus) -> String {
     let text = |p: *const std::ffi::c_char| {
         // SAFETY: CPython sets these to static NUL-terminated strings or NULL.
-        (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned())
+        (!p.is_null()).then(|| {
+            unsafe { std::ffi::CStr::from_ptr(p) }
+                .to_string_lossy()
+                .into_owned()
+        })
     };
     match (text(status.func), text(status.err_msg)) {
         (Some(func), Some(msg)) => format!("{func}: {msg}"),
         (None, Some(msg)) => msg,
-        _ => format!("Python initialisation failed (exit code {})", status.exitcode),
+        _ => format!(
+            "Python initialisation failed (exit code {})",
+            status.exitcode
+        ),
     }
 }
 
 /// Runs `f` attached to the interpreter (taking the GIL for this call only), starting Python on
 /// first use.
-pub(crate) fn with_python<R>(f: impl for<'py> FnOnce(Python<'py>) -> Result<R, EnvError>) -> Result<R, EnvError> {
+pub(crate) fn with_python<R>(
+    f: impl for<'py> FnOnce(Python<'py>) -> Result<R, EnvError>,
+) -> Result<R, EnvError> {
     ensure_started()?;
     Python::attach(f)
 }
@@ -132,10 +146,15 @@ pub(crate) fn install_command(py: Python<'_>) -> String {
         .ok()
         .filter(|e| !e.is_empty())
         .unwrap_or_else(|| "python3".to_owned());
-    format!("`{exe} -m pip install -r requirements.txt` (from the lrfree-rl checkout) or `{exe} -m pip install {PINNED_PACKAGES}`")
+    format!(
+        "`{exe} -m pip install -r requirements.txt` (from the lrfree-rl checkout) or `{exe} -m pip install {PINNED_PACKAGES}`"
+    )
 }
 
 /// `sys.executable`, for error messages.
 pub(crate) fn executable(py: Python<'_>) -> String {
-    py.import("sys").and_then(|s| s.getattr("executable")).map(|e| e.to_string()).unwrap_or_default()
+    py.import("sys")
+        .and_then(|s| s.getattr("executable"))
+        .map(|e| e.to_string())
+        .unwrap_or_default()
 }

@@ -12,7 +12,11 @@ pub fn bridge_available(test: &str, mujoco: bool) -> bool {
     let id = if mujoco { "Hopper-v5" } else { "Pendulum-v1" };
     match make_env(id, &Kwargs::new()) {
         Ok(_) => true,
-        Err(e @ (EnvError::PythonUnavailable { .. } | EnvError::GymnasiumMissing { .. } | EnvError::DependencyMissing { .. })) => {
+        Err(
+            e @ (EnvError::PythonUnavailable { .. }
+            | EnvError::GymnasiumMissing { .. }
+            | EnvError::DependencyMissing { .. }),
+        ) => {
             eprintln!("SKIP {test}: {e}");
             false
         }
@@ -40,7 +44,10 @@ impl Rng {
 
     /// A uniform action inside the bounds.
     pub fn action(&mut self, low: &[f32], high: &[f32]) -> Vec<f32> {
-        low.iter().zip(high).map(|(&l, &h)| self.uniform(l, h)).collect()
+        low.iter()
+            .zip(high)
+            .map(|(&l, &h)| self.uniform(l, h))
+            .collect()
     }
 }
 
