@@ -29,6 +29,8 @@ use runtime::{executable, install_command, with_python};
 /// Time limits are Gymnasium's own (`TimeLimit`, from the registration or the
 /// `max_episode_steps` kwarg); `truncated` comes from Python. Actions are checked on the Rust
 /// side (length, finiteness, bounds under the [`ActionPolicy`]) before Python sees them.
+/// A Python exception in `step` is returned as [`EnvError::Python`] and does not end the
+/// episode; the environment's state is then whatever Python left, so `reset` is advisable.
 pub struct GymEnv {
     id: String,
     env: Py<PyAny>,
