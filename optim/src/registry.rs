@@ -76,8 +76,13 @@ pub enum OptimizerConfig {
 }
 
 fn parse<T: DeserializeOwned>(name: &str, options: Value) -> Result<T> {
-    serde_json::from_value(options)
-        .map_err(|e| OptimError::InvalidConfig { optimizer: name.to_string(), message: e.to_string() })
+    serde_path_to_error::deserialize(options).map_err(|e| {
+        let message = match e.path().to_string().as_str() {
+            "." => e.inner().to_string(),
+            path => format!("`{path}`: {}", e.inner()),
+        };
+        OptimError::InvalidConfig { optimizer: name.to_string(), message }
+    })
 }
 
 impl OptimizerConfig {
@@ -121,9 +126,7 @@ impl OptimizerConfig {
     pub fn from_toml(name: &str, options: &str) -> Result<Self> {
         let table: toml::Table = toml::from_str(options)
             .map_err(|e| OptimError::InvalidConfig { optimizer: name.to_string(), message: e.to_string() })?;
-        let value = serde_json::to_value(table)
-            .map_err(|e| OptimError::InvalidConfig { optimizer: name.to_string(), message: e.to_string() })?;
-        Self::from_json(name, value)
+        Self::from_json(name, toml_to_json(toml::Value::Table(table)))
     }
 
     /// The registry name.
@@ -177,6 +180,20 @@ impl OptimizerConfig {
             Self::PsSps(c) => Box::new(c.init()?),
             Self::PsDaSgd(c) => Box::new(c.init()?),
         })
+    }
+}
+
+/// TOML to JSON, keeping TOML's `inf` (which JSON cannot hold) as the string `"inf"`.
+pub fn toml_to_json(value: toml::Value) -> Value {
+    match value {
+        toml::Value::Float(f) if f.is_infinite() => Value::String(if f > 0.0 { "inf" } else { "-inf" }.into()),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Value::String("nan".into()), Value::Number),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
     }
 }
 
