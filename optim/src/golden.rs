@@ -58,13 +58,13 @@ pub struct Problem {
 /// The MLP's parameters: `h = tanh(x·w1 + b1)`, `pred = h·w2 + b2`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Params {
-    /// [in, hidden]
+    /// Shape \[in, hidden\].
     pub w1: Vec<Vec<f64>>,
-    /// [hidden]
+    /// Shape \[hidden\].
     pub b1: Vec<f64>,
-    /// [hidden, out]
+    /// Shape \[hidden, out\].
     pub w2: Vec<Vec<f64>>,
-    /// [out]
+    /// Shape \[out\].
     pub b2: Vec<f64>,
 }
 

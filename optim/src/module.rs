@@ -86,7 +86,7 @@ impl<M> From<Rejected<M>> for OptimError {
 /// Steps a whole Burn module with any optimizer of this crate.
 ///
 /// Implemented for every [`LrFreeOptimizer`], boxed or not:
-/// ```ignore
+/// ```text
 /// let grads = GradientsParams::from_grads(loss.backward(), &model);
 /// model = optimizer.step(1.0, model, grads)?;
 /// ```

@@ -225,7 +225,9 @@ impl LrFreeOptimizer for PsDaSgd {
         } else if let (Some(a), Some(a_prev)) = (&a, &self.a_prev) {
             match c.transport {
                 Transport::Shrink => {
-                    let rho = ops::max(a.clone().div(a_prev.clone())).min(1.0);
+                    let ratio = a.clone().div(a_prev.clone());
+                    // ρ = min(1, max ratio): usually some scale grew, which a cheap test shows.
+                    let rho = if ops::any_at_least(&ratio, 1.0) { 1.0 } else { ops::max(ratio) };
                     if rho < 1.0 {
                         d *= rho;
                         numerator *= rho * rho;
