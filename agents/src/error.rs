@@ -1,0 +1,37 @@
+//! The one error type of the crate.
+
+use burn_lrfree::OptimError;
+
+/// What can go wrong when building, updating, saving or loading an agent.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// An optimizer refused a step (for example a non-finite gradient: the run has diverged),
+    /// or could not be built or restored. A refused network is left as it was.
+    #[error("optimizer: {0}")]
+    Optim(#[from] OptimError),
+    /// Reading or writing a checkpoint failed; the message names the file.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A checkpoint exists but does not fit (corrupt, another version, other sizes).
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The checkpoint directory or file.
+        path: String,
+        /// What does not fit.
+        message: String,
+    },
+    /// An argument is out of range or has the wrong length.
+    #[error("bad input: {0}")]
+    BadInput(String),
+}
+
+impl AgentError {
+    /// An I/O error with the path it happened on.
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        AgentError::Io(std::io::Error::new(source.kind(), format!("{}: {source}", path.display())))
+    }
+
+    pub(crate) fn checkpoint(path: &std::path::Path, message: impl Into<String>) -> Self {
+        AgentError::Checkpoint { path: path.display().to_string(), message: message.into() }
+    }
+}
