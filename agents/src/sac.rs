@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::{SacConfig, SacOptimizers};
 use crate::error::AgentError;
 use crate::networks::{ActionMap, Actor, Critic, Temperature, polyak};
-use crate::replay::ReplayBuffer;
+use crate::replay::{Batch, ReplayBuffer};
 
 /// What one [`Sac::update`] did: the three losses, the temperature, and what each optimizer
 /// estimated (its learning rate, D, step count).
@@ -195,39 +195,24 @@ impl Sac {
         if self.buffer.is_empty() {
             return Err(AgentError::BadInput("update needs at least one transition in the replay buffer".into()));
         }
-        let (b, o, a) = (self.config.batch_size, self.obs_dim, self.act_dim);
+        let b = self.config.batch_size;
         let batch = self.buffer.sample(b, &mut self.rng);
         let next_noise = self.noise(b);
         let pi_noise = self.noise(b);
-        let obs = self.upload(batch.obs, b, o);
-        let actions = self.upload(batch.actions, b, a);
-        let rewards = self.upload(batch.rewards, b, 1);
-        let next_obs = self.upload(batch.next_obs, b, o);
-        let terminated = self.upload(batch.terminated, b, 1);
+        let batch = self.upload_batch(batch);
         // α as a constant for the critic target and the actor loss (the value before this
         // update's temperature step, as in CleanRL).
         let alpha = self.temperature.log_alpha.val().inner().exp().reshape([1, 1]);
 
-        // 1. Critics: y = r + γ·(1 − terminated)·(min Q̄(s', a') − α·log π(a'|s')), a' ~ π(·|s').
-        let target = {
-            // Everything here is on the plain device: no graph, no gradient.
-            let next = self.actor.valid().sample(next_obs.clone(), next_noise, &self.map);
-            let (q1, q2) = self.critic_target.forward(next_obs, next.action);
-            let soft_value = q1.min_pair(q2) - next.log_prob * alpha.clone();
-            rewards + terminated.neg().add_scalar(1.0) * soft_value.mul_scalar(self.config.gamma)
-        };
-        let (q1, q2) = self.critic.forward(obs.clone(), actions);
-        let critic_loss = (q1 - target.clone()).square().mean() + (q2 - target).square().mean();
-        let critic_loss_value = critic_loss.clone().into_scalar::<f64>();
-        let grads = GradientsParams::from_grads(critic_loss.backward(), &self.critic);
-        step(&mut *self.opt_critic, self.optimizers.critic.lr, &mut self.critic, grads, critic_loss_value)?;
+        // 1. Critics: one step towards the soft Bellman target (see `soft_target`).
+        let critic_loss_value = self.critic_step(&batch, next_noise, alpha.clone())?;
 
         // 2. Actor: minimise E[α·log π(ã|s) − min Q(s, ã)], ã reparameterised. The critics
         // enter as plain (non-autodiff) copies: the actor loss cannot move them, and no
         // gradient is computed for their weights.
         let critic_fixed = self.critic.valid();
-        let pi = self.actor.sample(obs.clone(), pi_noise, &self.map);
-        let (q1, q2) = critic_fixed.forward(obs, pi.action);
+        let pi = self.actor.sample(batch.obs.clone(), pi_noise, &self.map);
+        let (q1, q2) = critic_fixed.forward(batch.obs, pi.action);
         let log_pi = pi.log_prob;
         let actor_loss = (log_pi.clone() * alpha - q1.min_pair(q2)).mean();
         let actor_loss_value = actor_loss.clone().into_scalar::<f64>();
@@ -296,16 +281,60 @@ impl Sac {
         (self.opt_actor.estimate(), self.opt_critic.estimate(), self.opt_alpha.estimate())
     }
 
+    /// The soft Bellman target `y = r + γ·(1 − terminated)·(min(Q̄₁, Q̄₂)(s', a') − α·log π(a'|s'))`,
+    /// `a' = ` the policy's sample at `s'` with `noise`. Computed entirely on the plain device:
+    /// no graph, no gradient.
+    pub(crate) fn soft_target(&self, batch: &BatchTensors, noise: Tensor<2>, alpha: Tensor<2>) -> Tensor<2> {
+        let next = self.actor.valid().sample(batch.next_obs.clone(), noise, &self.map);
+        let (q1, q2) = self.critic_target.forward(batch.next_obs.clone(), next.action);
+        let soft_value = q1.min_pair(q2) - next.log_prob * alpha;
+        let not_terminated = batch.terminated.clone().neg().add_scalar(1.0);
+        batch.rewards.clone() + not_terminated * soft_value.mul_scalar(self.config.gamma)
+    }
+
+    /// One step of the twin critics on `MSE(Q₁, y) + MSE(Q₂, y)`; returns that loss.
+    pub(crate) fn critic_step(&mut self, batch: &BatchTensors, noise: Tensor<2>, alpha: Tensor<2>) -> Result<f64, AgentError> {
+        let target = self.soft_target(batch, noise, alpha);
+        let (q1, q2) = self.critic.forward(batch.obs.clone(), batch.actions.clone());
+        let loss = (q1 - target.clone()).square().mean() + (q2 - target).square().mean();
+        let value = loss.clone().into_scalar::<f64>();
+        let grads = GradientsParams::from_grads(loss.backward(), &self.critic);
+        step(&mut *self.opt_critic, self.optimizers.critic.lr, &mut self.critic, grads, value)?;
+        Ok(value)
+    }
+
+    /// A host batch as tensors on the plain device.
+    pub(crate) fn upload_batch(&self, batch: Batch) -> BatchTensors {
+        let (b, o, a) = (batch.size, self.obs_dim, self.act_dim);
+        BatchTensors {
+            obs: self.upload(batch.obs, b, o),
+            actions: self.upload(batch.actions, b, a),
+            rewards: self.upload(batch.rewards, b, 1),
+            next_obs: self.upload(batch.next_obs, b, o),
+            terminated: self.upload(batch.terminated, b, 1),
+        }
+    }
+
     /// Row-major host values as a `[rows, cols]` tensor on the plain device.
     fn upload(&self, values: Vec<f32>, rows: usize, cols: usize) -> Tensor<2> {
         Tensor::from_data(TensorData::new(values, [rows, cols]), &self.plain)
     }
 
     /// `[rows, act_dim]` standard normal noise from the agent's RNG.
-    fn noise(&mut self, rows: usize) -> Tensor<2> {
+    pub(crate) fn noise(&mut self, rows: usize) -> Tensor<2> {
         let values = standard_normals(&mut self.rng, rows * self.act_dim);
         self.upload(values, rows, self.act_dim)
     }
+}
+
+/// A mini-batch on the device: `obs`, `next_obs` `[B, O]`; `actions` `[B, A]`; `rewards`,
+/// `terminated` `[B, 1]`.
+pub(crate) struct BatchTensors {
+    pub(crate) obs: Tensor<2>,
+    pub(crate) actions: Tensor<2>,
+    pub(crate) rewards: Tensor<2>,
+    pub(crate) next_obs: Tensor<2>,
+    pub(crate) terminated: Tensor<2>,
 }
 
 /// One optimizer step of the module in `slot`, with this step's loss (SPS-type methods need
@@ -343,4 +372,86 @@ pub(crate) fn standard_normals<R: Rng + ?Sized>(rng: &mut R, n: usize) -> Vec<f3
     }
     out.truncate(n);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn_lrfree::registry::OptimizerConfig;
+
+    fn tiny(optimizer: &str, lr: f64) -> Sac {
+        let config = SacConfig { hidden: vec![16, 16], batch_size: 4, ..SacConfig::default() };
+        let optimizers = SacOptimizers::same(OptimizerConfig::defaults(optimizer).unwrap(), lr);
+        Sac::new(3, &[-1.0, -2.0], &[1.0, 0.0], &config, &optimizers, 5, &Device::default()).unwrap()
+    }
+
+    fn host(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+    }
+
+    /// Rows 0 and 2 terminated, rows 1 and 3 not; same next_obs, so the same soft value.
+    fn batch(sac: &Sac, rewards: [f32; 4]) -> BatchTensors {
+        sac.upload_batch(Batch {
+            size: 4,
+            obs: (0..12).map(|i| (i as f32 * 0.37).sin()).collect(),
+            actions: (0..8).map(|i| (i as f32 * 0.61).cos() * 0.5).collect(),
+            rewards: rewards.to_vec(),
+            next_obs: [0.3f32, -0.7, 1.1].repeat(4),
+            terminated: vec![1.0, 0.0, 1.0, 0.0],
+        })
+    }
+
+    #[test]
+    fn target_bootstraps_only_when_not_terminated() {
+        let mut sac = tiny("adam", 1e-3);
+        let alpha = sac.temperature.log_alpha.val().inner().exp().reshape([1, 1]);
+        let noise = sac.noise(1).repeat_dim(0, 4);
+        let y = host(sac.soft_target(&batch(&sac, [1.0, 2.0, 3.0, 4.0]), noise.clone(), alpha.clone()));
+        let y0 = host(sac.soft_target(&batch(&sac, [0.0; 4]), noise, alpha));
+        // Terminated rows: exactly the reward.
+        assert_eq!((y[0], y[2]), (1.0, 3.0));
+        // Others: reward + γ·(soft value), the soft value being y0 / γ (the same in both rows).
+        let soft = y0[1] / 0.99;
+        assert!(soft.abs() > 1e-3, "soft value {soft} too small to tell");
+        assert_eq!(y0[1], y0[3]);
+        assert!((y[1] - (2.0 + 0.99 * soft)).abs() < 1e-5, "{y:?} {y0:?}");
+        assert!((y[3] - (4.0 + 0.99 * soft)).abs() < 1e-5, "{y:?} {y0:?}");
+        assert_eq!((y0[0], y0[2]), (0.0, 0.0));
+    }
+
+    #[test]
+    fn twin_critic_loss_decreases_on_a_fixed_batch() {
+        for (optimizer, lr) in [("adam", 1e-3), ("ps-da-sgd", 1.0)] {
+            let mut sac = tiny(optimizer, lr);
+            let alpha = sac.temperature.log_alpha.val().inner().exp().reshape([1, 1]);
+            let n = 64;
+            let noise = sac.noise(n);
+            let fixed = sac.upload_batch(Batch {
+                size: n,
+                obs: (0..3 * n).map(|i| (i as f32 * 0.37).sin()).collect(),
+                actions: (0..2 * n).map(|i| (i as f32 * 0.61).cos() * 0.5).collect(),
+                rewards: (0..n).map(|i| (i as f32 * 1.3).sin() * 2.0).collect(),
+                next_obs: (0..3 * n).map(|i| (i as f32 * 0.23).cos()).collect(),
+                terminated: (0..n).map(|i| (i % 3 == 0) as u8 as f32).collect(),
+            });
+            let first = sac.critic_step(&fixed, noise.clone(), alpha.clone()).unwrap();
+            let mut last = first;
+            for _ in 0..400 {
+                last = sac.critic_step(&fixed, noise.clone(), alpha.clone()).unwrap();
+            }
+            eprintln!("{optimizer}: critic loss {first} -> {last}");
+            assert!(last < 0.75 * first, "{optimizer}: critic loss {first} -> {last}");
+        }
+    }
+
+    #[test]
+    fn standard_normals_have_unit_moments() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let x = standard_normals(&mut rng, 100_001);
+        assert_eq!(x.len(), 100_001);
+        let n = x.len() as f64;
+        let mean = x.iter().map(|&v| v as f64).sum::<f64>() / n;
+        let var = x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+        assert!(mean.abs() < 0.015 && (var - 1.0).abs() < 0.02, "mean {mean}, var {var}");
+    }
 }
