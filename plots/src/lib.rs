@@ -1,0 +1,94 @@
+//! Figures and a comparison table from `rl-train` run records (`docs/records.md`).
+//!
+//! Two figures per run directory, each written as PNG and SVG into `RUN_DIR/plots/`:
+//!
+//! - `rewards`: on the left, the evaluation return (deterministic policy) against environment
+//!   steps, one line per optimizer (the mean over seeds) with a shaded band (min–max or ±1 std
+//!   over seeds, said in the legend) and optionally each seed as a thin line; on the right the
+//!   training-episode returns, smoothed by a moving average, drawn the same way.
+//! - `learning-rates`: each optimizer's estimated learning rate against steps on a log axis, one
+//!   line per seed, in three panels (critic, actor, temperature optimizers). This is the
+//!   paper's Figure 1: it shows Prodigy's estimate running away, D-Adapt Adam's sometimes,
+//!   PS-DA-SGD's staying bounded. Non-finite and non-positive estimates cannot go on a log
+//!   axis and are left out; a diverged seed gets a cross where it stopped.
+//!
+//! Each optimizer has one colour in every figure ([`palette`]). Text is drawn with the
+//! DejaVu Sans file in `fonts/`, so no system font library is needed.
+//!
+//! The report ([`build_report`]) is the paper's Table 3: optimizers as rows in the paper's
+//! order, environments as columns, each cell `mean final return (successes/seeds)` with the
+//! number of seeds whose learning-rate estimate diverged, as Markdown and CSV.
+//!
+//! Records may be partial (a run in progress or killed): what cannot be used yet is skipped
+//! and named in the warnings; records that are wrong are errors naming the file and line.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! let report = lrfree_plots::write_plots(Path::new("runs/pendulum"), &Default::default()).unwrap();
+//! for w in &report.warnings { eprintln!("warning: {w}"); }
+//! ```
+
+pub mod cli;
+pub mod error;
+pub mod figure;
+pub mod palette;
+pub mod records;
+pub mod report;
+pub mod series;
+
+use std::path::{Path, PathBuf};
+
+pub use error::PlotError;
+pub use figure::{Format, LR_SIZE, REWARDS_SIZE};
+pub use report::{Cell, Report, ReportRow};
+pub use series::Band;
+
+/// How [`write_plots`] draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlotOptions {
+    /// Where the figures go; `RUN_DIR/plots` when `None`.
+    pub out: Option<PathBuf>,
+    /// Moving-average window (in episodes) for the episode returns.
+    pub smooth: usize,
+    /// What the shaded band shows.
+    pub band: Band,
+    /// Draw each seed as a thin line under the mean.
+    pub per_seed: bool,
+    /// Which files to write.
+    pub formats: Vec<Format>,
+}
+
+impl Default for PlotOptions {
+    fn default() -> Self {
+        Self { out: None, smooth: 10, band: Band::MinMax, per_seed: false, formats: vec![Format::Png, Format::Svg] }
+    }
+}
+
+/// What [`write_plots`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlotReport {
+    /// The files written.
+    pub files: Vec<PathBuf>,
+    /// One line per skipped or partial seed or file.
+    pub warnings: Vec<String>,
+    /// Seeds drawn.
+    pub seeds: usize,
+}
+
+/// Draw the reward and learning-rate figures of one run directory.
+pub fn write_plots(run_dir: &Path, options: &PlotOptions) -> Result<PlotReport, PlotError> {
+    let run = records::read_run(run_dir)?;
+    let out = options.out.clone().unwrap_or_else(|| run_dir.join("plots"));
+    let style = figure::Style { smooth: options.smooth, band: options.band, per_seed: options.per_seed };
+    let files = figure::draw_all(&run, &style, &options.formats, &out)?;
+    Ok(PlotReport { files, warnings: run.warnings, seeds: run.seeds.len() })
+}
+
+/// Read run directories and build the Table-3 style report (warnings in [`Report::warnings`]).
+pub fn build_report(run_dirs: &[PathBuf]) -> Result<Report, PlotError> {
+    if run_dirs.is_empty() {
+        return Err(PlotError::Usage("no run directory given".into()));
+    }
+    let runs = run_dirs.iter().map(|d| records::read_run(d)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Report::from_runs(&runs))
+}

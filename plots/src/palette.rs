@@ -1,0 +1,63 @@
+//! The optimizers in the paper's order, their groups, and one fixed colour each, so an
+//! optimizer looks the same in every figure (and across runs).
+
+use plotters::style::RGBColor;
+
+/// The registry names in the paper's order: steepest descent, adaptive, proposed. A copy of
+/// `burn_lrfree::registry::NAMES` (optim/src/registry.rs), kept here so this crate does not
+/// depend on Burn; `tests/palette.rs` checks the two stay equal.
+pub const NAMES: [&str; 11] =
+    ["sgd", "sps", "dog", "ldog", "dadapt-sgd", "cocob", "adam", "dadapt-adam", "prodigy", "ps-sps", "ps-da-sgd"];
+
+/// The paper's three groups, by the number of [`NAMES`] each takes.
+const GROUPS: [(&str, usize); 3] = [("steepest descent", 6), ("adaptive", 3), ("proposed", 2)];
+
+/// One colour per entry of [`NAMES`]: steepest-descent methods in cool colours, adaptive ones
+/// in warm colours, the proposed ones in red and black so they stand out.
+const COLOURS: [RGBColor; 11] = [
+    RGBColor(31, 119, 180),  // sgd: blue
+    RGBColor(23, 190, 207),  // sps: cyan
+    RGBColor(44, 160, 44),   // dog: green
+    RGBColor(140, 86, 75),   // ldog: brown
+    RGBColor(148, 103, 189), // dadapt-sgd: purple
+    RGBColor(127, 127, 127), // cocob: grey
+    RGBColor(255, 127, 14),  // adam: orange
+    RGBColor(188, 189, 34),  // dadapt-adam: olive
+    RGBColor(227, 119, 194), // prodigy: pink
+    RGBColor(214, 39, 40),   // ps-sps: red
+    RGBColor(20, 20, 20),    // ps-da-sgd: black
+];
+
+/// Colours for names outside the registry (a future optimizer), picked by a hash of the name
+/// so they too stay the same from figure to figure.
+const EXTRA: [RGBColor; 4] = [RGBColor(0, 90, 90), RGBColor(120, 0, 90), RGBColor(90, 90, 0), RGBColor(0, 0, 140)];
+
+/// Position of `name` in [`NAMES`].
+pub fn paper_rank(name: &str) -> Option<usize> {
+    NAMES.iter().position(|n| *n == name)
+}
+
+/// The paper's group of `name` (`steepest descent`, `adaptive`, `proposed`), `other` if unknown.
+pub fn group(name: &str) -> &'static str {
+    let Some(mut rank) = paper_rank(name) else { return "other" };
+    for (group, size) in GROUPS {
+        if rank < size {
+            return group;
+        }
+        rank -= size;
+    }
+    "other"
+}
+
+/// The colour of `name` in every figure.
+pub fn colour(name: &str) -> RGBColor {
+    match paper_rank(name) {
+        Some(i) => COLOURS[i],
+        None => EXTRA[name.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)) % EXTRA.len()],
+    }
+}
+
+/// Sort key putting names in the paper's order, unknown names last (then alphabetically).
+pub fn order_key(name: &str) -> (usize, String) {
+    (paper_rank(name).unwrap_or(usize::MAX), name.to_string())
+}

@@ -1,0 +1,205 @@
+//! The Table-3 style comparison: optimizers as rows (the paper's order), environments as
+//! columns, each cell `mean final return (successes/seeds)` and the learning-rate divergences.
+//!
+//! Numbers come from the seeds' `summary.json` files, not from the run's `summary.json`, so a
+//! report can combine several runs of one environment and still be computed while a run is
+//! going (its unfinished seeds are left out, with a warning and a footnote).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::error::PlotError;
+use crate::palette::{group, order_key};
+use crate::records::RunRecords;
+
+/// One optimizer on one environment.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cell {
+    /// Finished seeds (with a `summary.json`).
+    pub seeds: usize,
+    /// Seeds that reached the success threshold.
+    pub successes: usize,
+    /// Seeds whose learning-rate estimate (or training) diverged.
+    pub lr_diverged: usize,
+    /// Mean final evaluation return over the seeds that have one.
+    pub mean_final_return: Option<f64>,
+    /// Its population standard deviation.
+    pub std_final_return: Option<f64>,
+    /// Each finished seed's `(seed, final return)`, in seed order.
+    pub final_returns: Vec<(u64, Option<f64>)>,
+    /// Seeds with records but no summary yet (left out of the numbers above).
+    pub unfinished: usize,
+}
+
+impl Cell {
+    /// `mean (successes/seeds)`, `n/a` for the mean when no seed has a final evaluation.
+    pub fn text(&self) -> String {
+        let mean = self.mean_final_return.map_or("n/a".to_string(), |m| format!("{m:.1}"));
+        format!("{mean} ({}/{})", self.successes, self.seeds)
+    }
+
+    fn finish(&mut self) {
+        self.final_returns.sort_by_key(|r| r.0);
+        let finals: Vec<f64> = self.final_returns.iter().filter_map(|r| r.1).collect();
+        self.mean_final_return = (!finals.is_empty()).then(|| finals.iter().sum::<f64>() / finals.len() as f64);
+        self.std_final_return = self.mean_final_return.map(|m| (finals.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / finals.len() as f64).sqrt());
+    }
+}
+
+/// One optimizer's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    /// Registry name.
+    pub optimizer: String,
+    /// The paper's group (`steepest descent`, `adaptive`, `proposed`).
+    pub group: &'static str,
+    /// One cell per environment of [`Report::envs`]; `None` where it was not run.
+    pub cells: Vec<Option<Cell>>,
+}
+
+/// The comparison table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Column headers, in the order the runs were given.
+    pub envs: Vec<String>,
+    /// Rows in the paper's order.
+    pub rows: Vec<ReportRow>,
+    /// One line per skipped seed or file.
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// Build the table from runs already read.
+    pub fn from_runs(runs: &[RunRecords]) -> Report {
+        let mut envs: Vec<String> = Vec::new();
+        let mut warnings: Vec<String> = Vec::new();
+        let mut rows: Vec<ReportRow> = Vec::new();
+        for run in runs {
+            warnings.extend(run.warnings.iter().cloned());
+            if !envs.contains(&run.env) {
+                envs.push(run.env.clone());
+                for row in &mut rows {
+                    row.cells.push(None);
+                }
+            }
+            let col = envs.iter().position(|e| *e == run.env).expect("just added");
+            for seed in &run.seeds {
+                let row = match rows.iter().position(|r| r.optimizer == seed.optimizer) {
+                    Some(i) => i,
+                    None => {
+                        rows.push(ReportRow { optimizer: seed.optimizer.clone(), group: group(&seed.optimizer), cells: vec![None; envs.len()] });
+                        rows.len() - 1
+                    }
+                };
+                let cell = rows[row].cells[col].get_or_insert_with(Cell::default);
+                let Some(summary) = &seed.summary else {
+                    cell.unfinished += 1;
+                    continue;
+                };
+                if cell.final_returns.iter().any(|r| r.0 == seed.seed) {
+                    warnings.push(format!("{}: {} seed {} on {} already counted from an earlier run; skipped", seed.dir.display(), seed.optimizer, seed.seed, run.env));
+                    continue;
+                }
+                cell.seeds += 1;
+                cell.successes += summary.success as usize;
+                cell.lr_diverged += summary.diverged as usize;
+                cell.final_returns.push((seed.seed, summary.final_eval_return));
+            }
+        }
+        for cell in rows.iter_mut().flat_map(|r| r.cells.iter_mut().flatten()) {
+            cell.finish();
+        }
+        rows.sort_by_key(|r| order_key(&r.optimizer));
+        Report { envs, rows, warnings }
+    }
+
+    /// The cell of `optimizer` on `env`.
+    pub fn cell(&self, optimizer: &str, env: &str) -> Option<&Cell> {
+        let col = self.envs.iter().position(|e| e == env)?;
+        self.rows.iter().find(|r| r.optimizer == optimizer)?.cells[col].as_ref()
+    }
+
+    fn table(&self) -> Vec<Vec<String>> {
+        let mut header = vec!["group".to_string(), "optimizer".to_string()];
+        header.extend(self.envs.iter().cloned());
+        let mut table = vec![header];
+        for row in &self.rows {
+            let mut line = vec![row.group.to_string(), row.optimizer.clone()];
+            line.extend(row.cells.iter().map(|c| match c {
+                Some(c) => format!("{}, lr div {}", c.text(), c.lr_diverged),
+                None => "–".to_string(),
+            }));
+            table.push(line);
+        }
+        table
+    }
+
+    /// A Markdown table (columns padded so it also reads as plain text) and its footnotes.
+    pub fn to_markdown(&self) -> String {
+        let table = self.table();
+        let widths: Vec<usize> = (0..table[0].len()).map(|j| table.iter().map(|r| r[j].chars().count()).max().unwrap_or(0)).collect();
+        let line = |cells: &[String]| {
+            let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            format!("| {} |\n", padded.join(" | "))
+        };
+        let mut out = String::from("Final evaluation return: mean over seeds (successes/seeds), and seeds whose learning-rate estimate diverged.\n\n");
+        out += &line(&table[0]);
+        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        out += &line(&rule);
+        for row in &table[1..] {
+            out += &line(row);
+        }
+        let unfinished: usize = self.rows.iter().flat_map(|r| r.cells.iter().flatten()).map(|c| c.unfinished).sum();
+        if unfinished > 0 {
+            out += &format!("\n{unfinished} seed(s) without summary.json (still running or killed) are left out.\n");
+        }
+        out
+    }
+
+    /// One line per optimizer and environment, every number in its own column.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let header = ["env", "optimizer", "group", "seeds", "successes", "lr_diverged", "mean_final_return", "std_final_return", "final_returns", "unfinished"];
+        // Writing into a Vec cannot fail.
+        w.write_record(header).expect("in memory");
+        for row in &self.rows {
+            for (env, cell) in self.envs.iter().zip(&row.cells) {
+                let Some(c) = cell else { continue };
+                let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+                let finals: Vec<String> = c.final_returns.iter().map(|r| opt(r.1)).collect();
+                w.write_record([
+                    env.clone(),
+                    row.optimizer.clone(),
+                    row.group.to_string(),
+                    c.seeds.to_string(),
+                    c.successes.to_string(),
+                    c.lr_diverged.to_string(),
+                    opt(c.mean_final_return),
+                    opt(c.std_final_return),
+                    finals.join(";"),
+                    c.unfinished.to_string(),
+                ])
+                .expect("in memory");
+            }
+        }
+        String::from_utf8(w.into_inner().expect("in memory")).expect("csv of UTF-8 strings")
+    }
+
+    /// Write `report.md` and `report.csv` into `dir`; the paths written.
+    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+        std::fs::create_dir_all(dir).map_err(|e| PlotError::io(dir, e))?;
+        let mut written = Vec::new();
+        for (name, text) in [("report.md", self.to_markdown()), ("report.csv", self.to_csv())] {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(|e| PlotError::io(&path, e))?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_markdown())
+    }
+}
