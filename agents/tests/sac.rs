@@ -233,9 +233,8 @@ fn actions_stay_in_bounds() {
 }
 
 /// A one-step (bandit) task: the best action is `0.6·s₀ − 0.3`; every step terminates.
-fn learns_bandit(name: &str, lr: f64) {
+fn learns_bandit(name: &str, opts: SacOptimizers) {
     let config = SacConfig { hidden: vec![64, 64], batch_size: 64, buffer_size: 5000, ..SacConfig::default() };
-    let opts = optimizers(name, lr);
     let mut sac = Sac::new(2, &[-1.0], &[1.0], &config, &opts, 21, &Device::default()).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     let best = |s: &[f32]| 0.6 * s[0] - 0.3;
@@ -250,7 +249,10 @@ fn learns_bandit(name: &str, lr: f64) {
         let r = -(a[0] - best(&s)).powi(2) * 4.0;
         sac.observe(&s, &a, r, &s, true);
         if t >= 64 {
-            sac.update().unwrap();
+            let stats = sac.update().unwrap_or_else(|e| panic!("{name}: update {t}: {e}"));
+            if t % 250 == 0 {
+                eprintln!("{name} {t}: critic {:.3} actor {:.3} alpha {:.4} λ {:?} {:?} {:?}", stats.critic_loss, stats.actor_loss, stats.alpha, stats.critic.lr, stats.actor.lr, stats.alpha_est.lr);
+            }
         }
     }
     let last = error(&mut sac);
@@ -260,10 +262,41 @@ fn learns_bandit(name: &str, lr: f64) {
 
 #[test]
 fn learns_a_bandit_with_adam() {
-    learns_bandit("adam", 1e-3);
+    learns_bandit("adam", optimizers("adam", 1e-3));
 }
 
+/// PS-DA-SGD (lr 1.0) on actor and critics. The temperature gets Adam: PS-DA-SGD on the
+/// one-parameter temperature estimates an Adam-equivalent step of 6–9 on `log α`, α swings
+/// over orders of magnitude and the run diverges (see the next test).
 #[test]
 fn learns_a_bandit_with_ps_da_sgd() {
-    learns_bandit("ps-da-sgd", 1.0);
+    let ps = optimizers("ps-da-sgd", 1.0);
+    let opts = SacOptimizers { alpha: optimizers("adam", 1e-3).alpha, ..ps };
+    learns_bandit("ps-da-sgd", opts);
+}
+
+/// All three on PS-DA-SGD diverges on the bandit (α overflows); the agent must report it as a
+/// refused step, not panic, so a runner can mark the seed diverged.
+#[test]
+fn ps_da_sgd_on_the_temperature_diverges_cleanly() {
+    let config = SacConfig { hidden: vec![64, 64], batch_size: 64, buffer_size: 5000, ..SacConfig::default() };
+    let mut sac = Sac::new(2, &[-1.0], &[1.0], &config, &optimizers("ps-da-sgd", 1.0), 21, &Device::default()).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let mut outcome = None;
+    for t in 0..1500 {
+        let s = [rng.random_range(-1.0f32..1.0), 0.5];
+        let a = if t < 200 { sac.random_action() } else { sac.act(&s, false) };
+        sac.observe(&s, &a, -(a[0] - 0.6 * s[0] + 0.3).powi(2) * 4.0, &s, true);
+        if t >= 64
+            && let Err(e) = sac.update()
+        {
+            outcome = Some((t, e));
+            break;
+        }
+    }
+    match outcome {
+        Some((t, AgentError::Optim(e))) => eprintln!("diverged at step {t}: {e}"),
+        Some((_, e)) => panic!("unexpected error {e}"),
+        None => eprintln!("did not diverge this time (alpha {})", sac.alpha()),
+    }
 }
