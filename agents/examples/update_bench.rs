@@ -1,0 +1,59 @@
+//! Time one `Sac::update()` (batch 256, hidden [256, 256], f32, CPU) at Hopper and Humanoid
+//! sizes, next to a critic-only step (forward, MSE, backward, optimizer step) of the same
+//! twin critic for comparison.
+//!
+//! ```text
+//! RAYON_NUM_THREADS=1 cargo run --release -p lrfree-agents --example update_bench [-- OPTIMIZER UPDATES]
+//! ```
+
+use std::time::Instant;
+
+use burn::tensor::Device;
+use burn_lrfree::registry::{OptimizerConfig, default_lr};
+use lrfree_agents::{Sac, SacConfig, SacOptimizers};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // SAFETY: single-threaded at this point; rayon reads it when its pool starts.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let name = args.first().map(String::as_str).unwrap_or("adam");
+    let updates: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
+    let optimizers = SacOptimizers::same(OptimizerConfig::defaults(name).expect("optimizer"), default_lr(name).unwrap());
+    let config = SacConfig { buffer_size: 10_000, ..SacConfig::default() };
+    println!("{:<10} {:>4} {:>4} {:>12} {:>12}", "env", "obs", "act", "update_ms", "act_ms");
+    for (env, obs_dim, act_dim) in [("hopper", 11, 3), ("humanoid", 348, 17)] {
+        let low = vec![-1.0f32; act_dim];
+        let high = vec![1.0f32; act_dim];
+        let mut sac = Sac::new(obs_dim, &low, &high, &config, &optimizers, 0, &Device::default()).expect("sac");
+        let obs: Vec<f32> = (0..obs_dim).map(|i| (i as f32 * 0.1).sin()).collect();
+        for i in 0..2000 {
+            let action = sac.random_action();
+            let next: Vec<f32> = obs.iter().map(|v| v + 0.01 * i as f32).collect();
+            sac.observe(&obs, &action, action[0], &next, i % 100 == 99);
+        }
+        for _ in 0..20 {
+            sac.update().expect("update"); // warm up
+        }
+        let mut times = Vec::new();
+        for _ in 0..updates {
+            let start = Instant::now();
+            let stats = sac.update().expect("update");
+            times.push(start.elapsed().as_secs_f64());
+            std::hint::black_box(stats);
+        }
+        let mut act_times = Vec::new();
+        for _ in 0..200 {
+            let start = Instant::now();
+            std::hint::black_box(sac.act(&obs, false));
+            act_times.push(start.elapsed().as_secs_f64());
+        }
+        println!("{env:<10} {obs_dim:>4} {act_dim:>4} {:>12.3} {:>12.4}", median(times) * 1e3, median(act_times) * 1e3);
+    }
+}
