@@ -22,7 +22,7 @@ pub const LR_SIZE: (u32, u32) = (1950, 720);
 
 const FONT: &str = "sans-serif";
 const TITLE_H: u32 = 50;
-const LEGEND_H: u32 = 96;
+const LEGEND_ROW_H: i32 = 26;
 /// Grid points of the aggregated episode-return curve.
 const EPISODE_GRID: usize = 200;
 
@@ -157,18 +157,35 @@ fn fmt_log(y: &f64) -> String {
     format!("{y:.0e}")
 }
 
-/// Title strip, panels, legend strip.
-fn layout<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, panels: usize) -> Result<(Vec<DrawingArea<DB, Shift>>, DrawingArea<DB, Shift>), String> {
+/// Title strip, panels, and a legend strip as tall as its entries need (drawn here).
+fn layout<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, panels: usize, entries: &[(Key, String)]) -> Result<Vec<DrawingArea<DB, Shift>>, String> {
     root.fill(&WHITE).map_err(de)?;
     let (w, h) = root.dim_in_pixel();
+    let (col_w, cols) = legend_columns(root, entries, w)?;
+    let rows = entries.len().div_ceil(cols as usize) as u32;
+    let legend_h = 16 + rows * LEGEND_ROW_H as u32;
     let (top, rest) = root.split_vertically(TITLE_H);
-    let (body, legend) = rest.split_vertically(h - TITLE_H - LEGEND_H);
-    top.draw(&Text::new(title.to_string(), ((w / 2) as i32, 14), TextStyle::from((FONT, 26).into_font()).pos(plotters::style::text_anchor::Pos::new(
+    let (body, legend_area) = rest.split_vertically(h - TITLE_H - legend_h);
+    let title_style = TextStyle::from((FONT, 26).into_font()).pos(plotters::style::text_anchor::Pos::new(
         plotters::style::text_anchor::HPos::Center,
         plotters::style::text_anchor::VPos::Top,
-    ))))
-    .map_err(de)?;
-    Ok((body.split_evenly((1, panels)), legend))
+    ));
+    top.draw(&Text::new(title.to_string(), ((w / 2) as i32, 14), title_style)).map_err(de)?;
+    legend(&legend_area, entries, col_w, cols)?;
+    Ok(body.split_evenly((1, panels)))
+}
+
+const LEGEND_FONT: u32 = 17;
+
+/// Column width (the widest entry) and how many columns fit across `w` pixels.
+fn legend_columns<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(Key, String)], w: u32) -> Result<(i32, i32), String> {
+    let font = TextStyle::from((FONT, LEGEND_FONT).into_font());
+    let mut widest = 0;
+    for (_, label) in entries {
+        widest = widest.max(area.estimate_text_size(label, &font).map_err(de)?.0 as i32);
+    }
+    let col_w = 42 + widest + 28;
+    Ok((col_w, ((w as i32 - 40) / col_w).max(1)))
 }
 
 /// A legend entry: a short line (or a swatch, or a cross) and its label.
@@ -179,17 +196,11 @@ enum Key {
 }
 
 /// Lay the entries out in rows of equal-width columns across the legend strip.
-fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(Key, String)]) -> Result<(), String> {
-    area.fill(&WHITE).map_err(de)?;
-    let (w, _) = area.dim_in_pixel();
-    // Columns as wide as the longest label (about 9.5 px a character at this size).
-    let longest = entries.iter().map(|e| e.1.chars().count()).max().unwrap_or(10) as i32;
-    let col_w = 42 + longest * 19 / 2 + 24;
-    let cols = ((w as i32 - 40) / col_w).max(1);
-    let font = (FONT, 17).into_font();
+fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(Key, String)], col_w: i32, cols: i32) -> Result<(), String> {
+    let font = (FONT, LEGEND_FONT).into_font();
     for (i, (key, label)) in entries.iter().enumerate() {
         let x = 30 + (i as i32 % cols) * col_w;
-        let y = 16 + (i as i32 / cols) * 26;
+        let y = 14 + (i as i32 / cols) * LEGEND_ROW_H;
         match key {
             Key::Line(c, width, alpha) => area.draw(&PathElement::new(vec![(x, y), (x + 34, y)], c.mix(*alpha).stroke_width(*width))),
             Key::Swatch(c, alpha) => area.draw(&Rectangle::new([(x, y - 7), (x + 34, y + 7)], c.mix(*alpha).filled())),
@@ -211,13 +222,6 @@ fn note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, caption: &str, messag
 fn rewards<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunRecords, data: &[Curves], style: &Style, x_max: f64) -> Result<(), String> {
     let seeds = data.iter().map(|c| c.seeds).max().unwrap_or(0);
     let title = format!("{}: return against environment steps ({} optimizers, up to {seeds} seeds each)", run.env, data.len());
-    let (panels, legend_area) = layout(root, &title, 2)?;
-    let eval = data.iter().map(|c| (c.eval.as_slice(), c.eval_stat.as_slice()));
-    return_panel(&panels[0], "evaluation return (deterministic policy), mean over seeds", "evaluation return (mean over episodes)", data, eval.collect(), style.per_seed, x_max)?;
-    let episode = data.iter().map(|c| (c.episode.as_slice(), c.episode_stat.as_slice()));
-    let caption = format!("training episode return, moving average of {} episodes", style.smooth.max(1));
-    return_panel(&panels[1], &caption, "episode return (smoothed)", data, episode.collect(), style.per_seed, x_max)?;
-
     let mut entries: Vec<(Key, String)> = data.iter().map(|c| (Key::Line(colour(&c.name), 3, 1.0), format!("{} ({} seeds)", c.name, c.seeds))).collect();
     let grey = RGBColor(90, 90, 90);
     entries.push((Key::Line(grey, 3, 1.0), "line: mean over seeds".into()));
@@ -225,7 +229,14 @@ fn rewards<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunRecords, 
     if style.per_seed {
         entries.push((Key::Line(grey, 1, 0.45), "thin: single seeds".into()));
     }
-    legend(&legend_area, &entries)
+    let panels = layout(root, &title, 2, &entries)?;
+    let eval = data.iter().map(|c| (c.eval.as_slice(), c.eval_stat.as_slice()));
+    return_panel(&panels[0], "evaluation return (deterministic policy), mean over seeds", "evaluation return (mean over episodes)", data, eval.collect(), style.per_seed, x_max)?;
+    let episode = data.iter().map(|c| (c.episode.as_slice(), c.episode_stat.as_slice()));
+    let caption = format!("training episode return, moving average of {} episodes", style.smooth.max(1));
+    return_panel(&panels[1], &caption, "episode return (smoothed)", data, episode.collect(), style.per_seed, x_max)?;
+
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -301,21 +312,21 @@ fn return_panel<DB: DrawingBackend>(
 
 fn learning_rates<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunRecords, data: &[Curves], x_max: f64) -> Result<(), String> {
     let title = format!("{}: estimated learning rate against environment steps, one line per seed (log scale)", run.env);
-    let (panels, legend_area) = layout(root, &title, Net::ALL.len())?;
-    let mut any_diverged = false;
-    for (k, net) in Net::ALL.iter().enumerate() {
-        any_diverged |= lr_panel(&panels[k], *net, k, data, x_max)?;
-    }
+    let any_diverged = data.iter().any(|c| c.lr[0].iter().any(|(_, div)| div.is_some()));
     let mut entries: Vec<(Key, String)> = data.iter().map(|c| (Key::Line(colour(&c.name), 2, 1.0), format!("{} ({} seeds)", c.name, c.seeds))).collect();
     entries.push((Key::Line(RGBColor(90, 90, 90), 2, 1.0), "line: one seed".into()));
     if any_diverged {
         entries.push((Key::Cross(RGBColor(90, 90, 90)), "×: seed diverged (where it stopped)".into()));
     }
-    legend(&legend_area, &entries)
+    let panels = layout(root, &title, Net::ALL.len(), &entries)?;
+    for (k, net) in Net::ALL.iter().enumerate() {
+        lr_panel(&panels[k], *net, k, data, x_max)?;
+    }
+    Ok(())
 }
 
-/// One learning-rate panel; whether it marked a diverged seed.
-fn lr_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, net: Net, k: usize, data: &[Curves], x_max: f64) -> Result<bool, String> {
+/// One learning-rate panel.
+fn lr_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, net: Net, k: usize, data: &[Curves], x_max: f64) -> Result<(), String> {
     let caption = format!("{} ({}_lr)", net.title(), net.name());
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
@@ -331,8 +342,7 @@ fn lr_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, net: Net, k: usiz
     }
     if !lo.is_finite() {
         if !diverged {
-            note(area, &caption, "no learning-rate estimates recorded")?;
-            return Ok(false);
+            return note(area, &caption, "no learning-rate estimates recorded");
         }
         (lo, hi) = (1e-6, 1.0);
     }
@@ -367,7 +377,6 @@ fn lr_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, net: Net, k: usiz
             chart.draw_series(LineSeries::new(points.iter().map(|p| (p.0 as f64, p.1)), col.mix(0.85).stroke_width(2))).map_err(de)?;
         }
     }
-    let mut marked = false;
     for c in data {
         let col = colour(&c.name);
         for (points, div) in &c.lr[k] {
@@ -375,8 +384,7 @@ fn lr_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, net: Net, k: usiz
             // At the last plotted estimate before the divergence; at the top without one.
             let y = points.iter().take_while(|p| p.0 <= *step).last().map_or(hi, |p| p.1).clamp(lo, hi);
             chart.draw_series(std::iter::once(Cross::new((*step as f64, y), 8, col.stroke_width(3)))).map_err(de)?;
-            marked = true;
         }
     }
-    Ok(marked)
+    Ok(())
 }
