@@ -11,7 +11,12 @@ use crate::{Band, Format, PlotError, PlotOptions, build_report, write_plots};
 
 /// Draw reward and learning-rate curves from rl-train run directories.
 #[derive(Debug, Parser)]
-#[command(name = "rl-plot", version, about, long_about = "Draw reward and learning-rate curves from rl-train run directories.\n\nWrites rewards.{png,svg} (evaluation and smoothed episode returns, mean over seeds with a band) and learning-rates.{png,svg} (each seed's estimated learning rate, log axis, critic/actor/temperature panels) into RUN_DIR/plots/.")]
+#[command(
+    name = "rl-plot",
+    version,
+    about,
+    long_about = "Draw reward and learning-rate curves from rl-train run directories.\n\nWrites rewards.{png,svg} (evaluation and smoothed episode returns, mean over seeds with a band) and learning-rates.{png,svg} (each seed's estimated learning rate, log axis, critic/actor/temperature panels) into RUN_DIR/plots/."
+)]
 pub struct PlotArgs {
     /// Run directories written by rl-train (partial runs are fine).
     #[arg(value_name = "RUN_DIR", required = true)]
@@ -89,7 +94,13 @@ pub fn plot_with<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
     let several = args.run_dirs.len() > 1;
     let mut code = ExitCode::SUCCESS;
     for dir in &args.run_dirs {
-        let out = args.out.as_ref().map(|o| if several { o.join(dir.file_name().unwrap_or(dir.as_os_str())) } else { o.clone() });
+        let out = args.out.as_ref().map(|o| {
+            if several {
+                o.join(dir.file_name().unwrap_or(dir.as_os_str()))
+            } else {
+                o.clone()
+            }
+        });
         let options = PlotOptions {
             out,
             smooth: args.smooth as usize,
@@ -147,7 +158,13 @@ pub fn report_with<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         eprintln!("warning: {w}");
     }
     print!("{report}");
-    let out = args.out.clone().unwrap_or_else(|| if args.run_dirs.len() == 1 { args.run_dirs[0].clone() } else { PathBuf::from(".") });
+    let out = args.out.clone().unwrap_or_else(|| {
+        if args.run_dirs.len() == 1 {
+            args.run_dirs[0].clone()
+        } else {
+            PathBuf::from(".")
+        }
+    });
     match report.write(&out) {
         Ok(files) => {
             for f in files {

@@ -23,7 +23,11 @@ pub enum PlotError {
     MissingColumn { path: PathBuf, column: String },
     /// A row that cannot be read.
     #[error("{}: line {line}: {message}", .path.display())]
-    MalformedRow { path: PathBuf, line: u64, message: String },
+    MalformedRow {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
     /// A JSON summary that cannot be read.
     #[error("{}: {message}", .path.display())]
     BadJson { path: PathBuf, message: String },
@@ -32,7 +36,10 @@ pub enum PlotError {
     NoRecords { path: PathBuf, detail: String },
     /// Reading or writing a file failed.
     #[error("{}: {source}", .path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// Drawing a figure failed.
     #[error("{}: cannot draw: {message}", .path.display())]
     Draw { path: PathBuf, message: String },
@@ -41,7 +48,10 @@ pub enum PlotError {
 impl PlotError {
     /// An I/O error on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
-        Self::Io { path: path.to_path_buf(), source }
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
     /// The process exit code: 2 for usage errors, 1 for I/O and record errors.

@@ -13,7 +13,9 @@ use plotters::prelude::*;
 use crate::error::PlotError;
 use crate::palette::colour;
 use crate::records::{Net, RunRecords, SeedRecord};
-use crate::series::{Band, Stat, aggregate_at_steps, aggregate_on_grid, episode_curve, eval_curve, lr_curve};
+use crate::series::{
+    Band, Curve, Stat, aggregate_at_steps, aggregate_on_grid, episode_curve, eval_curve, lr_curve,
+};
 
 /// Pixel size of `rewards.{png,svg}`: two panels side by side.
 pub const REWARDS_SIZE: (u32, u32) = (1600, 720);
@@ -72,12 +74,12 @@ pub struct Style {
 struct Curves {
     name: String,
     seeds: usize,
-    eval: Vec<Vec<(u64, f64)>>,
+    eval: Vec<Curve>,
     eval_stat: Vec<Stat>,
-    episode: Vec<Vec<(u64, f64)>>,
+    episode: Vec<Curve>,
     episode_stat: Vec<Stat>,
     /// Per net: per seed `(points, divergence step)`.
-    lr: Vec<Vec<(Vec<(u64, f64)>, Option<u64>)>>,
+    lr: Vec<Vec<(Curve, Option<u64>)>>,
 }
 
 fn curves(run: &RunRecords, style: &Style) -> Vec<Curves> {
@@ -86,8 +88,19 @@ fn curves(run: &RunRecords, style: &Style) -> Vec<Curves> {
         .map(|name| {
             let seeds: Vec<&SeedRecord> = run.seeds_of(&name).collect();
             let eval: Vec<_> = seeds.iter().map(|s| eval_curve(s)).collect();
-            let episode: Vec<_> = seeds.iter().map(|s| episode_curve(s, style.smooth)).collect();
-            let lr = Net::ALL.iter().map(|&net| seeds.iter().map(|s| (lr_curve(s, net), s.divergence_step())).collect()).collect();
+            let episode: Vec<_> = seeds
+                .iter()
+                .map(|s| episode_curve(s, style.smooth))
+                .collect();
+            let lr = Net::ALL
+                .iter()
+                .map(|&net| {
+                    seeds
+                        .iter()
+                        .map(|s| (lr_curve(s, net), s.divergence_step()))
+                        .collect()
+                })
+                .collect();
             Curves {
                 eval_stat: aggregate_at_steps(&eval, style.band),
                 episode_stat: aggregate_on_grid(&episode, style.band, EPISODE_GRID),
@@ -102,27 +115,66 @@ fn curves(run: &RunRecords, style: &Style) -> Vec<Curves> {
 }
 
 /// Draw `rewards` and `learning-rates` for `run` into `out` in each format; the paths written.
-pub fn draw_all(run: &RunRecords, style: &Style, formats: &[Format], out: &Path) -> Result<Vec<PathBuf>, PlotError> {
+pub fn draw_all(
+    run: &RunRecords,
+    style: &Style,
+    formats: &[Format],
+    out: &Path,
+) -> Result<Vec<PathBuf>, PlotError> {
     register_fonts();
     std::fs::create_dir_all(out).map_err(|e| PlotError::io(out, e))?;
     let data = curves(run, style);
-    let x_max = run.steps.unwrap_or(0).max(run.seeds.iter().filter_map(|s| s.last_step()).max().unwrap_or(0)).max(1) as f64;
+    let x_max = run
+        .steps
+        .unwrap_or(0)
+        .max(
+            run.seeds
+                .iter()
+                .filter_map(|s| s.last_step())
+                .max()
+                .unwrap_or(0),
+        )
+        .max(1) as f64;
     let mut written = Vec::new();
     for &format in formats {
         for (stem, size) in [("rewards", REWARDS_SIZE), ("learning-rates", LR_SIZE)] {
             let path = out.join(format!("{stem}.{}", format.ext()));
             let result = match format {
-                Format::Png => draw_one(BitMapBackend::new(&path, size).into_drawing_area(), stem, run, &data, style, x_max),
-                Format::Svg => draw_one(SVGBackend::new(&path, size).into_drawing_area(), stem, run, &data, style, x_max),
+                Format::Png => draw_one(
+                    BitMapBackend::new(&path, size).into_drawing_area(),
+                    stem,
+                    run,
+                    &data,
+                    style,
+                    x_max,
+                ),
+                Format::Svg => draw_one(
+                    SVGBackend::new(&path, size).into_drawing_area(),
+                    stem,
+                    run,
+                    &data,
+                    style,
+                    x_max,
+                ),
             };
-            result.map_err(|message| PlotError::Draw { path: path.clone(), message })?;
+            result.map_err(|message| PlotError::Draw {
+                path: path.clone(),
+                message,
+            })?;
             written.push(path);
         }
     }
     Ok(written)
 }
 
-fn draw_one<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, stem: &str, run: &RunRecords, data: &[Curves], style: &Style, x_max: f64) -> Result<(), String> {
+fn draw_one<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    stem: &str,
+    run: &RunRecords,
+    data: &[Curves],
+    style: &Style,
+    x_max: f64,
+) -> Result<(), String> {
     if stem == "rewards" {
         rewards(&root, run, data, style, x_max)?;
     } else {
@@ -137,7 +189,13 @@ fn de<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String 
 
 /// `12000` → `12k`, `1500000` → `1.5M`: step ticks that stay short.
 fn fmt_steps(x: &f64) -> String {
-    let trim = |s: String| if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
     if x.abs() >= 1e6 {
         format!("{}M", trim(format!("{:.2}", x / 1e6)))
     } else if x.abs() >= 1e3 {
@@ -149,7 +207,13 @@ fn fmt_steps(x: &f64) -> String {
 
 /// Tick labels with as many decimals as the axis range needs (none for returns in the hundreds).
 fn fmt_value(range: f64) -> impl Fn(&f64) -> String {
-    let decimals = if range >= 20.0 { 0 } else if range >= 2.0 { 1 } else { 3 };
+    let decimals = if range >= 20.0 {
+        0
+    } else if range >= 2.0 {
+        1
+    } else {
+        3
+    };
     move |y| format!("{y:.decimals$}")
 }
 
@@ -158,7 +222,12 @@ fn fmt_log(y: &f64) -> String {
 }
 
 /// Title strip, panels, and a legend strip as tall as its entries need (drawn here).
-fn layout<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, panels: usize, entries: &[(Key, String)]) -> Result<Vec<DrawingArea<DB, Shift>>, String> {
+fn layout<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    panels: usize,
+    entries: &[(Key, String)],
+) -> Result<Vec<DrawingArea<DB, Shift>>, String> {
     root.fill(&WHITE).map_err(de)?;
     let (w, h) = root.dim_in_pixel();
     let (col_w, cols) = legend_columns(root, entries, w)?;
@@ -166,11 +235,17 @@ fn layout<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, panels
     let legend_h = 16 + rows * LEGEND_ROW_H as u32;
     let (top, rest) = root.split_vertically(TITLE_H);
     let (body, legend_area) = rest.split_vertically(h - TITLE_H - legend_h);
-    let title_style = TextStyle::from((FONT, 26).into_font()).pos(plotters::style::text_anchor::Pos::new(
-        plotters::style::text_anchor::HPos::Center,
-        plotters::style::text_anchor::VPos::Top,
-    ));
-    top.draw(&Text::new(title.to_string(), ((w / 2) as i32, 14), title_style)).map_err(de)?;
+    let title_style =
+        TextStyle::from((FONT, 26).into_font()).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Center,
+            plotters::style::text_anchor::VPos::Top,
+        ));
+    top.draw(&Text::new(
+        title.to_string(),
+        ((w / 2) as i32, 14),
+        title_style,
+    ))
+    .map_err(de)?;
     legend(&legend_area, entries, col_w, cols)?;
     Ok(body.split_evenly((1, panels)))
 }
@@ -178,7 +253,11 @@ fn layout<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, panels
 const LEGEND_FONT: u32 = 17;
 
 /// Column width (the widest entry) and how many columns fit across `w` pixels.
-fn legend_columns<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(Key, String)], w: u32) -> Result<(i32, i32), String> {
+fn legend_columns<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Key, String)],
+    w: u32,
+) -> Result<(i32, i32), String> {
     let font = TextStyle::from((FONT, LEGEND_FONT).into_font());
     let mut widest = 0;
     for (_, label) in entries {
@@ -196,33 +275,76 @@ enum Key {
 }
 
 /// Lay the entries out in rows of equal-width columns across the legend strip.
-fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(Key, String)], col_w: i32, cols: i32) -> Result<(), String> {
+fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Key, String)],
+    col_w: i32,
+    cols: i32,
+) -> Result<(), String> {
     let font = (FONT, LEGEND_FONT).into_font();
     for (i, (key, label)) in entries.iter().enumerate() {
         let x = 30 + (i as i32 % cols) * col_w;
         let y = 14 + (i as i32 / cols) * LEGEND_ROW_H;
         match key {
-            Key::Line(c, width, alpha) => area.draw(&PathElement::new(vec![(x, y), (x + 34, y)], c.mix(*alpha).stroke_width(*width))),
-            Key::Swatch(c, alpha) => area.draw(&Rectangle::new([(x, y - 7), (x + 34, y + 7)], c.mix(*alpha).filled())),
+            Key::Line(c, width, alpha) => area.draw(&PathElement::new(
+                vec![(x, y), (x + 34, y)],
+                c.mix(*alpha).stroke_width(*width),
+            )),
+            Key::Swatch(c, alpha) => area.draw(&Rectangle::new(
+                [(x, y - 7), (x + 34, y + 7)],
+                c.mix(*alpha).filled(),
+            )),
             Key::Cross(c) => area.draw(&Cross::new((x + 17, y), 7, c.stroke_width(3))),
         }
         .map_err(de)?;
-        area.draw(&Text::new(label.clone(), (x + 42, y - 9), font.clone())).map_err(de)?;
+        area.draw(&Text::new(label.clone(), (x + 42, y - 9), font.clone()))
+            .map_err(de)?;
     }
     Ok(())
 }
 
-fn note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, caption: &str, message: &str) -> Result<(), String> {
+fn note<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    caption: &str,
+    message: &str,
+) -> Result<(), String> {
     let (w, h) = area.dim_in_pixel();
-    area.draw(&Text::new(caption.to_string(), (30, 10), (FONT, 21).into_font())).map_err(de)?;
-    area.draw(&Text::new(message.to_string(), ((w / 4) as i32, (h / 2) as i32), (FONT, 20).into_font().color(&RGBColor(120, 120, 120))))
-        .map_err(de)
+    area.draw(&Text::new(
+        caption.to_string(),
+        (30, 10),
+        (FONT, 21).into_font(),
+    ))
+    .map_err(de)?;
+    area.draw(&Text::new(
+        message.to_string(),
+        ((w / 4) as i32, (h / 2) as i32),
+        (FONT, 20).into_font().color(&RGBColor(120, 120, 120)),
+    ))
+    .map_err(de)
 }
 
-fn rewards<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunRecords, data: &[Curves], style: &Style, x_max: f64) -> Result<(), String> {
+fn rewards<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    run: &RunRecords,
+    data: &[Curves],
+    style: &Style,
+    x_max: f64,
+) -> Result<(), String> {
     let seeds = data.iter().map(|c| c.seeds).max().unwrap_or(0);
-    let title = format!("{}: return against environment steps ({} optimizers, up to {seeds} seeds each)", run.env, data.len());
-    let mut entries: Vec<(Key, String)> = data.iter().map(|c| (Key::Line(colour(&c.name), 3, 1.0), format!("{} ({} seeds)", c.name, c.seeds))).collect();
+    let title = format!(
+        "{}: return against environment steps ({} optimizers, up to {seeds} seeds each)",
+        run.env,
+        data.len()
+    );
+    let mut entries: Vec<(Key, String)> = data
+        .iter()
+        .map(|c| {
+            (
+                Key::Line(colour(&c.name), 3, 1.0),
+                format!("{} ({} seeds)", c.name, c.seeds),
+            )
+        })
+        .collect();
     let grey = RGBColor(90, 90, 90);
     entries.push((Key::Line(grey, 3, 1.0), "line: mean over seeds".into()));
     entries.push((Key::Swatch(grey, 0.25), style.band.describe().into()));
@@ -230,11 +352,34 @@ fn rewards<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunRecords, 
         entries.push((Key::Line(grey, 1, 0.45), "thin: single seeds".into()));
     }
     let panels = layout(root, &title, 2, &entries)?;
-    let eval = data.iter().map(|c| (c.eval.as_slice(), c.eval_stat.as_slice()));
-    return_panel(&panels[0], "evaluation return (deterministic policy), mean over seeds", "evaluation return (mean over episodes)", data, eval.collect(), style.per_seed, x_max)?;
-    let episode = data.iter().map(|c| (c.episode.as_slice(), c.episode_stat.as_slice()));
-    let caption = format!("training episode return, moving average of {} episodes", style.smooth.max(1));
-    return_panel(&panels[1], &caption, "episode return (smoothed)", data, episode.collect(), style.per_seed, x_max)?;
+    let eval = data
+        .iter()
+        .map(|c| (c.eval.as_slice(), c.eval_stat.as_slice()));
+    return_panel(
+        &panels[0],
+        "evaluation return (deterministic policy), mean over seeds",
+        "evaluation return (mean over episodes)",
+        data,
+        eval.collect(),
+        style.per_seed,
+        x_max,
+    )?;
+    let episode = data
+        .iter()
+        .map(|c| (c.episode.as_slice(), c.episode_stat.as_slice()));
+    let caption = format!(
+        "training episode return, moving average of {} episodes",
+        style.smooth.max(1)
+    );
+    return_panel(
+        &panels[1],
+        &caption,
+        "episode return (smoothed)",
+        data,
+        episode.collect(),
+        style.per_seed,
+        x_max,
+    )?;
 
     Ok(())
 }
@@ -245,7 +390,7 @@ fn return_panel<DB: DrawingBackend>(
     caption: &str,
     y_desc: &str,
     data: &[Curves],
-    series: Vec<(&[Vec<(u64, f64)>], &[Stat])>,
+    series: Vec<(&[Curve], &[Stat])>,
     per_seed: bool,
     x_max: f64,
 ) -> Result<(), String> {
@@ -289,34 +434,79 @@ fn return_panel<DB: DrawingBackend>(
     for (c, (_, stats)) in data.iter().zip(&series) {
         let col = colour(&c.name);
         if stats.len() > 1 {
-            let band: Vec<(f64, f64)> =
-                stats.iter().map(|s| (s.step as f64, s.hi)).chain(stats.iter().rev().map(|s| (s.step as f64, s.lo))).collect();
-            chart.draw_series(std::iter::once(Polygon::new(band, col.mix(0.15).filled()))).map_err(de)?;
+            let band: Vec<(f64, f64)> = stats
+                .iter()
+                .map(|s| (s.step as f64, s.hi))
+                .chain(stats.iter().rev().map(|s| (s.step as f64, s.lo)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, col.mix(0.15).filled())))
+                .map_err(de)?;
         }
     }
     for (c, (seeds, stats)) in data.iter().zip(&series) {
         let col = colour(&c.name);
         if per_seed {
             for seed in seeds.iter() {
-                chart.draw_series(LineSeries::new(seed.iter().map(|p| (p.0 as f64, p.1)), col.mix(0.45).stroke_width(1))).map_err(de)?;
+                chart
+                    .draw_series(LineSeries::new(
+                        seed.iter().map(|p| (p.0 as f64, p.1)),
+                        col.mix(0.45).stroke_width(1),
+                    ))
+                    .map_err(de)?;
             }
         }
-        chart.draw_series(LineSeries::new(stats.iter().map(|s| (s.step as f64, s.mean)), col.stroke_width(3))).map_err(de)?;
+        chart
+            .draw_series(LineSeries::new(
+                stats.iter().map(|s| (s.step as f64, s.mean)),
+                col.stroke_width(3),
+            ))
+            .map_err(de)?;
         if stats.len() == 1 {
             let s = stats[0];
-            chart.draw_series(std::iter::once(Circle::new((s.step as f64, s.mean), 4, col.filled()))).map_err(de)?;
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (s.step as f64, s.mean),
+                    4,
+                    col.filled(),
+                )))
+                .map_err(de)?;
         }
     }
     Ok(())
 }
 
-fn learning_rates<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunRecords, data: &[Curves], x_max: f64) -> Result<(), String> {
-    let title = format!("{}: estimated learning rate against environment steps, one line per seed (log scale)", run.env);
-    let any_diverged = data.iter().any(|c| c.lr[0].iter().any(|(_, div)| div.is_some()));
-    let mut entries: Vec<(Key, String)> = data.iter().map(|c| (Key::Line(colour(&c.name), 2, 1.0), format!("{} ({} seeds)", c.name, c.seeds))).collect();
-    entries.push((Key::Line(RGBColor(90, 90, 90), 2, 1.0), "line: one seed".into()));
+fn learning_rates<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    run: &RunRecords,
+    data: &[Curves],
+    x_max: f64,
+) -> Result<(), String> {
+    let title = format!(
+        "{}: estimated learning rate against environment steps, one line per seed (log scale)",
+        run.env
+    );
+    let any_diverged = data
+        .iter()
+        .any(|c| c.lr[0].iter().any(|(_, div)| div.is_some()));
+    let mut entries: Vec<(Key, String)> = data
+        .iter()
+        .map(|c| {
+            (
+                Key::Line(colour(&c.name), 2, 1.0),
+                format!("{} ({} seeds)", c.name, c.seeds),
+            )
+        })
+        .collect();
+    entries.push((
+        Key::Line(RGBColor(90, 90, 90), 2, 1.0),
+        "line: one seed".into(),
+    ));
     if any_diverged {
-        entries.push((Key::Cross(RGBColor(90, 90, 90)), "×: seed diverged (where it stopped)".into()));
+        entries.push((
+            Key::Cross(RGBColor(90, 90, 90)),
+            "×: seed diverged (where it stopped)".into(),
+        ));
     }
     let panels = layout(root, &title, Net::ALL.len(), &entries)?;
     for (k, net) in Net::ALL.iter().enumerate() {
@@ -326,7 +516,13 @@ fn learning_rates<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &RunRe
 }
 
 /// One learning-rate panel.
-fn lr_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, net: Net, k: usize, data: &[Curves], x_max: f64) -> Result<(), String> {
+fn lr_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    net: Net,
+    k: usize,
+    data: &[Curves],
+    x_max: f64,
+) -> Result<(), String> {
     let caption = format!("{} ({}_lr)", net.title(), net.name());
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
@@ -347,7 +543,10 @@ fn lr_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, net: Net, k: usiz
         (lo, hi) = (1e-6, 1.0);
     }
     // Whole decades around the data, at least two, so the log axis has labelled ticks.
-    let (mut lo, mut hi) = (10f64.powf(lo.log10().floor()), 10f64.powf(hi.log10().ceil()));
+    let (mut lo, mut hi) = (
+        10f64.powf(lo.log10().floor()),
+        10f64.powf(hi.log10().ceil()),
+    );
     if hi / lo < 100.0 {
         lo /= 10.0;
         hi *= 10.0;
@@ -374,7 +573,12 @@ fn lr_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, net: Net, k: usiz
     for c in data {
         let col = colour(&c.name);
         for (points, _) in &c.lr[k] {
-            chart.draw_series(LineSeries::new(points.iter().map(|p| (p.0 as f64, p.1)), col.mix(0.85).stroke_width(2))).map_err(de)?;
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().map(|p| (p.0 as f64, p.1)),
+                    col.mix(0.85).stroke_width(2),
+                ))
+                .map_err(de)?;
         }
     }
     for c in data {
@@ -382,8 +586,19 @@ fn lr_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, net: Net, k: usiz
         for (points, div) in &c.lr[k] {
             let Some(step) = div else { continue };
             // At the last plotted estimate before the divergence; at the top without one.
-            let y = points.iter().take_while(|p| p.0 <= *step).last().map_or(hi, |p| p.1).clamp(lo, hi);
-            chart.draw_series(std::iter::once(Cross::new((*step as f64, y), 8, col.stroke_width(3)))).map_err(de)?;
+            let y = points
+                .iter()
+                .take_while(|p| p.0 <= *step)
+                .last()
+                .map_or(hi, |p| p.1)
+                .clamp(lo, hi);
+            chart
+                .draw_series(std::iter::once(Cross::new(
+                    (*step as f64, y),
+                    8,
+                    col.stroke_width(3),
+                )))
+                .map_err(de)?;
         }
     }
     Ok(())

@@ -60,7 +60,13 @@ pub struct PlotOptions {
 
 impl Default for PlotOptions {
     fn default() -> Self {
-        Self { out: None, smooth: 10, band: Band::MinMax, per_seed: false, formats: vec![Format::Png, Format::Svg] }
+        Self {
+            out: None,
+            smooth: 10,
+            band: Band::MinMax,
+            per_seed: false,
+            formats: vec![Format::Png, Format::Svg],
+        }
     }
 }
 
@@ -79,9 +85,17 @@ pub struct PlotReport {
 pub fn write_plots(run_dir: &Path, options: &PlotOptions) -> Result<PlotReport, PlotError> {
     let run = records::read_run(run_dir)?;
     let out = options.out.clone().unwrap_or_else(|| run_dir.join("plots"));
-    let style = figure::Style { smooth: options.smooth, band: options.band, per_seed: options.per_seed };
+    let style = figure::Style {
+        smooth: options.smooth,
+        band: options.band,
+        per_seed: options.per_seed,
+    };
     let files = figure::draw_all(&run, &style, &options.formats, &out)?;
-    Ok(PlotReport { files, warnings: run.warnings, seeds: run.seeds.len() })
+    Ok(PlotReport {
+        files,
+        warnings: run.warnings,
+        seeds: run.seeds.len(),
+    })
 }
 
 /// Read run directories and build the Table-3 style report (warnings in [`Report::warnings`]).
@@ -89,6 +103,9 @@ pub fn build_report(run_dirs: &[PathBuf]) -> Result<Report, PlotError> {
     if run_dirs.is_empty() {
         return Err(PlotError::Usage("no run directory given".into()));
     }
-    let runs = run_dirs.iter().map(|d| records::read_run(d)).collect::<Result<Vec<_>, _>>()?;
+    let runs = run_dirs
+        .iter()
+        .map(|d| records::read_run(d))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Report::from_runs(&runs))
 }

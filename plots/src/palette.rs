@@ -6,8 +6,19 @@ use plotters::style::RGBColor;
 /// The registry names in the paper's order: steepest descent, adaptive, proposed. A copy of
 /// `burn_lrfree::registry::NAMES` (optim/src/registry.rs), kept here so this crate does not
 /// depend on Burn; `tests/palette.rs` checks the two stay equal.
-pub const NAMES: [&str; 11] =
-    ["sgd", "sps", "dog", "ldog", "dadapt-sgd", "cocob", "adam", "dadapt-adam", "prodigy", "ps-sps", "ps-da-sgd"];
+pub const NAMES: [&str; 11] = [
+    "sgd",
+    "sps",
+    "dog",
+    "ldog",
+    "dadapt-sgd",
+    "cocob",
+    "adam",
+    "dadapt-adam",
+    "prodigy",
+    "ps-sps",
+    "ps-da-sgd",
+];
 
 /// The paper's three groups, by the number of [`NAMES`] each takes.
 const GROUPS: [(&str, usize); 3] = [("steepest descent", 6), ("adaptive", 3), ("proposed", 2)];
@@ -30,7 +41,12 @@ const COLOURS: [RGBColor; 11] = [
 
 /// Colours for names outside the registry (a future optimizer), picked by a hash of the name
 /// so they too stay the same from figure to figure.
-const EXTRA: [RGBColor; 4] = [RGBColor(0, 90, 90), RGBColor(120, 0, 90), RGBColor(90, 90, 0), RGBColor(0, 0, 140)];
+const EXTRA: [RGBColor; 4] = [
+    RGBColor(0, 90, 90),
+    RGBColor(120, 0, 90),
+    RGBColor(90, 90, 0),
+    RGBColor(0, 0, 140),
+];
 
 /// Position of `name` in [`NAMES`].
 pub fn paper_rank(name: &str) -> Option<usize> {
@@ -39,7 +55,9 @@ pub fn paper_rank(name: &str) -> Option<usize> {
 
 /// The paper's group of `name` (`steepest descent`, `adaptive`, `proposed`), `other` if unknown.
 pub fn group(name: &str) -> &'static str {
-    let Some(mut rank) = paper_rank(name) else { return "other" };
+    let Some(mut rank) = paper_rank(name) else {
+        return "other";
+    };
     for (group, size) in GROUPS {
         if rank < size {
             return group;
@@ -53,7 +71,12 @@ pub fn group(name: &str) -> &'static str {
 pub fn colour(name: &str) -> RGBColor {
     match paper_rank(name) {
         Some(i) => COLOURS[i],
-        None => EXTRA[name.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)) % EXTRA.len()],
+        None => {
+            EXTRA[name
+                .bytes()
+                .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize))
+                % EXTRA.len()]
+        }
     }
 }
 

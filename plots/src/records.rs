@@ -94,7 +94,10 @@ pub struct Row {
 impl Row {
     /// The value of column `name` (`None` when empty or not a column).
     pub fn get(&self, name: &str) -> Option<f64> {
-        COLUMNS.iter().position(|c| *c == name).and_then(|i| self.values[i])
+        COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .and_then(|i| self.values[i])
     }
 
     /// The learning-rate estimate of `net`.
@@ -244,34 +247,59 @@ pub fn read_run(dir: &Path) -> Result<RunRecords, PlotError> {
     let plan: Option<RunJson> = if run_json.is_file() {
         Some(read_json(&run_json)?)
     } else {
-        warnings.push(format!("{}: missing; environment taken from the seed summaries", run_json.display()));
+        warnings.push(format!(
+            "{}: missing; environment taken from the seed summaries",
+            run_json.display()
+        ));
         None
     };
 
     let mut seed_dirs: Vec<(String, u64, PathBuf)> = Vec::new();
     for entry in read_dir_sorted(dir)? {
-        let Some(name) = entry.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+        let Some(name) = entry
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
+            continue;
+        };
         if !entry.is_dir() || name == "plots" {
             continue;
         }
         let before = seed_dirs.len();
         for sub in read_dir_sorted(&entry)? {
-            let seed = sub.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("seed-")).and_then(|n| n.parse::<u64>().ok());
+            let seed = sub
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("seed-"))
+                .and_then(|n| n.parse::<u64>().ok());
             if let (Some(seed), true) = (seed, sub.is_dir()) {
                 seed_dirs.push((name.clone(), seed, sub));
             }
         }
         if seed_dirs.len() == before && paper_rank(&name).is_some() {
-            warnings.push(format!("{}: no seed-<N> directories; skipped", entry.display()));
+            warnings.push(format!(
+                "{}: no seed-<N> directories; skipped",
+                entry.display()
+            ));
         }
     }
-    seed_dirs.sort_by(|a, b| (paper_rank(&a.0).unwrap_or(usize::MAX), &a.0, a.1).cmp(&(paper_rank(&b.0).unwrap_or(usize::MAX), &b.0, b.1)));
+    seed_dirs.sort_by(|a, b| {
+        (paper_rank(&a.0).unwrap_or(usize::MAX), &a.0, a.1).cmp(&(
+            paper_rank(&b.0).unwrap_or(usize::MAX),
+            &b.0,
+            b.1,
+        ))
+    });
 
     if let Some(plan) = &plan {
         for opt in &plan.optimizers {
             for seed in &plan.seeds {
                 if !seed_dirs.iter().any(|(o, s, _)| o == opt && s == seed) {
-                    warnings.push(format!("{}: {opt} seed {seed} not started (no {opt}/seed-{seed}); skipped", dir.display()));
+                    warnings.push(format!(
+                        "{}: {opt} seed {seed} not started (no {opt}/seed-{seed}); skipped",
+                        dir.display()
+                    ));
                 }
             }
         }
@@ -281,7 +309,10 @@ pub fn read_run(dir: &Path) -> Result<RunRecords, PlotError> {
     for (optimizer, seed, path) in seed_dirs {
         let metrics = path.join("metrics.csv");
         if !metrics.is_file() {
-            warnings.push(format!("{}; seed skipped", PlotError::MissingMetrics(metrics)));
+            warnings.push(format!(
+                "{}; seed skipped",
+                PlotError::MissingMetrics(metrics)
+            ));
             continue;
         }
         let (rows, mut w) = read_metrics(&metrics)?;
@@ -300,21 +331,52 @@ pub fn read_run(dir: &Path) -> Result<RunRecords, PlotError> {
         if rows.is_empty() {
             warnings.push(format!("{}: no rows yet", metrics.display()));
         }
-        seeds.push(SeedRecord { optimizer, seed, dir: path, rows, summary });
+        seeds.push(SeedRecord {
+            optimizer,
+            seed,
+            dir: path,
+            rows,
+            summary,
+        });
     }
 
     if seeds.is_empty() {
-        let detail = warnings.iter().find(|w| !w.contains("run.json")).cloned().unwrap_or_else(|| "no <optimizer>/seed-<N>/ directories".into());
-        return Err(PlotError::NoRecords { path: dir.to_path_buf(), detail });
+        let detail = warnings
+            .iter()
+            .find(|w| !w.contains("run.json"))
+            .cloned()
+            .unwrap_or_else(|| "no <optimizer>/seed-<N>/ directories".into());
+        return Err(PlotError::NoRecords {
+            path: dir.to_path_buf(),
+            detail,
+        });
     }
 
     let env = plan
         .as_ref()
         .and_then(|p| p.env.clone())
-        .or_else(|| seeds.iter().find_map(|s| s.summary.as_ref().and_then(|m| m.env.clone())))
-        .unwrap_or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into()));
-    let steps = plan.as_ref().and_then(|p| p.steps).or_else(|| seeds.iter().find_map(|s| s.summary.as_ref().and_then(|m| m.steps)));
-    Ok(RunRecords { dir: dir.to_path_buf(), env, steps, seeds, warnings })
+        .or_else(|| {
+            seeds
+                .iter()
+                .find_map(|s| s.summary.as_ref().and_then(|m| m.env.clone()))
+        })
+        .unwrap_or_else(|| {
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "run".into())
+        });
+    let steps = plan.as_ref().and_then(|p| p.steps).or_else(|| {
+        seeds
+            .iter()
+            .find_map(|s| s.summary.as_ref().and_then(|m| m.steps))
+    });
+    Ok(RunRecords {
+        dir: dir.to_path_buf(),
+        env,
+        steps,
+        seeds,
+        warnings,
+    })
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
@@ -328,7 +390,10 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, PlotError> {
     let text = std::fs::read_to_string(path).map_err(|e| PlotError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| PlotError::BadJson { path: path.to_path_buf(), message: e.to_string() })
+    serde_json::from_str(&text).map_err(|e| PlotError::BadJson {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 /// Read one `metrics.csv`. A last line without its newline is a row cut off mid-write (the
@@ -341,7 +406,10 @@ pub fn read_metrics(path: &Path) -> Result<(Vec<Row>, Vec<String>), PlotError> {
         let cut = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let line = bytes[..cut].iter().filter(|b| **b == b'\n').count() + 1;
         if cut > 0 {
-            warnings.push(format!("{}: line {line}: incomplete last row (cut off mid-write); skipped", path.display()));
+            warnings.push(format!(
+                "{}: line {line}: incomplete last row (cut off mid-write); skipped",
+                path.display()
+            ));
         }
         // Without any newline the file holds at most a header being written: nothing to read.
         complete = &bytes[..cut];
@@ -351,19 +419,33 @@ pub fn read_metrics(path: &Path) -> Result<(Vec<Row>, Vec<String>), PlotError> {
         return Ok((Vec::new(), warnings));
     }
 
-    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(complete);
-    let header = reader.headers().map_err(|e| malformed(path, 1, &e))?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(complete);
+    let header = reader
+        .headers()
+        .map_err(|e| malformed(path, 1, &e))?
+        .clone();
     let mut index = Vec::with_capacity(header.len());
     for name in header.iter() {
         let name = name.trim();
         match COLUMNS.iter().position(|c| *c == name) {
             Some(i) => index.push(i),
-            None => return Err(PlotError::UnknownColumn { path: path.to_path_buf(), column: name.to_string() }),
+            None => {
+                return Err(PlotError::UnknownColumn {
+                    path: path.to_path_buf(),
+                    column: name.to_string(),
+                });
+            }
         }
     }
     for required in ["step", "event"] {
         if !header.iter().any(|h| h.trim() == required) {
-            return Err(PlotError::MissingColumn { path: path.to_path_buf(), column: required.into() });
+            return Err(PlotError::MissingColumn {
+                path: path.to_path_buf(),
+                column: required.into(),
+            });
         }
     }
 
@@ -381,38 +463,67 @@ pub fn read_metrics(path: &Path) -> Result<(Vec<Row>, Vec<String>), PlotError> {
             return Err(PlotError::MalformedRow {
                 path: path.to_path_buf(),
                 line,
-                message: format!("{} fields where the header has {}", record.len(), header.len()),
+                message: format!(
+                    "{} fields where the header has {}",
+                    record.len(),
+                    header.len()
+                ),
             });
         }
-        let bad = |message: String| PlotError::MalformedRow { path: path.to_path_buf(), line, message };
+        let bad = |message: String| PlotError::MalformedRow {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
         let mut step = None;
         let mut event = None;
         let mut values = [None; 16];
         for (cell, &column) in record.iter().zip(&index) {
             let cell = cell.trim();
             match column {
-                0 => step = Some(cell.parse::<u64>().map_err(|_| bad(format!("step `{cell}` is not a whole number")))?),
+                0 => {
+                    step = Some(
+                        cell.parse::<u64>()
+                            .map_err(|_| bad(format!("step `{cell}` is not a whole number")))?,
+                    )
+                }
                 1 => {
                     event = Some(match cell {
                         "episode" => Event::Episode,
                         "eval" => Event::Eval,
                         "update" => Event::Update,
-                        other => return Err(bad(format!("unknown event `{other}` (expected episode, eval or update)"))),
+                        other => {
+                            return Err(bad(format!(
+                                "unknown event `{other}` (expected episode, eval or update)"
+                            )));
+                        }
                     })
                 }
                 i if cell.is_empty() => values[i] = None,
                 i => {
                     values[i] = Some(
-                        cell.parse::<f64>().map_err(|_| bad(format!("{} `{cell}` is not a number", COLUMNS[i])))?,
+                        cell.parse::<f64>()
+                            .map_err(|_| bad(format!("{} `{cell}` is not a number", COLUMNS[i])))?,
                     )
                 }
             }
         }
-        let (step, event) = (step.expect("required column"), event.expect("required column"));
-        let row = Row { step, event, values };
+        let (step, event) = (
+            step.expect("required column"),
+            event.expect("required column"),
+        );
+        let row = Row {
+            step,
+            event,
+            values,
+        };
         match event {
-            Event::Episode if row.get("episode_return").is_none() => return Err(bad("episode row without episode_return".into())),
-            Event::Eval if row.get("eval_mean").is_none() => return Err(bad("eval row without eval_mean".into())),
+            Event::Episode if row.get("episode_return").is_none() => {
+                return Err(bad("episode row without episode_return".into()));
+            }
+            Event::Eval if row.get("eval_mean").is_none() => {
+                return Err(bad("eval row without eval_mean".into()));
+            }
             _ => {}
         }
         rows.push(row);
@@ -421,5 +532,9 @@ pub fn read_metrics(path: &Path) -> Result<(Vec<Row>, Vec<String>), PlotError> {
 }
 
 fn malformed(path: &Path, line: u64, e: &csv::Error) -> PlotError {
-    PlotError::MalformedRow { path: path.to_path_buf(), line, message: e.to_string() }
+    PlotError::MalformedRow {
+        path: path.to_path_buf(),
+        line,
+        message: e.to_string(),
+    }
 }

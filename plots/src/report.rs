@@ -34,15 +34,20 @@ pub struct Cell {
 impl Cell {
     /// `mean (successes/seeds)`, `n/a` for the mean when no seed has a final evaluation.
     pub fn text(&self) -> String {
-        let mean = self.mean_final_return.map_or("n/a".to_string(), |m| format!("{m:.1}"));
+        let mean = self
+            .mean_final_return
+            .map_or("n/a".to_string(), |m| format!("{m:.1}"));
         format!("{mean} ({}/{})", self.successes, self.seeds)
     }
 
     fn finish(&mut self) {
         self.final_returns.sort_by_key(|r| r.0);
         let finals: Vec<f64> = self.final_returns.iter().filter_map(|r| r.1).collect();
-        self.mean_final_return = (!finals.is_empty()).then(|| finals.iter().sum::<f64>() / finals.len() as f64);
-        self.std_final_return = self.mean_final_return.map(|m| (finals.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / finals.len() as f64).sqrt());
+        self.mean_final_return =
+            (!finals.is_empty()).then(|| finals.iter().sum::<f64>() / finals.len() as f64);
+        self.std_final_return = self.mean_final_return.map(|m| {
+            (finals.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / finals.len() as f64).sqrt()
+        });
     }
 }
 
@@ -87,7 +92,11 @@ impl Report {
                 let row = match rows.iter().position(|r| r.optimizer == seed.optimizer) {
                     Some(i) => i,
                     None => {
-                        rows.push(ReportRow { optimizer: seed.optimizer.clone(), group: group(&seed.optimizer), cells: vec![None; envs.len()] });
+                        rows.push(ReportRow {
+                            optimizer: seed.optimizer.clone(),
+                            group: group(&seed.optimizer),
+                            cells: vec![None; envs.len()],
+                        });
                         rows.len() - 1
                     }
                 };
@@ -97,20 +106,31 @@ impl Report {
                     continue;
                 };
                 if cell.final_returns.iter().any(|r| r.0 == seed.seed) {
-                    warnings.push(format!("{}: {} seed {} on {} already counted from an earlier run; skipped", seed.dir.display(), seed.optimizer, seed.seed, run.env));
+                    warnings.push(format!(
+                        "{}: {} seed {} on {} already counted from an earlier run; skipped",
+                        seed.dir.display(),
+                        seed.optimizer,
+                        seed.seed,
+                        run.env
+                    ));
                     continue;
                 }
                 cell.seeds += 1;
                 cell.successes += summary.success as usize;
                 cell.lr_diverged += summary.diverged as usize;
-                cell.final_returns.push((seed.seed, summary.final_eval_return));
+                cell.final_returns
+                    .push((seed.seed, summary.final_eval_return));
             }
         }
         for cell in rows.iter_mut().flat_map(|r| r.cells.iter_mut().flatten()) {
             cell.finish();
         }
         rows.sort_by_key(|r| order_key(&r.optimizer));
-        Report { envs, rows, warnings }
+        Report {
+            envs,
+            rows,
+            warnings,
+        }
     }
 
     /// The cell of `optimizer` on `env`.
@@ -137,21 +157,42 @@ impl Report {
     /// A Markdown table (columns padded so it also reads as plain text) and its footnotes.
     pub fn to_markdown(&self) -> String {
         let table = self.table();
-        let widths: Vec<usize> = (0..table[0].len()).map(|j| table.iter().map(|r| r[j].chars().count()).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> = (0..table[0].len())
+            .map(|j| {
+                table
+                    .iter()
+                    .map(|r| r[j].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
         let line = |cells: &[String]| {
-            let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
             format!("| {} |\n", padded.join(" | "))
         };
-        let mut out = String::from("Final evaluation return: mean over seeds (successes/seeds), and seeds whose learning-rate estimate diverged.\n\n");
+        let mut out = String::from(
+            "Final evaluation return: mean over seeds (successes/seeds), and seeds whose learning-rate estimate diverged.\n\n",
+        );
         out += &line(&table[0]);
         let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
         out += &line(&rule);
         for row in &table[1..] {
             out += &line(row);
         }
-        let unfinished: usize = self.rows.iter().flat_map(|r| r.cells.iter().flatten()).map(|c| c.unfinished).sum();
+        let unfinished: usize = self
+            .rows
+            .iter()
+            .flat_map(|r| r.cells.iter().flatten())
+            .map(|c| c.unfinished)
+            .sum();
         if unfinished > 0 {
-            out += &format!("\n{unfinished} seed(s) without summary.json (still running or killed) are left out.\n");
+            out += &format!(
+                "\n{unfinished} seed(s) without summary.json (still running or killed) are left out.\n"
+            );
         }
         out
     }
@@ -159,7 +200,18 @@ impl Report {
     /// One line per optimizer and environment, every number in its own column.
     pub fn to_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let header = ["env", "optimizer", "group", "seeds", "successes", "lr_diverged", "mean_final_return", "std_final_return", "final_returns", "unfinished"];
+        let header = [
+            "env",
+            "optimizer",
+            "group",
+            "seeds",
+            "successes",
+            "lr_diverged",
+            "mean_final_return",
+            "std_final_return",
+            "final_returns",
+            "unfinished",
+        ];
         // Writing into a Vec cannot fail.
         w.write_record(header).expect("in memory");
         for row in &self.rows {
@@ -189,7 +241,10 @@ impl Report {
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         std::fs::create_dir_all(dir).map_err(|e| PlotError::io(dir, e))?;
         let mut written = Vec::new();
-        for (name, text) in [("report.md", self.to_markdown()), ("report.csv", self.to_csv())] {
+        for (name, text) in [
+            ("report.md", self.to_markdown()),
+            ("report.csv", self.to_csv()),
+        ] {
             let path = dir.join(name);
             std::fs::write(&path, text).map_err(|e| PlotError::io(&path, e))?;
             written.push(path);

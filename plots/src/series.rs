@@ -23,6 +23,9 @@ impl Band {
     }
 }
 
+/// A curve: `(environment steps, value)` in step order.
+pub type Curve = Vec<(u64, f64)>;
+
 /// One point of an aggregated curve.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stat {
@@ -43,7 +46,11 @@ pub fn eval_curve(seed: &SeedRecord) -> Vec<(u64, f64)> {
     seed.rows
         .iter()
         .filter(|r| r.event == Event::Eval)
-        .filter_map(|r| r.get("eval_mean").filter(|v| v.is_finite()).map(|v| (r.step, v)))
+        .filter_map(|r| {
+            r.get("eval_mean")
+                .filter(|v| v.is_finite())
+                .map(|v| (r.step, v))
+        })
         .collect()
 }
 
@@ -54,10 +61,17 @@ pub fn episode_curve(seed: &SeedRecord, window: usize) -> Vec<(u64, f64)> {
         .rows
         .iter()
         .filter(|r| r.event == Event::Episode)
-        .filter_map(|r| r.get("episode_return").filter(|v| v.is_finite()).map(|v| (r.step, v)))
+        .filter_map(|r| {
+            r.get("episode_return")
+                .filter(|v| v.is_finite())
+                .map(|v| (r.step, v))
+        })
         .collect();
     let values: Vec<f64> = raw.iter().map(|p| p.1).collect();
-    raw.iter().zip(smooth(&values, window)).map(|(p, v)| (p.0, v)).collect()
+    raw.iter()
+        .zip(smooth(&values, window))
+        .map(|(p, v)| (p.0, v))
+        .collect()
 }
 
 /// Trailing moving average over `window` values (a window of 0 or 1 leaves them as they are).
@@ -80,7 +94,11 @@ pub fn lr_curve(seed: &SeedRecord, net: Net) -> Vec<(u64, f64)> {
     seed.rows
         .iter()
         .filter(|r| r.event == Event::Update)
-        .filter_map(|r| r.lr(net).filter(|v| v.is_finite() && *v > 0.0).map(|v| (r.step, v)))
+        .filter_map(|r| {
+            r.lr(net)
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .map(|v| (r.step, v))
+        })
         .collect()
 }
 
@@ -94,7 +112,10 @@ pub fn aggregate_at_steps(curves: &[Vec<(u64, f64)>], band: Band) -> Vec<Stat> {
     steps
         .into_iter()
         .filter_map(|step| {
-            let values: Vec<f64> = curves.iter().filter_map(|c| c.iter().find(|p| p.0 == step).map(|p| p.1)).collect();
+            let values: Vec<f64> = curves
+                .iter()
+                .filter_map(|c| c.iter().find(|p| p.0 == step).map(|p| p.1))
+                .collect();
             stat(step, &values, band)
         })
         .collect()
@@ -105,9 +126,13 @@ pub fn aggregate_at_steps(curves: &[Vec<(u64, f64)>], band: Band) -> Vec<Stat> {
 pub fn aggregate_on_grid(curves: &[Vec<(u64, f64)>], band: Band, points: usize) -> Vec<Stat> {
     let first = curves.iter().filter_map(|c| c.first().map(|p| p.0)).min();
     let last = curves.iter().filter_map(|c| c.last().map(|p| p.0)).max();
-    let (Some(first), Some(last)) = (first, last) else { return Vec::new() };
+    let (Some(first), Some(last)) = (first, last) else {
+        return Vec::new();
+    };
     let points = points.max(2) as u64;
-    let mut grid: Vec<u64> = (0..points).map(|i| first + (last - first) * i / (points - 1)).collect();
+    let mut grid: Vec<u64> = (0..points)
+        .map(|i| first + (last - first) * i / (points - 1))
+        .collect();
     grid.dedup();
     grid.into_iter()
         .filter_map(|step| {
@@ -135,13 +160,24 @@ fn stat(step: u64, values: &[f64], band: Band) -> Option<Stat> {
     let n = values.len();
     let mean = values.iter().sum::<f64>() / n as f64;
     let (lo, hi) = match band {
-        Band::MinMax => values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v))),
+        Band::MinMax => values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(*v), hi.max(*v))
+            }),
         Band::Std => {
-            let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64).sqrt();
+            let std =
+                (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64).sqrt();
             (mean - std, mean + std)
         }
     };
-    Some(Stat { step, mean, lo, hi, n })
+    Some(Stat {
+        step,
+        mean,
+        lo,
+        hi,
+        n,
+    })
 }
 
 #[cfg(test)]
@@ -159,8 +195,26 @@ mod tests {
         let a = vec![(0, 1.0), (10, 3.0)];
         let b = vec![(0, 3.0)];
         let s = aggregate_at_steps(&[a, b], Band::MinMax);
-        assert_eq!(s[0], Stat { step: 0, mean: 2.0, lo: 1.0, hi: 3.0, n: 2 });
-        assert_eq!(s[1], Stat { step: 10, mean: 3.0, lo: 3.0, hi: 3.0, n: 1 });
+        assert_eq!(
+            s[0],
+            Stat {
+                step: 0,
+                mean: 2.0,
+                lo: 1.0,
+                hi: 3.0,
+                n: 2
+            }
+        );
+        assert_eq!(
+            s[1],
+            Stat {
+                step: 10,
+                mean: 3.0,
+                lo: 3.0,
+                hi: 3.0,
+                n: 1
+            }
+        );
         let s = aggregate_at_steps(&[vec![(0, 1.0)], vec![(0, 3.0)]], Band::Std);
         assert_eq!((s[0].lo, s[0].hi), (1.0, 3.0));
     }
@@ -172,6 +226,9 @@ mod tests {
         assert_eq!(interpolate(&a, 4), Some(4.0));
         assert_eq!(interpolate(&b, 6), None);
         let s = aggregate_on_grid(&[a, b], Band::MinMax, 3);
-        assert_eq!(s.iter().map(|s| (s.step, s.mean, s.n)).collect::<Vec<_>>(), [(0, 1.0, 2), (5, 3.5, 2), (10, 10.0, 1)]);
+        assert_eq!(
+            s.iter().map(|s| (s.step, s.mean, s.n)).collect::<Vec<_>>(),
+            [(0, 1.0, 2), (5, 3.5, 2), (10, 10.0, 1)]
+        );
     }
 }

@@ -27,16 +27,30 @@ fn a_malformed_row_names_file_and_line() {
     text = text.replacen("300,update,,,,,1.5", "300,update,,,,,oops", 1);
     fs::write(&path, &text).unwrap();
     let msg = plot_err(tmp.path());
-    assert!(msg.contains("prodigy/seed-0/metrics.csv: line 4: critic_loss `oops` is not a number"), "{msg}");
+    assert!(
+        msg.contains("prodigy/seed-0/metrics.csv: line 4: critic_loss `oops` is not a number"),
+        "{msg}"
+    );
 
     fs::write(&path, format!("{}\n12,episode,1.0\n", common::HEADER)).unwrap();
     let msg = plot_err(tmp.path());
-    assert!(msg.contains("metrics.csv: line 2: 3 fields where the header has 16"), "{msg}");
+    assert!(
+        msg.contains("metrics.csv: line 2: 3 fields where the header has 16"),
+        "{msg}"
+    );
 
-    fs::write(&path, format!("{}\nten,episode,1,1,,,,,,,,,,,,\n", common::HEADER)).unwrap();
+    fs::write(
+        &path,
+        format!("{}\nten,episode,1,1,,,,,,,,,,,,\n", common::HEADER),
+    )
+    .unwrap();
     assert!(plot_err(tmp.path()).contains("line 2: step `ten` is not a whole number"));
 
-    fs::write(&path, format!("{}\n10,restart,,,,,,,,,,,,,,\n", common::HEADER)).unwrap();
+    fs::write(
+        &path,
+        format!("{}\n10,restart,,,,,,,,,,,,,,\n", common::HEADER),
+    )
+    .unwrap();
     assert!(plot_err(tmp.path()).contains("line 2: unknown event `restart`"));
 }
 
@@ -45,20 +59,33 @@ fn an_unknown_column_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     common::make_run(tmp.path());
     let path = tmp.path().join("ps-da-sgd/seed-0/metrics.csv");
-    let text = fs::read_to_string(&path).unwrap().replacen("eval_std", "eval_sd", 1);
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replacen("eval_std", "eval_sd", 1);
     fs::write(&path, text).unwrap();
     let msg = plot_err(tmp.path());
-    assert!(msg.contains("ps-da-sgd/seed-0/metrics.csv: unknown column header `eval_sd`"), "{msg}");
+    assert!(
+        msg.contains("ps-da-sgd/seed-0/metrics.csv: unknown column header `eval_sd`"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn a_bad_summary_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     common::make_run(tmp.path());
-    fs::write(tmp.path().join("prodigy/seed-0/summary.json"), "{\"optimizer\": \"prodigy\",").unwrap();
+    fs::write(
+        tmp.path().join("prodigy/seed-0/summary.json"),
+        "{\"optimizer\": \"prodigy\",",
+    )
+    .unwrap();
     let e = build_report(&[tmp.path().to_path_buf()]).unwrap_err();
     assert!(matches!(e, PlotError::BadJson { .. }));
-    assert!(e.to_string().contains("prodigy/seed-0/summary.json: EOF while parsing"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("prodigy/seed-0/summary.json: EOF while parsing"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -69,7 +96,12 @@ fn missing_metrics_and_unstarted_seeds_are_warnings() {
     fs::remove_dir_all(tmp.path().join("prodigy/seed-1")).unwrap();
     let report = write_plots(tmp.path(), &PlotOptions::default()).unwrap();
     let w = report.warnings.join("\n");
-    assert!(w.contains("prodigy/seed-0/metrics.csv: missing (no metrics.csv for this seed); seed skipped"), "{w}");
+    assert!(
+        w.contains(
+            "prodigy/seed-0/metrics.csv: missing (no metrics.csv for this seed); seed skipped"
+        ),
+        "{w}"
+    );
     assert!(w.contains("prodigy seed 1 not started"), "{w}");
     assert_eq!(report.seeds, 2);
 }
@@ -94,7 +126,11 @@ fn nothing_usable_is_an_error() {
 fn a_header_only_or_empty_file_is_partial() {
     let tmp = tempfile::tempdir().unwrap();
     common::make_run(tmp.path());
-    fs::write(tmp.path().join("prodigy/seed-0/metrics.csv"), format!("{}\n", common::HEADER)).unwrap();
+    fs::write(
+        tmp.path().join("prodigy/seed-0/metrics.csv"),
+        format!("{}\n", common::HEADER),
+    )
+    .unwrap();
     fs::write(tmp.path().join("prodigy/seed-1/metrics.csv"), "").unwrap();
     let report = write_plots(tmp.path(), &PlotOptions::default()).unwrap();
     let w = report.warnings.join("\n");
@@ -112,18 +148,56 @@ fn exit_codes() {
     common::make_run(tmp.path());
     let dir = tmp.path().to_str().unwrap();
     let out = tmp.path().join("figs");
-    assert_eq!(plot_with(args(&["rl-plot", dir, "--out", out.to_str().unwrap(), "--format", "svg", "--per-seed", "--band", "std", "--smooth", "3"])), ExitCode::SUCCESS);
+    assert_eq!(
+        plot_with(args(&[
+            "rl-plot",
+            dir,
+            "--out",
+            out.to_str().unwrap(),
+            "--format",
+            "svg",
+            "--per-seed",
+            "--band",
+            "std",
+            "--smooth",
+            "3"
+        ])),
+        ExitCode::SUCCESS
+    );
     assert!(out.join("rewards.svg").is_file() && !out.join("rewards.png").exists());
     // Usage errors: 2.
     assert_eq!(plot_with(args(&["rl-plot"])), ExitCode::from(2));
-    assert_eq!(plot_with(args(&["rl-plot", dir, "--band", "iqr"])), ExitCode::from(2));
-    assert_eq!(plot_with(args(&["rl-plot", dir, "--smooth", "0"])), ExitCode::from(2));
-    assert_eq!(plot_with(args(&["rl-plot", dir, "--format", "gif"])), ExitCode::from(2));
+    assert_eq!(
+        plot_with(args(&["rl-plot", dir, "--band", "iqr"])),
+        ExitCode::from(2)
+    );
+    assert_eq!(
+        plot_with(args(&["rl-plot", dir, "--smooth", "0"])),
+        ExitCode::from(2)
+    );
+    assert_eq!(
+        plot_with(args(&["rl-plot", dir, "--format", "gif"])),
+        ExitCode::from(2)
+    );
     assert_eq!(report_with(args(&["rl-report"])), ExitCode::from(2));
     // Record errors: 1.
-    assert_eq!(plot_with(args(&["rl-plot", "/nonexistent/run"])), ExitCode::from(1));
-    assert_eq!(report_with(args(&["rl-report", "/nonexistent/run"])), ExitCode::from(1));
+    assert_eq!(
+        plot_with(args(&["rl-plot", "/nonexistent/run"])),
+        ExitCode::from(1)
+    );
+    assert_eq!(
+        report_with(args(&["rl-report", "/nonexistent/run"])),
+        ExitCode::from(1)
+    );
     let report_out = tmp.path().join("rep");
-    assert_eq!(report_with(args(&["rl-report", dir, "--out", report_out.to_str().unwrap()])), ExitCode::SUCCESS);
+    assert_eq!(
+        report_with(args(&[
+            "rl-report",
+            dir,
+            "--out",
+            report_out.to_str().unwrap()
+        ])),
+        ExitCode::SUCCESS
+    );
     assert!(report_out.join("report.md").is_file() && report_out.join("report.csv").is_file());
 }

@@ -21,24 +21,47 @@ fn numbers_equal_those_of_the_records() {
 
     // prodigy: seeds 0 (-300, no success) and 1 (-1200, diverged).
     let p = report.cell("prodigy", "Pendulum").unwrap();
-    assert_eq!((p.seeds, p.successes, p.lr_diverged, p.unfinished), (2, 0, 1, 0));
+    assert_eq!(
+        (p.seeds, p.successes, p.lr_diverged, p.unfinished),
+        (2, 0, 1, 0)
+    );
     assert_eq!(p.mean_final_return, Some(-750.0));
     assert_eq!(p.std_final_return, Some(450.0));
     assert_eq!(p.text(), "-750.0 (0/2)");
     // ps-da-sgd: seed 0 (-150, success); seed 1 has no summary and is left out.
     let q = report.cell("ps-da-sgd", "Pendulum").unwrap();
-    assert_eq!((q.seeds, q.successes, q.lr_diverged, q.unfinished), (1, 1, 0, 1));
+    assert_eq!(
+        (q.seeds, q.successes, q.lr_diverged, q.unfinished),
+        (1, 1, 0, 1)
+    );
     assert_eq!(q.mean_final_return, Some(-150.0));
-    assert!(report.warnings.iter().any(|w| w.contains("ps-da-sgd/seed-1/summary.json: missing")));
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("ps-da-sgd/seed-1/summary.json: missing"))
+    );
 
     let md = report.to_markdown();
-    assert!(md.contains("| adaptive | prodigy   | -750.0 (0/2), lr div 1 |"), "{md}");
-    assert!(md.contains("| proposed | ps-da-sgd | -150.0 (1/1), lr div 0 |"), "{md}");
+    assert!(
+        md.contains("| adaptive | prodigy   | -750.0 (0/2), lr div 1 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| proposed | ps-da-sgd | -150.0 (1/1), lr div 0 |"),
+        "{md}"
+    );
     assert!(md.contains("1 seed(s) without summary.json"), "{md}");
     let csv = report.to_csv();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "env,optimizer,group,seeds,successes,lr_diverged,mean_final_return,std_final_return,final_returns,unfinished");
-    assert_eq!(lines[1], "Pendulum,prodigy,adaptive,2,0,1,-750,450,-300;-1200,0");
+    assert_eq!(
+        lines[0],
+        "env,optimizer,group,seeds,successes,lr_diverged,mean_final_return,std_final_return,final_returns,unfinished"
+    );
+    assert_eq!(
+        lines[1],
+        "Pendulum,prodigy,adaptive,2,0,1,-750,450,-300;-1200,0"
+    );
     assert_eq!(lines[2], "Pendulum,ps-da-sgd,proposed,1,1,0,-150,0,-150,1");
 
     let files = report.write(tmp.path()).unwrap();
@@ -53,22 +76,51 @@ fn environments_are_columns_and_runs_of_one_env_merge() {
     // A second Pendulum run of another optimizer, and a Hopper run.
     let b = tempfile::tempdir().unwrap();
     let d = b.path().join("sgd/seed-3");
-    common::write(&d.join("metrics.csv"), &common::metrics(1000, &[-1400.0, -1300.0], |_| 3e-4));
-    common::write(&d.join("summary.json"), &common::summary("sgd", 3, 1000, -1300.0, false, None));
+    common::write(
+        &d.join("metrics.csv"),
+        &common::metrics(1000, &[-1400.0, -1300.0], |_| 3e-4),
+    );
+    common::write(
+        &d.join("summary.json"),
+        &common::summary("sgd", 3, 1000, -1300.0, false, None),
+    );
     let h = tempfile::tempdir().unwrap();
     let d = h.path().join("ps-da-sgd/seed-0");
-    common::write(&d.join("metrics.csv"), &common::metrics(1000, &[500.0, 3100.0], |_| 0.1));
-    common::write(&d.join("summary.json"), &common::summary("ps-da-sgd", 0, 1000, 3100.0, true, None).replace("Pendulum", "Hopper"));
+    common::write(
+        &d.join("metrics.csv"),
+        &common::metrics(1000, &[500.0, 3100.0], |_| 0.1),
+    );
+    common::write(
+        &d.join("summary.json"),
+        &common::summary("ps-da-sgd", 0, 1000, 3100.0, true, None).replace("Pendulum", "Hopper"),
+    );
 
-    let dirs: Vec<PathBuf> = [a.path(), b.path(), h.path()].iter().map(|p| p.to_path_buf()).collect();
+    let dirs: Vec<PathBuf> = [a.path(), b.path(), h.path()]
+        .iter()
+        .map(|p| p.to_path_buf())
+        .collect();
     let report = build_report(&dirs).unwrap();
     assert_eq!(report.envs, ["Pendulum", "Hopper"]);
     let names: Vec<&str> = report.rows.iter().map(|r| r.optimizer.as_str()).collect();
     assert_eq!(names, ["sgd", "prodigy", "ps-da-sgd"]);
-    assert_eq!(report.cell("sgd", "Pendulum").unwrap().text(), "-1300.0 (0/1)");
+    assert_eq!(
+        report.cell("sgd", "Pendulum").unwrap().text(),
+        "-1300.0 (0/1)"
+    );
     assert!(report.cell("sgd", "Hopper").is_none());
-    assert_eq!(report.cell("ps-da-sgd", "Hopper").unwrap().text(), "3100.0 (1/1)");
-    assert!(report.to_markdown().contains("| –"), "a missing cell is a dash");
+    assert_eq!(
+        report.cell("ps-da-sgd", "Hopper").unwrap().text(),
+        "3100.0 (1/1)"
+    );
+    assert!(
+        report.to_markdown().contains("| –"),
+        "a missing cell is a dash"
+    );
     // The run without run.json says so.
-    assert!(report.warnings.iter().any(|w| w.contains("run.json: missing")));
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("run.json: missing"))
+    );
 }
