@@ -1,1 +1,15 @@
-//! lrfree-rl: the `rl-train` runner and its records (filled by the SAC/runner issue).
+//! # lrfree-rl: the `rl-train` runner
+//!
+//! Trains Soft Actor-Critic ([`lrfree_agents`]) with any optimizer of [`burn_lrfree`] on any
+//! environment of [`lrfree_envs`], over several seeds, and records what the paper's Table 3
+//! and Figure 1 report: returns, the training success rate, and each optimizer's estimated
+//! learning rate (and whether it diverged). The record format is in `docs/records.md`;
+//! success and divergence are defined in [`outcome`].
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod outcome;
+pub mod records;
+pub mod run;
+pub mod trainer;

@@ -1,0 +1,4 @@
+//! `rl-train`: see `lrfree_rl::cli`.
+fn main() -> std::process::ExitCode {
+    lrfree_rl::cli::main()
+}

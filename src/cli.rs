@@ -1,0 +1,133 @@
+//! `rl-train`: command-line arguments and the main function.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::config::RunConfig;
+use crate::error::RunError;
+use crate::run::{self, RunPlan};
+
+/// Train SAC with learning-rate-free optimizers over several seeds, and record returns,
+/// success rates and the optimizers' estimated learning rates.
+#[derive(Debug, Parser)]
+#[command(name = "rl-train", version, after_help = "Records: docs/records.md. Defaults per environment: configs/*.toml.")]
+pub struct Args {
+    /// Environment: Pendulum, MountainCarContinuous (native), Hopper, Humanoid or any Gymnasium id.
+    #[arg(long)]
+    pub env: Option<String>,
+    /// Optimizer(s), comma-separated: sgd, sps, dog, ldog, dadapt-sgd, cocob, adam, dadapt-adam, prodigy, ps-sps, ps-da-sgd.
+    #[arg(long, value_delimiter = ',', default_value = "ps-da-sgd")]
+    pub opt: Vec<String>,
+    /// Number of seeds (0..N).
+    #[arg(long, conflicts_with = "seed_list")]
+    pub seeds: Option<u64>,
+    /// Explicit seeds, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub seed_list: Vec<u64>,
+    /// Environment steps per seed (overrides the config).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Random steps before learning starts (overrides the config).
+    #[arg(long)]
+    pub learning_starts: Option<u64>,
+    /// A TOML config (format of configs/*.toml); the environment's built-in defaults otherwise.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Run directory (default: runs/<env>-<optimizers>-<date>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Evaluate every N steps (overrides the config).
+    #[arg(long)]
+    pub eval_every: Option<u64>,
+    /// Episodes per evaluation (overrides the config).
+    #[arg(long)]
+    pub eval_episodes: Option<usize>,
+    /// Checkpoint every N steps (overrides the config).
+    #[arg(long)]
+    pub checkpoint_every: Option<u64>,
+    /// Seeds trained in parallel (one thread each).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Continue the run in --out (a killed run ends with the same records as an uninterrupted one).
+    #[arg(long, requires = "out")]
+    pub resume: bool,
+    /// Do not draw progress bars (one line per evaluation on stderr instead).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+impl Args {
+    /// The plan these arguments describe (for a new run).
+    pub fn plan(&self) -> Result<RunPlan, RunError> {
+        let mut config = match &self.config {
+            Some(path) => RunConfig::load(path)?,
+            None => RunConfig::builtin(self.env.as_deref().unwrap_or("Pendulum"))?,
+        };
+        if let Some(env) = &self.env {
+            if self.config.is_some() && env != &config.env {
+                return Err(RunError::Usage(format!("--env {env} contradicts env = \"{}\" in {}", config.env, self.config.as_ref().unwrap().display())));
+            }
+        }
+        config.steps = self.steps.unwrap_or(config.steps);
+        config.learning_starts = self.learning_starts.unwrap_or(config.learning_starts);
+        config.eval_every = self.eval_every.unwrap_or(config.eval_every);
+        config.eval_episodes = self.eval_episodes.unwrap_or(config.eval_episodes);
+        config.checkpoint_every = self.checkpoint_every.unwrap_or(config.checkpoint_every);
+        let seeds = if !self.seed_list.is_empty() { self.seed_list.clone() } else { (0..self.seeds.unwrap_or(1)).collect() };
+        let mut optimizers = Vec::new();
+        for name in &self.opt {
+            let canonical = burn_lrfree::registry::canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
+            if !optimizers.iter().any(|o| o == canonical) {
+                optimizers.push(canonical.to_string());
+            }
+        }
+        Ok(RunPlan { env: config.env.clone(), steps: config.steps, optimizers, seeds, config })
+    }
+}
+
+/// Parse arguments, run, print the Table-3 lines; exit 2 on usage errors, 1 on I/O errors.
+pub fn main() -> ExitCode {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // One thread per seed: a second thread does not speed up batch-256 updates (see
+        // shared/spec/burn-notes.md) and --jobs uses the other core for another seed.
+        // SAFETY: no other thread exists yet.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
+    }
+    let args = Args::parse();
+    match run_with(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rl-train: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run_with(args: &Args) -> Result<(), RunError> {
+    let (out, plan) = if args.resume {
+        let out = args.out.clone().expect("clap requires --out with --resume");
+        let plan = run::load(&out)?;
+        plan.validate()?;
+        eprintln!("rl-train: resuming {} ({} on {}, seeds {:?})", out.display(), plan.optimizers.join(","), plan.env, plan.seeds);
+        (out, plan)
+    } else {
+        let plan = args.plan()?;
+        let out = args.out.clone().unwrap_or_else(|| run::default_out(&plan.env, &plan.optimizers));
+        run::check_fresh_out(&out)?;
+        plan.validate()?;
+        run::create(&out, &plan)?;
+        eprintln!("rl-train: {} on {} for {} steps, seeds {:?} -> {}", plan.optimizers.join(","), plan.env, plan.steps, plan.seeds, out.display());
+        (out, plan)
+    };
+    let progress = !args.no_progress && std::io::stderr().is_terminal();
+    let summary = run::execute(&out, &plan, args.jobs, progress)?;
+    println!("{} ({} steps, {} seeds): mean final return (successes/seeds)", summary.env, summary.steps, plan.seeds.len());
+    for r in &summary.results {
+        println!("  {}", r.line());
+    }
+    println!("records: {}", out.display());
+    Ok(())
+}

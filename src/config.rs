@@ -1,0 +1,163 @@
+//! The resolved configuration of a run: built-in per-environment defaults (`configs/*.toml`,
+//! compiled in), a `--config FILE`, then command-line overrides.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use burn_lrfree::registry::{OptimizerConfig, canonical_name, default_lr, toml_to_json};
+use lrfree_agents::{OptimizerSpec, SacConfig, SacOptimizers};
+use lrfree_envs::{KwargValue, Kwargs};
+use serde::{Deserialize, Serialize};
+
+use crate::error::RunError;
+
+/// Built-in defaults, by the environment names they serve.
+const BUILTIN: &[(&str, &str)] = &[
+    ("Pendulum", include_str!("../configs/pendulum.toml")),
+    ("MountainCarContinuous", include_str!("../configs/mountaincar.toml")),
+    ("Hopper", include_str!("../configs/hopper.toml")),
+    ("Humanoid", include_str!("../configs/humanoid.toml")),
+];
+
+/// Everything one run needs; the file format of `configs/*.toml` and of a run's `config.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Environment name for `lrfree_envs::make_env` (`Pendulum`, `Hopper`, any Gymnasium id).
+    pub env: String,
+    /// Keyword arguments for the environment constructor.
+    #[serde(default)]
+    pub env_kwargs: toml::Table,
+    /// Environment steps per seed.
+    pub steps: u64,
+    /// Uniformly random actions before the first update.
+    pub learning_starts: u64,
+    /// Evaluate every N steps (and at the end).
+    pub eval_every: u64,
+    /// Episodes per evaluation (deterministic policy).
+    pub eval_episodes: usize,
+    /// An `update` row in metrics.csv every N steps.
+    pub log_every: u64,
+    /// Checkpoint at the first episode end after every N steps.
+    pub checkpoint_every: u64,
+    /// Include the replay buffer in checkpoints (exact resume) or not (smaller checkpoints).
+    pub save_buffer: bool,
+    /// Final evaluation return that makes a seed a success.
+    pub success_threshold: f64,
+    /// An estimated learning rate above this bound counts as divergence.
+    pub lr_divergence_bound: f64,
+    /// SAC hyperparameters.
+    #[serde(default)]
+    pub sac: SacConfig,
+    /// Per-optimizer `lr` and options, by registry name.
+    #[serde(default)]
+    pub optimizers: BTreeMap<String, toml::Table>,
+}
+
+impl RunConfig {
+    /// The built-in defaults for `env`: its own file for the four named environments, the
+    /// Hopper settings (with `env` replaced) for any other Gymnasium id.
+    pub fn builtin(env: &str) -> Result<Self, RunError> {
+        let (_, text) = BUILTIN
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(env))
+            .or_else(|| BUILTIN.iter().find(|(name, _)| *name == "Hopper"))
+            .expect("built-in table is not empty");
+        let mut config = Self::parse(text, "built-in config")?;
+        if let Some((name, _)) = BUILTIN.iter().find(|(name, _)| name.eq_ignore_ascii_case(env)) {
+            config.env = name.to_string();
+        } else {
+            config.env = env.to_string();
+        }
+        Ok(config)
+    }
+
+    /// Parse a TOML config's text (`origin` names it in errors).
+    pub fn parse(text: &str, origin: &str) -> Result<Self, RunError> {
+        toml::from_str(text).map_err(|e| RunError::Usage(format!("{origin}: {}", one_line(&e.to_string()))))
+    }
+
+    /// Read a TOML config file.
+    pub fn load(path: &Path) -> Result<Self, RunError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RunError::Usage(format!("cannot read config {}: {e}", path.display())))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// As TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// Check values that TOML cannot.
+    pub fn validate(&self) -> Result<(), RunError> {
+        let bad = |m: String| Err(RunError::Usage(m));
+        if self.steps == 0 {
+            return bad("`steps` must be at least 1".into());
+        }
+        if self.eval_every == 0 || self.log_every == 0 || self.checkpoint_every == 0 {
+            return bad("`eval_every`, `log_every` and `checkpoint_every` must be at least 1".into());
+        }
+        if self.eval_episodes == 0 {
+            return bad("`eval_episodes` must be at least 1".into());
+        }
+        if !(self.lr_divergence_bound > 0.0) {
+            return bad(format!("`lr_divergence_bound` = {} must be positive", self.lr_divergence_bound));
+        }
+        if self.sac.batch_size == 0 || self.sac.buffer_size < self.sac.batch_size {
+            return bad(format!(
+                "`sac.buffer_size` ({}) must be at least `sac.batch_size` ({}) > 0",
+                self.sac.buffer_size, self.sac.batch_size
+            ));
+        }
+        for name in self.optimizers.keys() {
+            self.optimizer(name)?;
+        }
+        Ok(())
+    }
+
+    /// The environment's keyword arguments.
+    pub fn kwargs(&self) -> Result<Kwargs, RunError> {
+        self.env_kwargs.iter().map(|(k, v)| Ok((k.clone(), kwarg(k, v)?))).collect()
+    }
+
+    /// The optimizers for SAC's three networks: one kind, `lr` and options from
+    /// `[optimizers.<name>]` (defaults otherwise).
+    pub fn optimizer(&self, name: &str) -> Result<SacOptimizers, RunError> {
+        let canonical = canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
+        let mut options = self
+            .optimizers
+            .iter()
+            .find(|(k, _)| canonical_name(k).ok() == Some(canonical))
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default();
+        let lr = match options.remove("lr") {
+            None => default_lr(canonical).map_err(|e| RunError::Usage(e.to_string()))?,
+            Some(v) => v
+                .as_float()
+                .or_else(|| v.as_integer().map(|i| i as f64))
+                .filter(|lr| *lr > 0.0 && lr.is_finite())
+                .ok_or_else(|| RunError::Usage(format!("[optimizers.{canonical}] lr = {v} must be a positive number")))?,
+        };
+        let config = OptimizerConfig::from_json(canonical, toml_to_json(toml::Value::Table(options)))
+            .map_err(|e| RunError::Usage(e.to_string()))?;
+        let spec = OptimizerSpec { config, lr };
+        Ok(SacOptimizers { actor: spec.clone(), critic: spec.clone(), alpha: spec })
+    }
+}
+
+fn kwarg(key: &str, value: &toml::Value) -> Result<KwargValue, RunError> {
+    Ok(match value {
+        toml::Value::Boolean(b) => KwargValue::Bool(*b),
+        toml::Value::Integer(i) => KwargValue::Int(*i),
+        toml::Value::Float(f) => KwargValue::Float(*f),
+        toml::Value::String(s) => KwargValue::Str(s.clone()),
+        toml::Value::Array(items) => KwargValue::List(items.iter().map(|v| kwarg(key, v)).collect::<Result<_, _>>()?),
+        other => return Err(RunError::Usage(format!("env_kwargs.{key} = {other}: only numbers, booleans, strings and lists"))),
+    })
+}
+
+/// TOML errors span several lines; runs report one.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,100 @@
+//! Success and divergence: defined here and nowhere else.
+//!
+//! - A seed **diverges** when a loss, the temperature or any optimizer's learning-rate
+//!   estimate becomes non-finite, when an estimate exceeds `lr_divergence_bound`, or when an
+//!   optimizer refuses a step (a non-finite gradient, i.e. non-finite parameters or targets).
+//!   A diverged seed stops cleanly where it diverged; the others go on.
+//! - A seed **succeeds** when it did not diverge and its final evaluation return reaches the
+//!   environment's `success_threshold`.
+
+use burn_lrfree::Estimate;
+use lrfree_agents::UpdateStats;
+
+/// Why the update `stats` mean divergence, if they do.
+pub fn divergence(stats: &UpdateStats, bound: f64) -> Option<String> {
+    for (name, value) in [
+        ("critic loss", stats.critic_loss),
+        ("actor loss", stats.actor_loss),
+        ("temperature loss", stats.alpha_loss),
+        ("temperature", stats.alpha),
+    ] {
+        if !value.is_finite() {
+            return Some(format!("{name} became {value}"));
+        }
+    }
+    for (net, est) in [("critic", &stats.critic), ("actor", &stats.actor), ("temperature", &stats.alpha_est)] {
+        if let Some(reason) = estimate_divergence(net, est, bound) {
+            return Some(reason);
+        }
+    }
+    None
+}
+
+fn estimate_divergence(net: &str, est: &Estimate, bound: f64) -> Option<String> {
+    for (what, value) in [("lr estimate", est.lr), ("D", est.d_next)] {
+        match value {
+            Some(v) if !v.is_finite() => return Some(format!("{net} {what} became {v}")),
+            Some(v) if what == "lr estimate" && v > bound => {
+                return Some(format!("{net} lr estimate {v:.3e} exceeds the bound {bound:e}"));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether a seed succeeded.
+pub fn success(final_eval_return: Option<f64>, diverged: bool, threshold: f64) -> bool {
+    !diverged && final_eval_return.is_some_and(|r| r >= threshold)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats() -> UpdateStats {
+        UpdateStats {
+            critic_loss: 1.0,
+            actor_loss: -3.0,
+            alpha_loss: 0.1,
+            alpha: 0.2,
+            critic: Estimate { lr: Some(0.5), d: Some(1e-3), d_next: Some(1e-3), ..Estimate::default() },
+            actor: Estimate { lr: Some(0.1), ..Estimate::default() },
+            alpha_est: Estimate::default(),
+        }
+    }
+
+    #[test]
+    fn healthy_updates_do_not_diverge() {
+        assert_eq!(divergence(&stats(), 1e3), None);
+    }
+
+    #[test]
+    fn non_finite_losses_and_estimates_diverge() {
+        let mut s = stats();
+        s.critic_loss = f64::NAN;
+        assert!(divergence(&s, 1e3).unwrap().contains("critic loss"));
+        let mut s = stats();
+        s.actor.lr = Some(f64::INFINITY);
+        assert!(divergence(&s, 1e3).unwrap().contains("actor lr estimate"));
+        let mut s = stats();
+        s.critic.d_next = Some(f64::INFINITY);
+        assert!(divergence(&s, 1e3).unwrap().contains("critic D"));
+    }
+
+    #[test]
+    fn an_estimate_above_the_bound_diverges() {
+        let mut s = stats();
+        s.critic.lr = Some(2e3);
+        assert!(divergence(&s, 1e3).unwrap().contains("exceeds the bound"));
+        assert_eq!(divergence(&s, 1e4), None);
+    }
+
+    #[test]
+    fn success_needs_the_threshold_and_no_divergence() {
+        assert!(success(Some(-200.0), false, -250.0));
+        assert!(!success(Some(-300.0), false, -250.0));
+        assert!(!success(Some(-200.0), true, -250.0));
+        assert!(!success(None, false, -250.0));
+    }
+}

@@ -1,0 +1,176 @@
+//! End-to-end tests of the `rl-train` binary on short native Pendulum runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rl-train");
+
+/// A short Pendulum configuration with small networks, written into `dir`.
+fn quick_config(dir: &Path, extra: &str) -> PathBuf {
+    let path = dir.join("quick.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"env = "Pendulum"
+steps = 1200
+learning_starts = 300
+eval_every = 400
+eval_episodes = 2
+log_every = 50
+checkpoint_every = 400
+save_buffer = true
+success_threshold = -250.0
+lr_divergence_bound = 1000.0
+[sac]
+buffer_size = 5000
+batch_size = 64
+hidden = [32, 32]
+[optimizers.adam]
+lr = 1e-3
+{extra}
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rl-train-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rl_train(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).arg("--no-progress").output().expect("run rl-train")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn same_seed_same_config_gives_identical_records_also_in_parallel() {
+    let dir = temp_dir("determinism");
+    let config = quick_config(&dir, "");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    let out_a = rl_train(&["--config", config.to_str().unwrap(), "--opt", "adam,ps-da-sgd", "--seeds", "2", "--out", a.to_str().unwrap()]);
+    assert!(out_a.status.success(), "{}", String::from_utf8_lossy(&out_a.stderr));
+    let out_b = rl_train(&["--config", config.to_str().unwrap(), "--opt", "adam,ps-da-sgd", "--seeds", "2", "--jobs", "2", "--out", b.to_str().unwrap()]);
+    assert!(out_b.status.success(), "{}", String::from_utf8_lossy(&out_b.stderr));
+    for opt in ["adam", "ps-da-sgd"] {
+        for seed in 0..2 {
+            let rel = format!("{opt}/seed-{seed}/metrics.csv");
+            let (ma, mb) = (read(&a.join(&rel)), read(&b.join(&rel)));
+            assert!(ma.lines().count() > 10, "{rel} has too few rows:\n{ma}");
+            assert_eq!(ma, mb, "{rel} differs between --jobs 1 and --jobs 2");
+        }
+    }
+    // Different seeds really differ.
+    assert_ne!(read(&a.join("adam/seed-0/metrics.csv")), read(&a.join("adam/seed-1/metrics.csv")));
+    let summary: serde_json::Value = serde_json::from_str(&read(&a.join("summary.json"))).unwrap();
+    assert_eq!(summary["env"], "Pendulum");
+    assert_eq!(summary["results"][0]["optimizer"], "adam");
+    assert_eq!(summary["results"][0]["seeds"], 2);
+    assert!(read(&a.join("result.txt")).contains("ps-da-sgd"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_records() {
+    let dir = temp_dir("resume");
+    let config = quick_config(&dir, "");
+    let steps = ["--steps", "2400"];
+    let (full, killed) = (dir.join("full"), dir.join("killed"));
+    let args = |out: &Path| {
+        let mut v = vec!["--config".to_string(), config.display().to_string(), "--opt".into(), "ps-da-sgd".into()];
+        v.extend(steps.iter().map(|s| s.to_string()));
+        v.extend(["--out".into(), out.display().to_string()]);
+        v
+    };
+    let done = Command::new(BIN).args(args(&full)).arg("--no-progress").output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+
+    // Start the same run, kill it once a checkpoint exists, then resume.
+    let mut child = Command::new(BIN).args(args(&killed)).arg("--no-progress").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let marker = killed.join("ps-da-sgd/seed-0/checkpoint/counters.json");
+    let start = Instant::now();
+    while !marker.exists() && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(marker.exists(), "no checkpoint appeared");
+    let interrupted = !killed.join("summary.json").exists();
+    let resumed = rl_train(&["--resume", "--out", killed.to_str().unwrap()]);
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    if interrupted {
+        assert!(String::from_utf8_lossy(&resumed.stderr).contains("resuming at step"), "{}", String::from_utf8_lossy(&resumed.stderr));
+    }
+    let rel = "ps-da-sgd/seed-0/metrics.csv";
+    assert_eq!(read(&full.join(rel)), read(&killed.join(rel)), "resumed metrics differ from the uninterrupted run");
+    assert_eq!(read(&full.join("ps-da-sgd/seed-0/summary.json")), read(&killed.join("ps-da-sgd/seed-0/summary.json")));
+    assert_eq!(read(&full.join("summary.json")), read(&killed.join("summary.json")));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_diverged_seed_stops_cleanly_and_the_run_succeeds() {
+    let dir = temp_dir("diverge");
+    // A bound no estimate can stay under: every seed of ps-da-sgd "diverges" at its first update.
+    let config = quick_config(&dir, "");
+    let text = read(&config).replace("lr_divergence_bound = 1000.0", "lr_divergence_bound = 1e-30");
+    std::fs::write(&config, text).unwrap();
+    let out = dir.join("run");
+    let res = rl_train(&["--config", config.to_str().unwrap(), "--opt", "ps-da-sgd", "--seeds", "2", "--out", out.to_str().unwrap()]);
+    assert!(res.status.success(), "a diverged seed must not fail the run: {}", String::from_utf8_lossy(&res.stderr));
+    let seed: serde_json::Value = serde_json::from_str(&read(&out.join("ps-da-sgd/seed-1/summary.json"))).unwrap();
+    assert_eq!(seed["diverged"], true);
+    assert_eq!(seed["success"], false);
+    assert_eq!(seed["divergence"]["step"], 300, "diverges at the first update (learning_starts = 300)");
+    assert!(seed["divergence"]["reason"].as_str().unwrap().contains("exceeds the bound"));
+    let summary: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+    assert_eq!(summary["results"][0]["lr_diverged"], 2);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Every bad input: exit status 2, one line on stderr saying what to do, no run directory.
+#[test]
+fn bad_input_gives_one_line_and_leaves_no_run_directory() {
+    let dir = temp_dir("bad-input");
+    let good = quick_config(&dir, "");
+    let malformed = dir.join("malformed.toml");
+    std::fs::write(&malformed, "env = \"Pendulum\"\nsteps = \"many\"\n").unwrap();
+    let blocker = dir.join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let under_file = blocker.join("sub");
+    let cases: Vec<(Vec<&str>, &str, Vec<(&str, &str)>)> = vec![
+        (vec!["--env", "Pendulm", "--out", o], "Pendulum", vec![]),
+        (vec!["--opt", "adamw", "--out", o], "ps-da-sgd", vec![]),
+        (vec!["--config", malformed.to_str().unwrap(), "--out", o], "steps", vec![]),
+        (vec!["--config", good.to_str().unwrap(), "--out", under_file.to_str().unwrap()], "a-file", vec![]),
+        (vec!["--env", "Hopper", "--out", o], "python", vec![("LRFREE_PYTHON", "/nonexistent/python3")]),
+        (vec!["--config", good.to_str().unwrap(), "--seeds", "0", "--out", o], "seeds", vec![]),
+    ];
+    for (args, needle, envs) in cases {
+        let res = Command::new(BIN).args(&args).arg("--no-progress").envs(envs).output().unwrap();
+        let stderr = String::from_utf8_lossy(&res.stderr).to_string();
+        assert_eq!(res.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: not one line:\n{stderr}");
+        assert!(stderr.to_lowercase().contains(&needle.to_lowercase()), "{args:?}: `{stderr}` lacks `{needle}`");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!out.exists(), "{args:?} left {}", out.display());
+    }
+    // An existing run is not overwritten.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("run.json"), "{}").unwrap();
+    let res = rl_train(&["--config", good.to_str().unwrap(), "--out", o]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("--resume"));
+    std::fs::remove_dir_all(&dir).ok();
+}
