@@ -153,8 +153,8 @@ pub fn run_seed(
                         break;
                     }
                 }
-                Err(AgentError::Optim(e)) => {
-                    divergence = Some(Divergence { step: counters.step, reason: e.to_string() });
+                Err(refused @ AgentError::Refused { .. }) => {
+                    divergence = Some(Divergence { step: counters.step, reason: refused.to_string() });
                     break;
                 }
                 Err(e) => return Err(agent_err(e)),

@@ -5,10 +5,18 @@ use burn_lrfree::OptimError;
 /// What can go wrong when building, updating, saving or loading an agent.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    /// An optimizer refused a step (for example a non-finite gradient: the run has diverged),
-    /// or could not be built or restored. A refused network is left as it was.
+    /// An optimizer could not be built or restored.
     #[error("optimizer: {0}")]
     Optim(#[from] OptimError),
+    /// An optimizer refused a step (for example a non-finite gradient: the run has diverged).
+    /// The refused network is left as it was.
+    #[error("{network} optimizer refused a step: {error}")]
+    Refused {
+        /// `critic`, `actor` or `temperature`.
+        network: &'static str,
+        /// Why.
+        error: OptimError,
+    },
     /// Reading or writing a checkpoint failed; the message names the file.
     #[error("{0}")]
     Io(#[from] std::io::Error),

@@ -189,7 +189,7 @@ impl Sac {
     /// actor, then of the temperature, then the Polyak update of the target critics.
     ///
     /// A refused optimizer step (for example a non-finite gradient once the run has diverged)
-    /// is [`AgentError::Optim`]; the refused network keeps its parameters (parts stepped
+    /// is [`AgentError::Refused`]; the refused network keeps its parameters (parts stepped
     /// earlier in this update keep their new ones).
     pub fn update(&mut self) -> Result<UpdateStats, AgentError> {
         if self.buffer.is_empty() {
@@ -217,14 +217,14 @@ impl Sac {
         let actor_loss = (log_pi.clone() * alpha - q1.min_pair(q2)).mean();
         let actor_loss_value = actor_loss.clone().into_scalar::<f64>();
         let grads = GradientsParams::from_grads(actor_loss.backward(), &self.actor);
-        step(&mut *self.opt_actor, self.optimizers.actor.lr, &mut self.actor, grads, actor_loss_value)?;
+        step("actor", &mut *self.opt_actor, self.optimizers.actor.lr, &mut self.actor, grads, actor_loss_value)?;
 
         // 3. Temperature: minimise −α·(log π + H̄), log π detached (from step 2's sample, as SB3).
         let entropy_gap = log_pi.inner().mean().add_scalar(self.target_entropy);
         let alpha_loss = (self.temperature.log_alpha.val().exp() * entropy_gap).neg();
         let alpha_loss_value = alpha_loss.clone().into_scalar::<f64>();
         let grads = GradientsParams::from_grads(alpha_loss.backward(), &self.temperature);
-        step(&mut *self.opt_alpha, self.optimizers.alpha.lr, &mut self.temperature, grads, alpha_loss_value)?;
+        step("temperature", &mut *self.opt_alpha, self.optimizers.alpha.lr, &mut self.temperature, grads, alpha_loss_value)?;
 
         // 4. Targets: θ̄ ← τ·θ + (1 − τ)·θ̄.
         self.critic_target = polyak(self.critic_target.clone(), &self.critic, self.config.tau);
@@ -299,7 +299,7 @@ impl Sac {
         let loss = (q1 - target.clone()).square().mean() + (q2 - target).square().mean();
         let value = loss.clone().into_scalar::<f64>();
         let grads = GradientsParams::from_grads(loss.backward(), &self.critic);
-        step(&mut *self.opt_critic, self.optimizers.critic.lr, &mut self.critic, grads, value)?;
+        step("critic", &mut *self.opt_critic, self.optimizers.critic.lr, &mut self.critic, grads, value)?;
         Ok(value)
     }
 
@@ -340,6 +340,7 @@ pub(crate) struct BatchTensors {
 /// One optimizer step of the module in `slot`, with this step's loss (SPS-type methods need
 /// it). On refusal the module goes back into `slot` unchanged.
 fn step<M: Module>(
+    network: &'static str,
     optimizer: &mut dyn LrFreeOptimizer,
     lr: f64,
     slot: &mut M,
@@ -353,7 +354,7 @@ fn step<M: Module>(
         }
         Err(Rejected { module, error }) => {
             *slot = module;
-            Err(AgentError::Optim(error))
+            Err(AgentError::Refused { network, error })
         }
     }
 }

@@ -196,8 +196,11 @@ fn non_finite_gradient_is_an_error_not_a_panic() {
         sac.observe(&obs, &[0.0, 0.0], f32::NAN, &obs, false);
     }
     match sac.update() {
-        Err(AgentError::Optim(e)) => assert!(e.to_string().contains("NaN"), "{e}"),
-        other => panic!("expected AgentError::Optim, got {:?}", other.map(|s| s.critic_loss)),
+        Err(AgentError::Refused { network, error }) => {
+            assert_eq!(network, "critic");
+            assert!(error.to_string().contains("NaN"), "{error}");
+        }
+        other => panic!("expected AgentError::Refused, got {:?}", other.map(|s| s.critic_loss)),
     }
     // The refused critic kept its parameters, and the agent still works.
     assert_eq!(sac.act(&obs, true), before);
@@ -295,7 +298,7 @@ fn ps_da_sgd_on_the_temperature_diverges_cleanly() {
         }
     }
     match outcome {
-        Some((t, AgentError::Optim(e))) => eprintln!("diverged at step {t}: {e}"),
+        Some((t, e @ AgentError::Refused { .. })) => eprintln!("diverged at step {t}: {e}"),
         Some((_, e)) => panic!("unexpected error {e}"),
         None => eprintln!("did not diverge this time (alpha {})", sac.alpha()),
     }
