@@ -58,7 +58,7 @@ pub enum FormatArg {
 
 /// Build a Table-3 style report (optimizers × environments) from rl-train run directories.
 #[derive(Debug, Parser)]
-#[command(name = "rl-report", version, about)]
+#[command(name = "rl-report", version)]
 pub struct ReportArgs {
     /// Run directories written by rl-train, one or more per environment.
     #[arg(value_name = "RUN_DIR", required = true)]

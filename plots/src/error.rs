@@ -12,6 +12,9 @@ pub enum PlotError {
     /// A path given as a run directory is missing or not a directory.
     #[error("{}: not a directory", .0.display())]
     NotADirectory(PathBuf),
+    /// A path given as a run directory does not exist.
+    #[error("{}: no such directory", .0.display())]
+    NoSuchDirectory(PathBuf),
     /// A seed directory without its `metrics.csv`.
     #[error("{}: missing (no metrics.csv for this seed)", .0.display())]
     MissingMetrics(PathBuf),

@@ -239,6 +239,9 @@ struct RunJson {
 
 /// Read a run directory. Partial records give warnings; malformed ones errors.
 pub fn read_run(dir: &Path) -> Result<RunRecords, PlotError> {
+    if !dir.exists() {
+        return Err(PlotError::NoSuchDirectory(dir.to_path_buf()));
+    }
     if !dir.is_dir() {
         return Err(PlotError::NotADirectory(dir.to_path_buf()));
     }

@@ -119,7 +119,7 @@ fn nothing_usable_is_an_error() {
     let file = tmp.path().join("file.txt");
     fs::write(&file, "x").unwrap();
     assert!(plot_err(&file).ends_with("file.txt: not a directory"));
-    assert!(plot_err(&tmp.path().join("absent")).ends_with("absent: not a directory"));
+    assert!(plot_err(&tmp.path().join("absent")).ends_with("absent: no such directory"));
 }
 
 #[test]
