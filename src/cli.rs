@@ -48,15 +48,18 @@ pub struct Args {
     /// Checkpoint every N steps (overrides the config).
     #[arg(long)]
     pub checkpoint_every: Option<u64>,
-    /// Seeds trained in parallel (one thread each).
-    #[arg(long, default_value_t = 1)]
-    pub jobs: usize,
+    /// Seeds trained in parallel, one thread each (default: the number of CPU cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Continue the run in --out (a killed run ends with the same records as an uninterrupted one).
     #[arg(long, requires = "out")]
     pub resume: bool,
     /// Do not draw progress bars (one line per evaluation on stderr instead).
     #[arg(long)]
     pub no_progress: bool,
+    /// Do not draw the reward and learning-rate figures at the end.
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 impl Args {
@@ -123,10 +126,23 @@ fn run_with(args: &Args) -> Result<(), RunError> {
         (out, plan)
     };
     let progress = !args.no_progress && std::io::stderr().is_terminal();
-    let summary = run::execute(&out, &plan, args.jobs, progress)?;
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let summary = run::execute(&out, &plan, jobs, progress)?;
     println!("{} ({} steps, {} seeds): mean final return (successes/seeds)", summary.env, summary.steps, plan.seeds.len());
     for r in &summary.results {
         println!("  {}", r.line());
+    }
+    if !args.no_plots {
+        // Figures are a convenience: a failure to draw them does not fail the run.
+        match lrfree_plots::write_plots(&out, &lrfree_plots::PlotOptions::default()) {
+            Ok(report) => {
+                for w in &report.warnings {
+                    eprintln!("rl-plot: {w}");
+                }
+                println!("figures: {}", report.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "));
+            }
+            Err(e) => eprintln!("rl-train: could not draw the figures ({e}); run `rl-plot {}` to retry", out.display()),
+        }
     }
     println!("records: {}", out.display());
     Ok(())

@@ -49,6 +49,10 @@ pub struct RunConfig {
     /// SAC hyperparameters.
     #[serde(default)]
     pub sac: SacConfig,
+    /// Optimizer of the temperature (a single parameter, log α). `None`: the run's optimizer,
+    /// like the actor and critics. With `lr` and options from `[optimizers.<name>]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature_optimizer: Option<String>,
     /// Per-optimizer `lr` and options, by registry name.
     #[serde(default)]
     pub optimizers: BTreeMap<String, toml::Table>,
@@ -110,8 +114,8 @@ impl RunConfig {
                 self.sac.buffer_size, self.sac.batch_size
             ));
         }
-        for name in self.optimizers.keys() {
-            self.optimizer(name)?;
+        for name in self.optimizers.keys().chain(&self.temperature_optimizer) {
+            self.spec(name)?;
         }
         Ok(())
     }
@@ -121,9 +125,19 @@ impl RunConfig {
         self.env_kwargs.iter().map(|(k, v)| Ok((k.clone(), kwarg(k, v)?))).collect()
     }
 
-    /// The optimizers for SAC's three networks: one kind, `lr` and options from
-    /// `[optimizers.<name>]` (defaults otherwise).
+    /// The optimizers for SAC's three networks: `name` for actor and critics (and the
+    /// temperature unless `temperature_optimizer` is set), each its own instance.
     pub fn optimizer(&self, name: &str) -> Result<SacOptimizers, RunError> {
+        let spec = self.spec(name)?;
+        let alpha = match &self.temperature_optimizer {
+            Some(t) => self.spec(t)?,
+            None => spec.clone(),
+        };
+        Ok(SacOptimizers { actor: spec.clone(), critic: spec, alpha })
+    }
+
+    /// Optimizer `name` with `lr` and options from `[optimizers.<name>]` (defaults otherwise).
+    fn spec(&self, name: &str) -> Result<OptimizerSpec, RunError> {
         let canonical = canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
         let mut options = self
             .optimizers
@@ -141,8 +155,7 @@ impl RunConfig {
         };
         let config = OptimizerConfig::from_json(canonical, toml_to_json(toml::Value::Table(options)))
             .map_err(|e| RunError::Usage(e.to_string()))?;
-        let spec = OptimizerSpec { config, lr };
-        Ok(SacOptimizers { actor: spec.clone(), critic: spec.clone(), alpha: spec })
+        Ok(OptimizerSpec { config, lr })
     }
 }
 

@@ -56,7 +56,7 @@ fn same_seed_same_config_gives_identical_records_also_in_parallel() {
     let dir = temp_dir("determinism");
     let config = quick_config(&dir, "");
     let (a, b) = (dir.join("a"), dir.join("b"));
-    let out_a = rl_train(&["--config", config.to_str().unwrap(), "--opt", "adam,ps-da-sgd", "--seeds", "2", "--out", a.to_str().unwrap()]);
+    let out_a = rl_train(&["--config", config.to_str().unwrap(), "--opt", "adam,ps-da-sgd", "--seeds", "2", "--jobs", "1", "--out", a.to_str().unwrap()]);
     assert!(out_a.status.success(), "{}", String::from_utf8_lossy(&out_a.stderr));
     let out_b = rl_train(&["--config", config.to_str().unwrap(), "--opt", "adam,ps-da-sgd", "--seeds", "2", "--jobs", "2", "--out", b.to_str().unwrap()]);
     assert!(out_b.status.success(), "{}", String::from_utf8_lossy(&out_b.stderr));
