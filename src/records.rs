@@ -11,25 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::RunError;
 
-/// The columns of `metrics.csv`, in order.
-pub const COLUMNS: [&str; 16] = [
-    "step",
-    "event",
-    "episode_return",
-    "episode_length",
-    "eval_mean",
-    "eval_std",
-    "critic_loss",
-    "actor_loss",
-    "alpha_loss",
-    "alpha",
-    "critic_lr",
-    "critic_d",
-    "actor_lr",
-    "actor_d",
-    "alpha_lr",
-    "alpha_d",
-];
+/// The columns of `metrics.csv`, in order: one list for writer and readers (`rl-plot`).
+pub use lrfree_plots::records::COLUMNS;
 
 /// Appends rows to one seed's `metrics.csv`, flushing each.
 pub struct MetricsWriter {

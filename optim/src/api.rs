@@ -160,6 +160,20 @@ pub struct Estimate {
     pub steps: u64,
 }
 
+impl Estimate {
+    /// The estimate of a method with a distance estimate D: `last` is the (learning rate, D)
+    /// of the last step (`None` before the first), `d_next` the D the next step starts from.
+    pub fn with_d(last: Option<(f64, f64)>, d_next: f64, steps: u64) -> Self {
+        Estimate {
+            lr: last.map(|l| l.0),
+            d: last.map(|l| l.1),
+            d_next: last.map(|_| d_next),
+            steps,
+            per_tensor_lr: None,
+        }
+    }
+}
+
 /// The estimated learning rate, reported by every optimizer of this crate.
 pub trait LrEstimate {
     /// What the last step estimated.

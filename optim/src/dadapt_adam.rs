@@ -111,13 +111,7 @@ pub struct DAdaptAdam {
 
 impl LrEstimate for DAdaptAdam {
     fn estimate(&self) -> Estimate {
-        Estimate {
-            lr: self.last.map(|l| l.0),
-            d: self.last.map(|l| l.1),
-            d_next: self.last.map(|_| self.d),
-            steps: self.k,
-            ..Estimate::default()
-        }
+        Estimate::with_d(self.last, self.d, self.k)
     }
 }
 
@@ -181,11 +175,9 @@ impl LrFreeOptimizer for DAdaptAdam {
     }
 
     fn save_state(&self) -> OptimState {
-        let (lr, d_used) = self.last.unwrap_or((f64::NAN, f64::NAN));
         OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
             .with_scalar("steps", self.k as f64)
-            .with_scalar("last_lr", lr)
-            .with_scalar("last_d", d_used)
+            .with_last(self.last)
             .with_scalar("d", self.d)
             .with_scalar("numerator", self.numerator)
             .with_tensor("m", self.m.as_ref())
@@ -196,11 +188,12 @@ impl LrFreeOptimizer for DAdaptAdam {
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
         state.expect_optimizer(NAME)?;
         let (m, v, s) = (state.tensor("m", device)?, state.tensor("v", device)?, state.tensor("s", device)?);
-        let [k, lr, d_used, d, numerator] = state.scalars(["steps", "last_lr", "last_d", "d", "numerator"])?;
+        let [k, d, numerator] = state.scalars(["steps", "d", "numerator"])?;
+        let last = state.last()?;
         self.layout = state.layout;
         (self.m, self.v, self.s) = (m, v, s);
         (self.k, self.d, self.numerator) = (k as u64, d, numerator);
-        self.last = (!lr.is_nan()).then_some((lr, d_used));
+        self.last = last;
         Ok(())
     }
 

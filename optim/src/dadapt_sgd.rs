@@ -92,13 +92,7 @@ pub struct DAdaptSgd {
 
 impl LrEstimate for DAdaptSgd {
     fn estimate(&self) -> Estimate {
-        Estimate {
-            lr: self.last.map(|l| l.0),
-            d: self.last.map(|l| l.1),
-            d_next: self.last.map(|_| self.d),
-            steps: self.steps,
-            ..Estimate::default()
-        }
+        Estimate::with_d(self.last, self.d, self.steps)
     }
 }
 
@@ -145,11 +139,9 @@ impl LrFreeOptimizer for DAdaptSgd {
     }
 
     fn save_state(&self) -> OptimState {
-        let (lr, d_used) = self.last.unwrap_or((f64::NAN, f64::NAN));
         OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
             .with_scalar("steps", self.steps as f64)
-            .with_scalar("last_lr", lr)
-            .with_scalar("last_d", d_used)
+            .with_last(self.last)
             .with_scalar("d", self.d)
             .with_scalar("numerator", self.numerator)
             .with_scalar("g0_norm", self.g0_norm)
@@ -160,12 +152,12 @@ impl LrFreeOptimizer for DAdaptSgd {
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
         state.expect_optimizer(NAME)?;
         let (x0, s) = (state.tensor("x0", device)?, state.tensor("s", device)?);
-        let [steps, lr, d_used, d, numerator, g0_norm] =
-            state.scalars(["steps", "last_lr", "last_d", "d", "numerator", "g0_norm"])?;
+        let [steps, d, numerator, g0_norm] = state.scalars(["steps", "d", "numerator", "g0_norm"])?;
+        let last = state.last()?;
         self.layout = state.layout;
         (self.x0, self.s) = (x0, s);
         (self.steps, self.d, self.numerator, self.g0_norm) = (steps as u64, d, numerator, g0_norm);
-        self.last = (!lr.is_nan()).then_some((lr, d_used));
+        self.last = last;
         Ok(())
     }
 

@@ -159,13 +159,7 @@ impl Prodigy {
 
 impl LrEstimate for Prodigy {
     fn estimate(&self) -> Estimate {
-        Estimate {
-            lr: self.last.map(|l| l.0),
-            d: self.last.map(|l| l.1),
-            d_next: self.last.map(|_| self.d),
-            steps: self.k,
-            ..Estimate::default()
-        }
+        Estimate::with_d(self.last, self.d, self.k)
     }
 }
 
@@ -234,11 +228,9 @@ impl LrFreeOptimizer for Prodigy {
     }
 
     fn save_state(&self) -> OptimState {
-        let (lr, d_used) = self.last.unwrap_or((f64::NAN, f64::NAN));
         OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
             .with_scalar("steps", self.k as f64)
-            .with_scalar("last_lr", lr)
-            .with_scalar("last_d", d_used)
+            .with_last(self.last)
             .with_scalar("d", self.d)
             .with_scalar("d_max", self.d_max)
             .with_scalar("numerator", self.numerator)
@@ -252,12 +244,12 @@ impl LrFreeOptimizer for Prodigy {
         state.expect_optimizer(NAME)?;
         let (m, v) = (state.tensor("m", device)?, state.tensor("v", device)?);
         let (s, x0) = (state.tensor("s", device)?, state.tensor("x0", device)?);
-        let [k, lr, d_used, d, d_max, numerator] =
-            state.scalars(["steps", "last_lr", "last_d", "d", "d_max", "numerator"])?;
+        let [k, d, d_max, numerator] = state.scalars(["steps", "d", "d_max", "numerator"])?;
+        let last = state.last()?;
         self.layout = state.layout;
         (self.m, self.v, self.s, self.x0, self.slice) = (m, v, s, x0, None);
         (self.k, self.d, self.d_max, self.numerator) = (k as u64, d, d_max, numerator);
-        self.last = (!lr.is_nan()).then_some((lr, d_used));
+        self.last = last;
         Ok(())
     }
 

@@ -190,13 +190,7 @@ pub struct PsDaSgd {
 
 impl LrEstimate for PsDaSgd {
     fn estimate(&self) -> Estimate {
-        Estimate {
-            lr: self.last.map(|l| l.0),
-            d: self.last.map(|l| l.1),
-            d_next: self.last.map(|_| self.d),
-            steps: self.k,
-            ..Estimate::default()
-        }
+        Estimate::with_d(self.last, self.d, self.k)
     }
 }
 
@@ -276,11 +270,9 @@ impl LrFreeOptimizer for PsDaSgd {
     }
 
     fn save_state(&self) -> OptimState {
-        let (lr, d_used) = self.last.unwrap_or((f64::NAN, f64::NAN));
         OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
             .with_scalar("steps", self.k as f64)
-            .with_scalar("last_lr", lr)
-            .with_scalar("last_d", d_used)
+            .with_last(self.last)
             .with_scalar("d", self.d)
             .with_scalar("numerator", self.numerator)
             .with_scalar("G", self.g_norm)
@@ -297,13 +289,13 @@ impl LrFreeOptimizer for PsDaSgd {
         let scale = ScaleState { v: state.tensor("v", device)?, v_hat_max: state.tensor("v_hat_max", device)? };
         let (a_prev, z) = (state.tensor("a_prev", device)?, state.tensor("z", device)?);
         let (s, g0) = (state.tensor("s", device)?, state.tensor("g0", device)?);
-        let [k, lr, d_used, d, numerator, g_norm] =
-            state.scalars(["steps", "last_lr", "last_d", "d", "numerator", "G"])?;
+        let [k, d, numerator, g_norm] = state.scalars(["steps", "d", "numerator", "G"])?;
+        let last = state.last()?;
         self.layout = state.layout;
         self.scale = scale;
         (self.a_prev, self.z, self.s, self.g0) = (a_prev, z, s, g0);
         (self.k, self.d, self.numerator, self.g_norm) = (k as u64, d, numerator, g_norm);
-        self.last = (!lr.is_nan()).then_some((lr, d_used));
+        self.last = last;
         Ok(())
     }
 

@@ -56,6 +56,18 @@ impl OptimState {
         self
     }
 
+    /// Add the (learning rate, D) of the last step of a method with a D (NaN before the first).
+    pub fn with_last(self, last: Option<(f64, f64)>) -> Self {
+        let (lr, d) = last.unwrap_or((f64::NAN, f64::NAN));
+        self.with_scalar("last_lr", lr).with_scalar("last_d", d)
+    }
+
+    /// The (learning rate, D) saved by [`with_last`](Self::with_last).
+    pub fn last(&self) -> Result<Option<(f64, f64)>> {
+        let [lr, d] = self.scalars(["last_lr", "last_d"])?;
+        Ok((!lr.is_nan()).then_some((lr, d)))
+    }
+
     /// Fail unless this state was saved by `optimizer`.
     pub fn expect_optimizer(&self, optimizer: &str) -> Result<()> {
         if self.optimizer == optimizer {
