@@ -131,6 +131,15 @@ impl FlatStep<'_> {
         Ok(sq)
     }
 
+    /// Admit this step for `optimizer`: check lengths and gradient (as
+    /// [`checked_grad_sq_norm`](Self::checked_grad_sq_norm)) and that the layout is the one the
+    /// state in `layout_slot` was built for (recording it on the first step). Returns `||g||²`.
+    pub(crate) fn admit(&self, optimizer: &'static str, layout_slot: &mut Option<Layout>) -> Result<f64> {
+        let sq = self.checked_grad_sq_norm(optimizer)?;
+        Layout::bind(layout_slot, self.layout, optimizer)?;
+        Ok(sq)
+    }
+
     /// The loss, which Polyak-type methods cannot do without.
     pub(crate) fn required_loss(&self, optimizer: &'static str) -> Result<f64> {
         match self.loss {

@@ -121,8 +121,7 @@ impl LrFreeOptimizer for DAdaptAdam {
     }
 
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
-        step.checked_grad_sq_norm(NAME)?;
-        Layout::bind(&mut self.layout, step.layout, NAME)?;
+        step.admit(NAME, &mut self.layout)?;
         let c = &self.config;
         let [b1, b2] = c.betas;
         let sqrt_b2 = b2.sqrt();

@@ -102,8 +102,7 @@ impl LrFreeOptimizer for DAdaptSgd {
     }
 
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
-        let raw_sq = step.checked_grad_sq_norm(NAME)?;
-        Layout::bind(&mut self.layout, step.layout, NAME)?;
+        let raw_sq = step.admit(NAME, &mut self.layout)?;
         let c = &self.config;
         let g0_norm = if self.steps == 0 { raw_sq.sqrt() } else { self.g0_norm };
         if g0_norm == 0.0 {

@@ -89,8 +89,7 @@ impl LrFreeOptimizer for Dog {
     }
 
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
-        let raw_sq = step.checked_grad_sq_norm(NAME)?;
-        Layout::bind(&mut self.layout, step.layout, NAME)?;
+        let raw_sq = step.admit(NAME, &mut self.layout)?;
         let c = &self.config;
         let mut g = step.grads;
         let mut g_sq = raw_sq;

@@ -169,8 +169,7 @@ impl LrFreeOptimizer for Prodigy {
     }
 
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
-        step.checked_grad_sq_norm(NAME)?;
-        Layout::bind(&mut self.layout, step.layout, NAME)?;
+        step.admit(NAME, &mut self.layout)?;
         let c = self.config.clone();
         let [b1, b2] = c.betas;
         let b3 = c.beta3.unwrap_or(b2.sqrt());

@@ -102,8 +102,7 @@ impl LrFreeOptimizer for PsSps {
 
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
         let loss = step.required_loss(NAME)?;
-        let raw_sq = step.checked_grad_sq_norm(NAME)?;
-        Layout::bind(&mut self.layout, step.layout, NAME)?;
+        let raw_sq = step.admit(NAME, &mut self.layout)?;
         if raw_sq == 0.0 {
             return Ok(step.params);
         }

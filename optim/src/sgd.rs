@@ -78,8 +78,7 @@ impl LrFreeOptimizer for Sgd {
     }
 
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
-        step.checked_grad_sq_norm(NAME)?;
-        Layout::bind(&mut self.layout, step.layout, NAME)?;
+        step.admit(NAME, &mut self.layout)?;
         let c = &self.config;
         let mut g = step.grads;
         if c.weight_decay != 0.0 {
