@@ -1,7 +1,7 @@
 //! Bad input, state round trips and f32 training, for all eleven optimizers through the
 //! public module API.
 
-use burn::module::{Module, Param};
+use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
