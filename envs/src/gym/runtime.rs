@@ -49,6 +49,12 @@ fn ensure_started() -> Result<(), EnvError> {
     STARTED
         .get_or_init(|| {
             let python = chosen_python();
+            if let Some(p) = python.as_deref().filter(|p| !Path::new(p).exists()) {
+                return Err((
+                    p.to_owned(),
+                    format!("no such file: {p} (from LRFREE_PYTHON); point it at a python3 with gymnasium installed, or unset it"),
+                ));
+            }
             start(python.as_deref())
                 .and_then(|()| add_site_packages())
                 .map_err(|detail| (describe(&python), detail))
