@@ -62,17 +62,12 @@ impl RunConfig {
     /// The built-in defaults for `env`: its own file for the four named environments, the
     /// Hopper settings (with `env` replaced) for any other Gymnasium id.
     pub fn builtin(env: &str) -> Result<Self, RunError> {
-        let (_, text) = BUILTIN
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(env))
+        let own = BUILTIN.iter().find(|(name, _)| name.eq_ignore_ascii_case(env));
+        let (_, text) = own
             .or_else(|| BUILTIN.iter().find(|(name, _)| *name == "Hopper"))
-            .expect("built-in table is not empty");
+            .expect("the built-in table has Hopper");
         let mut config = Self::parse(text, "built-in config")?;
-        if let Some((name, _)) = BUILTIN.iter().find(|(name, _)| name.eq_ignore_ascii_case(env)) {
-            config.env = name.to_string();
-        } else {
-            config.env = env.to_string();
-        }
+        config.env = own.map_or_else(|| env.to_string(), |(name, _)| name.to_string());
         Ok(config)
     }
 
