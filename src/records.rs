@@ -159,6 +159,42 @@ pub struct SeedSummary {
     pub max_lr: MaxLr,
 }
 
+/// How fast one seed trained in one process (`<optimizer>/seed-<N>/timing.json`). Kept out of
+/// `summary.json`, which stays identical between runs of the same seed (the determinism and
+/// resume tests compare it byte for byte); timings never are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedTiming {
+    /// Optimizer registry name.
+    pub optimizer: String,
+    /// The seed.
+    pub seed: u64,
+    /// Environment name.
+    pub env: String,
+    /// Step this process started at: 0, or the checkpoint's step for a resumed seed.
+    pub start_step: u64,
+    /// Environment steps done in this process (a resumed seed counts only its own part).
+    pub env_steps: u64,
+    /// Wall time of this process's training loop (acting, stepping, updates, evaluations and
+    /// checkpoints; not agent/environment construction, the final save or the plots).
+    pub wall_seconds: f64,
+    /// The part of `wall_seconds` spent in evaluations.
+    pub eval_seconds: f64,
+    /// `env_steps / wall_seconds`.
+    pub steps_per_second: f64,
+    /// `env_steps / (wall_seconds - eval_seconds)`: training throughput without evaluations.
+    pub train_steps_per_second: f64,
+}
+
+impl SeedTiming {
+    /// The console line: `adam seed 0: 3000 steps in 21.4 s (140.2 steps/s)`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} seed {}: {} steps in {:.1} s ({:.1} steps/s; {:.1} without {:.1} s of evaluation)",
+            self.optimizer, self.seed, self.env_steps, self.wall_seconds, self.steps_per_second, self.train_steps_per_second, self.eval_seconds
+        )
+    }
+}
+
 /// One optimizer's line of the run summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OptimizerResult {

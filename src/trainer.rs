@@ -2,6 +2,7 @@
 //! resume. Reads top to bottom like the loop it is.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use burn::tensor::Device;
 use indicatif::ProgressBar;
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::RunConfig;
 use crate::error::RunError;
 use crate::outcome;
-use crate::records::{Divergence, MaxLr, MetricsWriter, SeedSummary, read_json, write_json_atomic};
+use crate::records::{Divergence, MaxLr, MetricsWriter, SeedSummary, SeedTiming, read_json, write_json_atomic};
 
 /// Where a seed stands; saved with each checkpoint.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -128,6 +129,9 @@ pub fn run_seed(
     let mut obs = env.reset(Some(train_reset_seed(seed, counters.episode))).map_err(env_err)?;
     counters.episode += 1;
     let (mut episode_return, mut episode_len) = (0.0, 0u64);
+    // Throughput of this process's part of the seed (timing.json).
+    let (start_step, started) = (counters.step, Instant::now());
+    let mut eval_seconds = 0.0;
     while counters.step < config.steps {
         // Act: uniformly random until learning starts, then sample the policy.
         let action = if counters.step < config.learning_starts { sac.random_action() } else { sac.act(&obs, false) };
@@ -167,7 +171,9 @@ pub fn run_seed(
             (episode_return, episode_len) = (0.0, 0);
         }
         if counters.step.is_multiple_of(config.eval_every) || counters.step == config.steps {
+            let eval_started = Instant::now();
             let (mean, std) = evaluate(&mut sac, eval_env.as_mut(), seed, config.eval_episodes)?;
+            eval_seconds += eval_started.elapsed().as_secs_f64();
             metrics.eval(counters.step, mean, std)?;
             counters.last_eval = Some((counters.step, mean));
             bar.set_message(format!("eval {mean:.1}"));
@@ -189,6 +195,22 @@ pub fn run_seed(
         }
         bar.set_position(counters.step);
     }
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let env_steps = counters.step - start_step;
+    let rate = |secs: f64| if secs > 0.0 { env_steps as f64 / secs } else { 0.0 };
+    let timing = SeedTiming {
+        optimizer: optimizer.to_string(),
+        seed,
+        env: config.env.clone(),
+        start_step,
+        env_steps,
+        wall_seconds,
+        eval_seconds,
+        steps_per_second: rate(wall_seconds),
+        train_steps_per_second: rate(wall_seconds - eval_seconds),
+    };
+    write_json_atomic(&dir.join("timing.json"), &timing)?;
+    say(bar, timing.line());
 
     let final_eval_return = counters.last_eval.map(|(_, r)| r);
     let diverged = divergence.is_some();
