@@ -133,25 +133,30 @@ impl RunConfig {
 
     /// Optimizer `name` with `lr` and options from `[optimizers.<name>]` (defaults otherwise).
     fn spec(&self, name: &str) -> Result<OptimizerSpec, RunError> {
-        let canonical = canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
-        let mut options = self
-            .optimizers
-            .iter()
-            .find(|(k, _)| canonical_name(k).ok() == Some(canonical))
-            .map(|(_, t)| t.clone())
-            .unwrap_or_default();
-        let lr = match options.remove("lr") {
-            None => default_lr(canonical).map_err(|e| RunError::Usage(e.to_string()))?,
-            Some(v) => v
-                .as_float()
-                .or_else(|| v.as_integer().map(|i| i as f64))
-                .filter(|lr| *lr > 0.0 && lr.is_finite())
-                .ok_or_else(|| RunError::Usage(format!("[optimizers.{canonical}] lr = {v} must be a positive number")))?,
-        };
-        let config = OptimizerConfig::from_json(canonical, toml_to_json(toml::Value::Table(options)))
-            .map_err(|e| RunError::Usage(e.to_string()))?;
-        Ok(OptimizerSpec { config, lr })
+        optimizer_spec(&self.optimizers, name)
     }
+}
+
+/// Optimizer `name` with `lr` and options from its `[optimizers.<name>]` table in `tables`
+/// (defaults otherwise); shared with `sl-train`.
+pub fn optimizer_spec(tables: &BTreeMap<String, toml::Table>, name: &str) -> Result<OptimizerSpec, RunError> {
+    let canonical = canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
+    let mut options = tables
+        .iter()
+        .find(|(k, _)| canonical_name(k).ok() == Some(canonical))
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default();
+    let lr = match options.remove("lr") {
+        None => default_lr(canonical).map_err(|e| RunError::Usage(e.to_string()))?,
+        Some(v) => v
+            .as_float()
+            .or_else(|| v.as_integer().map(|i| i as f64))
+            .filter(|lr| *lr > 0.0 && lr.is_finite())
+            .ok_or_else(|| RunError::Usage(format!("[optimizers.{canonical}] lr = {v} must be a positive number")))?,
+    };
+    let config = OptimizerConfig::from_json(canonical, toml_to_json(toml::Value::Table(options)))
+        .map_err(|e| RunError::Usage(e.to_string()))?;
+    Ok(OptimizerSpec { config, lr })
 }
 
 fn kwarg(key: &str, value: &toml::Value) -> Result<KwargValue, RunError> {

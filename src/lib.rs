@@ -12,4 +12,5 @@ pub mod error;
 pub mod outcome;
 pub mod records;
 pub mod run;
+pub mod sl;
 pub mod trainer;

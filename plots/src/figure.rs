@@ -22,7 +22,7 @@ pub const REWARDS_SIZE: (u32, u32) = (1600, 720);
 /// Pixel size of `learning-rates.{png,svg}`: three panels side by side.
 pub const LR_SIZE: (u32, u32) = (1950, 720);
 
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 const TITLE_H: u32 = 50;
 const LEGEND_ROW_H: i32 = 26;
 /// Grid points of the aggregated episode-return curve.
@@ -183,7 +183,7 @@ fn draw_one<DB: DrawingBackend>(
     root.present().map_err(de)
 }
 
-fn de<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
+pub(crate) fn de<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
     e.to_string()
 }
 
@@ -206,7 +206,7 @@ fn fmt_steps(x: &f64) -> String {
 }
 
 /// Tick labels with as many decimals as the axis range needs (none for returns in the hundreds).
-fn fmt_value(range: f64) -> impl Fn(&f64) -> String {
+pub(crate) fn fmt_value(range: f64) -> impl Fn(&f64) -> String {
     let decimals = if range >= 20.0 {
         0
     } else if range >= 2.0 {
@@ -217,12 +217,12 @@ fn fmt_value(range: f64) -> impl Fn(&f64) -> String {
     move |y| format!("{y:.decimals$}")
 }
 
-fn fmt_log(y: &f64) -> String {
+pub(crate) fn fmt_log(y: &f64) -> String {
     format!("{y:.0e}")
 }
 
 /// Title strip, panels, and a legend strip as tall as its entries need (drawn here).
-fn layout<DB: DrawingBackend>(
+pub(crate) fn layout<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     panels: usize,
@@ -268,7 +268,7 @@ fn legend_columns<DB: DrawingBackend>(
 }
 
 /// A legend entry: a short line (or a swatch, or a cross) and its label.
-enum Key {
+pub(crate) enum Key {
     Line(RGBColor, u32, f64),
     Swatch(RGBColor, f64),
     Cross(RGBColor),
@@ -303,7 +303,7 @@ fn legend<DB: DrawingBackend>(
     Ok(())
 }
 
-fn note<DB: DrawingBackend>(
+pub(crate) fn note<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     caption: &str,
     message: &str,

@@ -35,6 +35,7 @@ pub mod palette;
 pub mod records;
 pub mod report;
 pub mod series;
+pub mod sl;
 
 use std::path::{Path, PathBuf};
 

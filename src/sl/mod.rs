@@ -7,6 +7,11 @@
 //! See `docs/sl.md`.
 
 pub mod augment;
+pub mod cli;
+pub mod config;
 pub mod data;
 pub mod formats;
 pub mod models;
+pub mod records;
+pub mod run;
+pub mod train;

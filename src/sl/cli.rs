@@ -1,0 +1,149 @@
+//! `sl-train`: command-line arguments and the main function.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::error::RunError;
+use crate::sl::config::SlConfig;
+use crate::sl::run::{self, SlPlan};
+
+/// Train image models with learning-rate-free optimizers over several seeds, and record
+/// training loss, test accuracy (or mIoU) and the optimizers' estimated learning rates.
+/// Without arguments: the shipped 8×8 digits, a small convnet, adam and ps-da-sgd.
+#[derive(Debug, Parser)]
+#[command(name = "sl-train", version, after_help = "Records and options: docs/sl.md. Defaults per task: configs/sl-*.toml.")]
+pub struct Args {
+    /// Task: digits (shipped), cifar100, imagefolder, ade20k, stl10.
+    #[arg(long)]
+    pub task: Option<String>,
+    /// Model: mlp, cnn, resnet32, vgg19, vit-tiny, segnet (ade20k), simclr.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Optimizer(s), comma-separated: sgd, sps, dog, ldog, dadapt-sgd, cocob, adam, dadapt-adam, prodigy, ps-sps, ps-da-sgd.
+    #[arg(long, value_delimiter = ',', default_value = "adam,ps-da-sgd")]
+    pub opt: Vec<String>,
+    /// Number of seeds (0..N).
+    #[arg(long, conflicts_with = "seed_list")]
+    pub seeds: Option<u64>,
+    /// Explicit seeds, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub seed_list: Vec<u64>,
+    /// Epochs (overrides the config; SimCLR: pre-training epochs).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Training batch size (overrides the config).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Dataset directory (a digits CSV file for --task digits; overrides the config).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// A TOML config (format of configs/sl-*.toml); the task's built-in defaults otherwise.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Run directory (default: runs/sl-<task>-<model>-<optimizers>-<date>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seeds trained in parallel, one thread each (default: the number of CPU cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Do not draw the figures at the end.
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+impl Args {
+    /// The plan these arguments describe.
+    pub fn plan(&self) -> Result<SlPlan, RunError> {
+        let mut config = match &self.config {
+            Some(path) => SlConfig::load(path)?,
+            None => SlConfig::builtin(self.task.as_deref().unwrap_or("digits"))?,
+        };
+        if let (Some(task), Some(path)) = (&self.task, &self.config)
+            && !task.eq_ignore_ascii_case(&config.task)
+        {
+            return Err(RunError::Usage(format!("--task {task} contradicts task = \"{}\" in {}", config.task, path.display())));
+        }
+        if let Some(model) = &self.model {
+            config.model = model.clone();
+        }
+        config.model = config.model_kind()?.name().to_string();
+        config.epochs = self.epochs.unwrap_or(config.epochs);
+        config.batch_size = self.batch_size.unwrap_or(config.batch_size);
+        if let Some(data) = &self.data {
+            config.data = Some(data.clone());
+        }
+        let seeds = if !self.seed_list.is_empty() { self.seed_list.clone() } else { (0..self.seeds.unwrap_or(1)).collect() };
+        let mut optimizers = Vec::new();
+        for name in &self.opt {
+            let canonical = burn_lrfree::registry::canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
+            if !optimizers.iter().any(|o| o == canonical) {
+                optimizers.push(canonical.to_string());
+            }
+        }
+        Ok(SlPlan { task: config.task.clone(), model: config.model.clone(), epochs: config.epochs, optimizers, seeds, config })
+    }
+}
+
+/// Parse arguments, run, print the Table-3 lines and draw; exit 2 on usage errors, 1 on I/O.
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // The cores are shared out between the seeds trained in parallel.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // SAFETY: no other thread exists yet.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", (cores / jobs.max(1)).max(1).to_string()) };
+    }
+    match run_with(&args, jobs) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sl-train: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
+    let plan = args.plan()?;
+    let out = args.out.clone().unwrap_or_else(|| crate::run::default_out(&format!("sl-{}-{}", plan.task, plan.model), &plan.optimizers));
+    run::check_fresh_out(&out)?;
+    let (data, norm) = plan.prepare()?;
+    run::create(&out, &plan)?;
+    eprintln!(
+        "sl-train: {} on {} ({}) with {} for {} epochs, seeds {:?} -> {}",
+        plan.model,
+        plan.task,
+        data.describe(),
+        plan.optimizers.join(","),
+        plan.epochs,
+        plan.seeds,
+        out.display()
+    );
+    let summary = run::execute(&out, &plan, &data, &norm, jobs)?;
+    let metric = if summary.metric == "test_miou" { "test mIoU %" } else { "test accuracy %" };
+    println!("{} / {} ({} epochs, {} seeds): {metric} (final train loss)", summary.task, summary.model, summary.epochs, plan.seeds.len());
+    for r in &summary.results {
+        println!("  {}", r.line());
+    }
+    match lrfree_plots::sl::build_sl_report(std::slice::from_ref(&out)) {
+        Ok(report) => {
+            if let Err(e) = report.write(&out) {
+                eprintln!("sl-train: could not write the report ({e})");
+            }
+            println!("\n{}", report.to_markdown());
+        }
+        Err(e) => eprintln!("sl-train: could not build the report ({e})"),
+    }
+    if !args.no_plots {
+        // Figures are a convenience: a failure to draw them does not fail the run.
+        let formats = [lrfree_plots::Format::Png, lrfree_plots::Format::Svg];
+        match lrfree_plots::sl::write_sl_plots(&out, &formats, None) {
+            Ok((files, _)) => println!("figures: {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")),
+            Err(e) => eprintln!("sl-train: could not draw the figures ({e})"),
+        }
+    }
+    println!("records: {}", out.display());
+    Ok(())
+}
