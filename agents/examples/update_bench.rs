@@ -2,7 +2,7 @@
 //! sizes (median over UPDATES updates after 20 warm-up ones), and one stochastic `act`.
 //!
 //! ```text
-//! RAYON_NUM_THREADS=1 cargo run --release -p lrfree-agents --example update_bench [-- OPTIMIZER UPDATES]
+//! RAYON_NUM_THREADS=1 cargo run --release -p lrfree-agents --example update_bench [-- OPTIMIZER UPDATES [hopper|humanoid]]
 //! ```
 
 use std::time::Instant;
@@ -10,6 +10,11 @@ use std::time::Instant;
 use burn::tensor::Device;
 use burn_lrfree::registry::{OptimizerConfig, default_lr};
 use lrfree_agents::{Sac, SacConfig, SacOptimizers};
+
+/// The same allocator as `rl-train` (see its `main`): Burn's CPU backend allocates a fresh
+/// buffer per op, and glibc hands large ones back to the OS each time.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -24,10 +29,14 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let name = args.first().map(String::as_str).unwrap_or("adam");
     let updates: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
+    let only = args.get(2).map(String::as_str);
     let optimizers = SacOptimizers::same(OptimizerConfig::defaults(name).expect("optimizer"), default_lr(name).unwrap());
     let config = SacConfig { buffer_size: 10_000, ..SacConfig::default() };
     println!("{:<10} {:>4} {:>4} {:>12} {:>12}", "env", "obs", "act", "update_ms", "act_ms");
     for (env, obs_dim, act_dim) in [("hopper", 11, 3), ("humanoid", 348, 17)] {
+        if only.is_some_and(|o| o != env) {
+            continue;
+        }
         let low = vec![-1.0f32; act_dim];
         let high = vec![1.0f32; act_dim];
         let mut sac = Sac::new(obs_dim, &low, &high, &config, &optimizers, 0, &Device::default()).expect("sac");
