@@ -93,8 +93,10 @@ impl LrFreeOptimizer for Adam {
         }
         let m = self.m.take().unwrap_or_else(|| g.zeros_like());
         let v = self.v.take().unwrap_or_else(|| g.zeros_like());
-        // torch: exp_avg.lerp_(g, 1-β1); exp_avg_sq.mul_(β2).addcmul_(g, g, 1-β2)
-        let m = m.clone() + (g.clone() - m).mul_scalar(1.0 - b1);
+        // torch: exp_avg.lerp_(g, 1-β1); exp_avg_sq.mul_(β2).addcmul_(g, g, 1-β2). Written so
+        // that each op's input is used once: Burn's CPU backend then updates the buffer in place
+        // (m·β1 + g·(1−β1) is the lerp up to rounding).
+        let m = m.mul_scalar(b1) + g.clone().mul_scalar(1.0 - b1);
         let v = v.mul_scalar(b2) + g.square().mul_scalar(1.0 - b2);
         let t = (self.steps + 1) as f64;
         let bc1 = 1.0 - b1.powf(t);
@@ -109,8 +111,9 @@ impl LrFreeOptimizer for Adam {
         } else {
             v.clone()
         };
-        let denom = second.sqrt().div_scalar(bc2_sqrt).add_scalar(c.eps);
-        let update = m.clone().div(denom).mul_scalar(step.lr / bc1);
+        // m/(√v/√bc2 + ε)·lr/bc1 = m/(√v + ε·√bc2)·lr·√bc2/bc1: one scalar op fewer.
+        let denom = second.sqrt().add_scalar(c.eps * bc2_sqrt);
+        let update = m.clone().div(denom).mul_scalar(step.lr * bc2_sqrt / bc1);
         self.m = Some(m);
         self.v = Some(v);
         self.steps += 1;
