@@ -84,6 +84,15 @@ fn digits_with_adam_learns_and_records_report_and_figures_agree() {
         assert!(std::fs::metadata(out.join(f)).map(|m| m.len() > 100).unwrap_or(false), "{f} missing or empty");
     }
     assert!(read(&out.join("plots/sl-curves.svg")).contains("adam"));
+    // The report of finished runs, without training.
+    let table = dir.join("table");
+    let res = sl_train(&["--report", out.to_str().unwrap(), "--out", table.to_str().unwrap()]);
+    ok(&res);
+    assert!(String::from_utf8_lossy(&res.stdout).contains(&cell));
+    assert_eq!(read(&table.join("sl-report.csv")), csv);
+    let res = sl_train(&["--report", dir.join("nothing").to_str().unwrap()]);
+    assert_eq!(res.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("no such directory"));
 }
 
 #[test]

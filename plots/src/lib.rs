@@ -19,6 +19,9 @@
 //! order, environments as columns, each cell `mean final return (successes/seeds)` with the
 //! number of seeds whose learning-rate estimate diverged, as Markdown and CSV.
 //!
+//! [`sl`] reads `sl-train` runs (`docs/sl.md`): a figure of training loss, test accuracy and
+//! estimated learning rate per epoch, and the report in the paper's `accuracy (train loss)` cells.
+//!
 //! Records may be partial (a run in progress or killed): what cannot be used yet is skipped
 //! and named in the warnings; records that are wrong are errors naming the file and line.
 //!

@@ -154,7 +154,10 @@ impl SlRun {
 
     /// Whether the test metric is mIoU.
     pub fn is_segmentation(&self) -> bool {
-        self.seeds.iter().flat_map(|s| &s.rows).any(|r| r.test_miou.is_some())
+        self.seeds
+            .iter()
+            .flat_map(|s| &s.rows)
+            .any(|r| r.test_miou.is_some())
     }
 }
 
@@ -170,45 +173,82 @@ struct RunJson {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, PlotError> {
     let text = std::fs::read_to_string(path).map_err(|e| PlotError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| PlotError::BadJson { path: path.to_path_buf(), message: e.to_string() })
+    serde_json::from_str(&text).map_err(|e| PlotError::BadJson {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 /// Read one `epochs.csv`; the header must be [`COLUMNS`].
 pub fn read_epochs(path: &Path) -> Result<Vec<EpochRow>, PlotError> {
-    let mut reader = csv::ReaderBuilder::new().from_path(path).map_err(|e| match e.into_kind() {
-        csv::ErrorKind::Io(io) => PlotError::io(path, io),
-        other => PlotError::MalformedRow { path: path.to_path_buf(), line: 1, message: format!("{other:?}") },
-    })?;
+    let mut reader =
+        csv::ReaderBuilder::new()
+            .from_path(path)
+            .map_err(|e| match e.into_kind() {
+                csv::ErrorKind::Io(io) => PlotError::io(path, io),
+                other => PlotError::MalformedRow {
+                    path: path.to_path_buf(),
+                    line: 1,
+                    message: format!("{other:?}"),
+                },
+            })?;
     let header = reader
         .headers()
-        .map_err(|e| PlotError::MalformedRow { path: path.to_path_buf(), line: 1, message: e.to_string() })?
+        .map_err(|e| PlotError::MalformedRow {
+            path: path.to_path_buf(),
+            line: 1,
+            message: e.to_string(),
+        })?
         .clone();
     for h in header.iter() {
         if !COLUMNS.contains(&h) {
-            return Err(PlotError::UnknownColumn { path: path.to_path_buf(), column: h.to_string() });
+            return Err(PlotError::UnknownColumn {
+                path: path.to_path_buf(),
+                column: h.to_string(),
+            });
         }
     }
     let col = |name: &str| header.iter().position(|h| h == name);
     let index: Vec<Option<usize>> = COLUMNS.iter().map(|c| col(c)).collect();
     for (c, i) in COLUMNS.iter().zip(&index).take(3) {
         if i.is_none() {
-            return Err(PlotError::MissingColumn { path: path.to_path_buf(), column: c.to_string() });
+            return Err(PlotError::MissingColumn {
+                path: path.to_path_buf(),
+                column: c.to_string(),
+            });
         }
     }
     let mut rows = Vec::new();
     for (n, record) in reader.records().enumerate() {
         let line = n as u64 + 2;
-        let record = record.map_err(|e| PlotError::MalformedRow { path: path.to_path_buf(), line, message: e.to_string() })?;
-        let bad = |message: String| PlotError::MalformedRow { path: path.to_path_buf(), line, message };
+        let record = record.map_err(|e| PlotError::MalformedRow {
+            path: path.to_path_buf(),
+            line,
+            message: e.to_string(),
+        })?;
+        let bad = |message: String| PlotError::MalformedRow {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
         let cell = |k: usize| index[k].and_then(|i| record.get(i)).unwrap_or("").trim();
         let float = |k: usize| -> Result<Option<f64>, PlotError> {
             match cell(k) {
                 "" => Ok(None),
-                v => v.parse::<f64>().map(Some).map_err(|_| bad(format!("column `{}`: `{v}` is not a number", COLUMNS[k]))),
+                v => v
+                    .parse::<f64>()
+                    .map(Some)
+                    .map_err(|_| bad(format!("column `{}`: `{v}` is not a number", COLUMNS[k]))),
             }
         };
         let int = |k: usize| -> Result<u64, PlotError> {
-            cell(k).parse::<u64>().map_err(|_| bad(format!("column `{}`: `{}` is not a whole number", COLUMNS[k], cell(k))))
+            cell(k).parse::<u64>().map_err(|_| {
+                bad(format!(
+                    "column `{}`: `{}` is not a whole number",
+                    COLUMNS[k],
+                    cell(k)
+                ))
+            })
         };
         rows.push(EpochRow {
             epoch: int(0)?,
@@ -246,43 +286,98 @@ pub fn read_sl_run(dir: &Path) -> Result<SlRun, PlotError> {
         return Err(PlotError::NotADirectory(dir.to_path_buf()));
     }
     let run_json = dir.join("run.json");
-    let meta: RunJson = if run_json.exists() { read_json(&run_json)? } else { RunJson { task: String::new(), model: String::new(), epochs: None } };
+    let meta: RunJson = if run_json.exists() {
+        read_json(&run_json)?
+    } else {
+        RunJson {
+            task: String::new(),
+            model: String::new(),
+            epochs: None,
+        }
+    };
     let mut warnings = Vec::new();
     let mut seeds = Vec::new();
     for opt_dir in sorted_dirs(dir)? {
-        let optimizer = opt_dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let optimizer = opt_dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         if optimizer == "plots" {
             continue;
         }
         for seed_dir in sorted_dirs(&opt_dir)? {
-            let name = seed_dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let Some(seed) = name.strip_prefix("seed-").and_then(|s| s.parse::<u64>().ok()) else { continue };
+            let name = seed_dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let Some(seed) = name
+                .strip_prefix("seed-")
+                .and_then(|s| s.parse::<u64>().ok())
+            else {
+                continue;
+            };
             let epochs = seed_dir.join("epochs.csv");
             if !epochs.exists() {
-                warnings.push(format!("{}: no epochs.csv yet, skipped", seed_dir.display()));
+                warnings.push(format!(
+                    "{}: no epochs.csv yet, skipped",
+                    seed_dir.display()
+                ));
                 continue;
             }
             let rows = read_epochs(&epochs)?;
             let summary_path = seed_dir.join("summary.json");
-            let summary: Option<SlSeedSummary> = if summary_path.exists() { Some(read_json(&summary_path)?) } else { None };
+            let summary: Option<SlSeedSummary> = if summary_path.exists() {
+                Some(read_json(&summary_path)?)
+            } else {
+                None
+            };
             if summary.is_none() {
-                warnings.push(format!("{}: no summary.json (running or killed); left out of the report", seed_dir.display()));
+                warnings.push(format!(
+                    "{}: no summary.json (running or killed); left out of the report",
+                    seed_dir.display()
+                ));
             }
-            seeds.push(SlSeed { optimizer: optimizer.clone(), seed, rows, summary });
+            seeds.push(SlSeed {
+                optimizer: optimizer.clone(),
+                seed,
+                rows,
+                summary,
+            });
         }
     }
     if seeds.is_empty() {
-        return Err(PlotError::NoRecords { path: dir.to_path_buf(), detail: "no <optimizer>/seed-<N>/epochs.csv".into() });
+        return Err(PlotError::NoRecords {
+            path: dir.to_path_buf(),
+            detail: "no <optimizer>/seed-<N>/epochs.csv".into(),
+        });
     }
-    seeds.sort_by(|a, b| order_key(&a.optimizer).cmp(&order_key(&b.optimizer)).then(a.seed.cmp(&b.seed)));
-    Ok(SlRun { dir: dir.to_path_buf(), task: meta.task, model: meta.model, epochs: meta.epochs, seeds, warnings })
+    seeds.sort_by(|a, b| {
+        order_key(&a.optimizer)
+            .cmp(&order_key(&b.optimizer))
+            .then(a.seed.cmp(&b.seed))
+    });
+    Ok(SlRun {
+        dir: dir.to_path_buf(),
+        task: meta.task,
+        model: meta.model,
+        epochs: meta.epochs,
+        seeds,
+        warnings,
+    })
 }
 
 /// Draw `sl-curves.{png,svg}` for the run in `dir` into `out` (default `dir/plots`); the
 /// files written and the warnings.
-pub fn write_sl_plots(dir: &Path, formats: &[Format], out: Option<&Path>) -> Result<(Vec<PathBuf>, Vec<String>), PlotError> {
+pub fn write_sl_plots(
+    dir: &Path,
+    formats: &[Format],
+    out: Option<&Path>,
+) -> Result<(Vec<PathBuf>, Vec<String>), PlotError> {
     let run = read_sl_run(dir)?;
-    let out = out.map(Path::to_path_buf).unwrap_or_else(|| dir.join("plots"));
+    let out = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| dir.join("plots"));
     register_fonts();
     std::fs::create_dir_all(&out).map_err(|e| PlotError::io(&out, e))?;
     let mut files = Vec::new();
@@ -292,7 +387,10 @@ pub fn write_sl_plots(dir: &Path, formats: &[Format], out: Option<&Path>) -> Res
             Format::Png => draw(BitMapBackend::new(&path, SL_SIZE).into_drawing_area(), &run),
             Format::Svg => draw(SVGBackend::new(&path, SL_SIZE).into_drawing_area(), &run),
         };
-        result.map_err(|message| PlotError::Draw { path: path.clone(), message })?;
+        result.map_err(|message| PlotError::Draw {
+            path: path.clone(),
+            message,
+        })?;
         files.push(path);
     }
     Ok((files, run.warnings))
@@ -301,7 +399,11 @@ pub fn write_sl_plots(dir: &Path, formats: &[Format], out: Option<&Path>) -> Res
 type Points = Vec<(f64, f64)>;
 
 /// Per optimizer, per seed: the points of one quantity against epochs.
-fn series(run: &SlRun, value: impl Fn(&EpochRow) -> Option<f64>, log: bool) -> Vec<(String, Vec<Points>)> {
+fn series(
+    run: &SlRun,
+    value: impl Fn(&EpochRow) -> Option<f64>,
+    log: bool,
+) -> Vec<(String, Vec<Points>)> {
     run.optimizers()
         .into_iter()
         .map(|name| {
@@ -324,35 +426,85 @@ fn series(run: &SlRun, value: impl Fn(&EpochRow) -> Option<f64>, log: bool) -> V
 
 /// Mean over seeds at each epoch every seed has.
 fn mean_curve(seeds: &[Points]) -> Points {
-    let Some(first) = seeds.first() else { return Vec::new() };
+    let Some(first) = seeds.first() else {
+        return Vec::new();
+    };
     first
         .iter()
         .filter_map(|&(x, _)| {
-            let vals: Vec<f64> = seeds.iter().filter_map(|s| s.iter().find(|p| p.0 == x).map(|p| p.1)).collect();
+            let vals: Vec<f64> = seeds
+                .iter()
+                .filter_map(|s| s.iter().find(|p| p.0 == x).map(|p| p.1))
+                .collect();
             (vals.len() == seeds.len()).then(|| (x, vals.iter().sum::<f64>() / vals.len() as f64))
         })
         .collect()
 }
 
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, run: &SlRun) -> Result<(), String> {
-    let metric = if run.is_segmentation() { "test mIoU (%)" } else { "test accuracy (%)" };
-    let title = format!("{}: training loss, {metric} and estimated learning rate per epoch", run.label());
+    let metric = if run.is_segmentation() {
+        "test mIoU (%)"
+    } else {
+        "test accuracy (%)"
+    };
+    let title = format!(
+        "{}: training loss, {metric} and estimated learning rate per epoch",
+        run.label()
+    );
     let mut entries: Vec<(Key, String)> = run
         .optimizers()
         .iter()
         .map(|name| {
             let seeds = run.seeds.iter().filter(|s| &s.optimizer == name).count();
-            (Key::Line(colour(name), 3, 1.0), format!("{name} ({seeds} seeds)"))
+            (
+                Key::Line(colour(name), 3, 1.0),
+                format!("{name} ({seeds} seeds)"),
+            )
         })
         .collect();
     let grey = RGBColor(90, 90, 90);
     entries.push((Key::Line(grey, 3, 1.0), "thick: mean over seeds".into()));
     entries.push((Key::Line(grey, 1, 0.5), "thin: single seeds".into()));
     let panels = layout(&root, &title, 3, &entries)?;
-    let x_max = run.epochs.unwrap_or(0).max(run.seeds.iter().flat_map(|s| &s.rows).map(|r| r.epoch).max().unwrap_or(1)).max(1) as f64;
-    panel(&panels[0], "training loss (mean over the epoch)", "train loss (log)", &series(run, |r| r.train_loss, true), true, true, x_max)?;
-    panel(&panels[1], metric, metric, &series(run, EpochRow::metric, false), false, true, x_max)?;
-    panel(&panels[2], "estimated learning rate, one line per seed", "estimated lr (log)", &series(run, |r| r.lr, true), true, false, x_max)?;
+    let x_max = run
+        .epochs
+        .unwrap_or(0)
+        .max(
+            run.seeds
+                .iter()
+                .flat_map(|s| &s.rows)
+                .map(|r| r.epoch)
+                .max()
+                .unwrap_or(1),
+        )
+        .max(1) as f64;
+    panel(
+        &panels[0],
+        "training loss (mean over the epoch)",
+        "train loss (log)",
+        &series(run, |r| r.train_loss, true),
+        true,
+        true,
+        x_max,
+    )?;
+    panel(
+        &panels[1],
+        metric,
+        metric,
+        &series(run, EpochRow::metric, false),
+        false,
+        true,
+        x_max,
+    )?;
+    panel(
+        &panels[2],
+        "estimated learning rate, one line per seed",
+        "estimated lr (log)",
+        &series(run, |r| r.lr, true),
+        true,
+        false,
+        x_max,
+    )?;
     root.present().map_err(de)
 }
 
@@ -365,13 +517,23 @@ fn panel<DB: DrawingBackend>(
     mean: bool,
     x_max: f64,
 ) -> Result<(), String> {
-    let values = data.iter().flat_map(|(_, s)| s.iter().flatten()).map(|p| p.1);
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let values = data
+        .iter()
+        .flat_map(|(_, s)| s.iter().flatten())
+        .map(|p| p.1);
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
     if !lo.is_finite() {
         return note(area, caption, "nothing recorded");
     }
     let mut chart = ChartBuilder::on(area);
-    chart.caption(caption, (FONT, 21)).margin(12).margin_right(28).x_label_area_size(58).y_label_area_size(86);
+    chart
+        .caption(caption, (FONT, 21))
+        .margin(12)
+        .margin_right(28)
+        .x_label_area_size(58)
+        .y_label_area_size(86);
     macro_rules! body {
         ($chart:expr, $fmt:expr) => {{
             let mut chart = $chart;
@@ -380,7 +542,13 @@ fn panel<DB: DrawingBackend>(
                 .x_desc("epoch")
                 .y_desc(y_desc)
                 .x_labels((x_max as usize).clamp(2, 10) + 1)
-                .x_label_formatter(&|x: &f64| if (x - x.round()).abs() < 1e-6 { format!("{x:.0}") } else { String::new() })
+                .x_label_formatter(&|x: &f64| {
+                    if (x - x.round()).abs() < 1e-6 {
+                        format!("{x:.0}")
+                    } else {
+                        String::new()
+                    }
+                })
                 .y_label_formatter($fmt)
                 .label_style((FONT, 16))
                 .axis_desc_style((FONT, 18))
@@ -389,29 +557,55 @@ fn panel<DB: DrawingBackend>(
                 .map_err(de)?;
             for (name, seeds) in data {
                 let col = colour(name);
-                let (thin, alpha) = if mean && seeds.len() > 1 { (1, 0.5) } else { (2, 0.9) };
+                let (thin, alpha) = if mean && seeds.len() > 1 {
+                    (1, 0.5)
+                } else {
+                    (2, 0.9)
+                };
                 for s in seeds {
-                    chart.draw_series(LineSeries::new(s.iter().copied(), col.mix(alpha).stroke_width(thin))).map_err(de)?;
+                    chart
+                        .draw_series(LineSeries::new(
+                            s.iter().copied(),
+                            col.mix(alpha).stroke_width(thin),
+                        ))
+                        .map_err(de)?;
                     if s.len() == 1 {
-                        chart.draw_series(std::iter::once(Circle::new(s[0], 4, col.filled()))).map_err(de)?;
+                        chart
+                            .draw_series(std::iter::once(Circle::new(s[0], 4, col.filled())))
+                            .map_err(de)?;
                     }
                 }
                 if mean && seeds.len() > 1 {
-                    chart.draw_series(LineSeries::new(mean_curve(seeds), col.stroke_width(3))).map_err(de)?;
+                    chart
+                        .draw_series(LineSeries::new(mean_curve(seeds), col.stroke_width(3)))
+                        .map_err(de)?;
                 }
             }
         }};
     }
     if log {
-        let (mut lo, mut hi) = (10f64.powf(lo.log10().floor()), 10f64.powf(hi.log10().ceil()));
+        let (mut lo, mut hi) = (
+            10f64.powf(lo.log10().floor()),
+            10f64.powf(hi.log10().ceil()),
+        );
         if hi / lo < 100.0 {
             lo /= 10.0;
             hi *= 10.0;
         }
-        body!(chart.build_cartesian_2d(0.5f64..x_max + 0.5, (lo..hi).log_scale()).map_err(de)?, &fmt_log);
+        body!(
+            chart
+                .build_cartesian_2d(0.5f64..x_max + 0.5, (lo..hi).log_scale())
+                .map_err(de)?,
+            &fmt_log
+        );
     } else {
         let pad = ((hi - lo) * 0.05).max(0.5);
-        body!(chart.build_cartesian_2d(0.5f64..x_max + 0.5, (lo - pad)..(hi + pad)).map_err(de)?, &fmt_value(hi - lo));
+        body!(
+            chart
+                .build_cartesian_2d(0.5f64..x_max + 0.5, (lo - pad)..(hi + pad))
+                .map_err(de)?,
+            &fmt_value(hi - lo)
+        );
     }
     Ok(())
 }
@@ -439,7 +633,9 @@ impl SlCell {
     /// `accuracy (train loss)`, the paper's Table-3 format; divergences after it.
     pub fn text(&self) -> String {
         let metric = self.mean_metric.map_or("n/a".into(), |m| format!("{m:.2}"));
-        let loss = self.mean_train_loss.map_or("n/a".into(), |l| format!("{l:.4}"));
+        let loss = self
+            .mean_train_loss
+            .map_or("n/a".into(), |l| format!("{l:.4}"));
         let mut s = format!("{metric} ({loss})");
         if self.diverged > 0 {
             let _ = write!(s, " {}/{} diverged", self.diverged, self.seeds);
@@ -453,7 +649,10 @@ fn mean_std(values: &[f64]) -> (Option<f64>, Option<f64>) {
         return (None, None);
     }
     let m = values.iter().sum::<f64>() / values.len() as f64;
-    (Some(m), Some((values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / values.len() as f64).sqrt()))
+    (
+        Some(m),
+        Some((values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / values.len() as f64).sqrt()),
+    )
 }
 
 /// One optimizer's row.
@@ -500,7 +699,12 @@ impl SlReport {
                 let cells = columns
                     .iter()
                     .map(|col| {
-                        let seeds: Vec<&SlSeed> = runs.iter().filter(|r| &r.label() == col).flat_map(|r| &r.seeds).filter(|s| s.optimizer == name).collect();
+                        let seeds: Vec<&SlSeed> = runs
+                            .iter()
+                            .filter(|r| &r.label() == col)
+                            .flat_map(|r| &r.seeds)
+                            .filter(|s| s.optimizer == name)
+                            .collect();
                         if seeds.is_empty() {
                             return None;
                         }
@@ -510,7 +714,11 @@ impl SlReport {
                                 Some(sum) => {
                                     cell.seeds += 1;
                                     cell.diverged += usize::from(sum.diverged);
-                                    cell.per_seed.push((s.seed, sum.metric(), sum.final_train_loss));
+                                    cell.per_seed.push((
+                                        s.seed,
+                                        sum.metric(),
+                                        sum.final_train_loss,
+                                    ));
                                 }
                                 None => cell.unfinished += 1,
                             }
@@ -523,24 +731,60 @@ impl SlReport {
                         Some(cell)
                     })
                     .collect();
-                SlReportRow { group: group(&name), optimizer: name, cells }
+                SlReportRow {
+                    group: group(&name),
+                    optimizer: name,
+                    cells,
+                }
             })
             .collect();
-        SlReport { columns, segmentation, rows, warnings: runs.iter().flat_map(|r| r.warnings.clone()).collect() }
+        SlReport {
+            columns,
+            segmentation,
+            rows,
+            warnings: runs.iter().flat_map(|r| r.warnings.clone()).collect(),
+        }
     }
 
     /// A Markdown table (padded to read as plain text).
     pub fn to_markdown(&self) -> String {
-        let mut table = vec![std::iter::once("optimizer".to_string()).chain(self.columns.iter().cloned()).collect::<Vec<_>>()];
+        let mut table = vec![
+            std::iter::once("optimizer".to_string())
+                .chain(self.columns.iter().cloned())
+                .collect::<Vec<_>>(),
+        ];
         for row in &self.rows {
-            table.push(std::iter::once(row.optimizer.clone()).chain(row.cells.iter().map(|c| c.as_ref().map_or("–".into(), SlCell::text))).collect());
+            table.push(
+                std::iter::once(row.optimizer.clone())
+                    .chain(
+                        row.cells
+                            .iter()
+                            .map(|c| c.as_ref().map_or("–".into(), SlCell::text)),
+                    )
+                    .collect(),
+            );
         }
-        let widths: Vec<usize> = (0..table[0].len()).map(|j| table.iter().map(|r| r[j].chars().count()).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> = (0..table[0].len())
+            .map(|j| {
+                table
+                    .iter()
+                    .map(|r| r[j].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
         let line = |cells: &[String]| {
-            let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
             format!("| {} |\n", padded.join(" | "))
         };
-        let metric = match (self.segmentation.iter().any(|s| *s), self.segmentation.iter().all(|s| *s)) {
+        let metric = match (
+            self.segmentation.iter().any(|s| *s),
+            self.segmentation.iter().all(|s| *s),
+        ) {
             (true, true) => "test mIoU %",
             (true, false) => "test accuracy % (mIoU % for segmentation)",
             _ => "test accuracy %",
@@ -551,9 +795,17 @@ impl SlReport {
         for row in &table[1..] {
             out += &line(row);
         }
-        let unfinished: usize = self.rows.iter().flat_map(|r| r.cells.iter().flatten()).map(|c| c.unfinished).sum();
+        let unfinished: usize = self
+            .rows
+            .iter()
+            .flat_map(|r| r.cells.iter().flatten())
+            .map(|c| c.unfinished)
+            .sum();
         if unfinished > 0 {
-            let _ = writeln!(out, "\n{unfinished} seed(s) without summary.json (still running or killed) are left out.");
+            let _ = writeln!(
+                out,
+                "\n{unfinished} seed(s) without summary.json (still running or killed) are left out."
+            );
         }
         out
     }
@@ -561,7 +813,20 @@ impl SlReport {
     /// One line per optimizer and run, every number in its own column.
     pub fn to_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let header = ["run", "optimizer", "group", "metric", "seeds", "diverged", "mean_metric", "std_metric", "mean_train_loss", "metrics", "train_losses", "unfinished"];
+        let header = [
+            "run",
+            "optimizer",
+            "group",
+            "metric",
+            "seeds",
+            "diverged",
+            "mean_metric",
+            "std_metric",
+            "mean_train_loss",
+            "metrics",
+            "train_losses",
+            "unfinished",
+        ];
         w.write_record(header).expect("in memory");
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
         for row in &self.rows {
@@ -577,8 +842,16 @@ impl SlReport {
                     opt(c.mean_metric),
                     opt(c.std_metric),
                     opt(c.mean_train_loss),
-                    c.per_seed.iter().map(|p| opt(p.1)).collect::<Vec<_>>().join(";"),
-                    c.per_seed.iter().map(|p| opt(p.2)).collect::<Vec<_>>().join(";"),
+                    c.per_seed
+                        .iter()
+                        .map(|p| opt(p.1))
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                    c.per_seed
+                        .iter()
+                        .map(|p| opt(p.2))
+                        .collect::<Vec<_>>()
+                        .join(";"),
                     c.unfinished.to_string(),
                 ])
                 .expect("in memory");
@@ -591,7 +864,10 @@ impl SlReport {
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         std::fs::create_dir_all(dir).map_err(|e| PlotError::io(dir, e))?;
         let mut written = Vec::new();
-        for (name, text) in [("sl-report.md", self.to_markdown()), ("sl-report.csv", self.to_csv())] {
+        for (name, text) in [
+            ("sl-report.md", self.to_markdown()),
+            ("sl-report.csv", self.to_csv()),
+        ] {
             let path = dir.join(name);
             std::fs::write(&path, text).map_err(|e| PlotError::io(&path, e))?;
             written.push(path);
@@ -605,7 +881,10 @@ pub fn build_sl_report(run_dirs: &[PathBuf]) -> Result<SlReport, PlotError> {
     if run_dirs.is_empty() {
         return Err(PlotError::Usage("no run directory given".into()));
     }
-    let runs = run_dirs.iter().map(|d| read_sl_run(d)).collect::<Result<Vec<_>, _>>()?;
+    let runs = run_dirs
+        .iter()
+        .map(|d| read_sl_run(d))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(SlReport::from_runs(&runs))
 }
 
@@ -650,14 +929,25 @@ mod tests {
             task: "digits".into(),
             model: "cnn".into(),
             epochs: Some(1),
-            seeds: vec![seed("ps-da-sgd", 0, 90.0, 0.5), seed("adam", 0, 96.0, 0.1), seed("adam", 1, 98.0, 0.3)],
+            seeds: vec![
+                seed("ps-da-sgd", 0, 90.0, 0.5),
+                seed("adam", 0, 96.0, 0.1),
+                seed("adam", 1, 98.0, 0.3),
+            ],
             warnings: vec![],
         };
         let report = SlReport::from_runs(&[run]);
         assert_eq!(report.rows[0].optimizer, "adam");
-        assert_eq!(report.rows[0].cells[0].as_ref().unwrap().text(), "97.00 (0.2000)");
+        assert_eq!(
+            report.rows[0].cells[0].as_ref().unwrap().text(),
+            "97.00 (0.2000)"
+        );
         assert!(report.to_markdown().contains("| digits / cnn"));
-        assert!(report.to_csv().contains("digits / cnn,adam,adaptive,test_accuracy,2,0,97,1,0.2,96;98,0.1;0.3,0"));
+        assert!(
+            report
+                .to_csv()
+                .contains("digits / cnn,adam,adaptive,test_accuracy,2,0,97,1,0.2,96;98,0.1;0.3,0")
+        );
     }
 
     #[test]

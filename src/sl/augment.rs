@@ -55,7 +55,7 @@ impl Normalize {
 }
 
 /// Crop `src` (`C` planes of `h×w`) at offset `(dy, dx)` of its `pad`-padded version.
-fn crop<T: Copy>(src: &[T], c: usize, h: usize, w: usize, pad: usize, dy: usize, dx: usize, fill: T) -> Vec<T> {
+fn crop<T: Copy>(src: &[T], (c, h, w): (usize, usize, usize), pad: usize, (dy, dx): (usize, usize), fill: T) -> Vec<T> {
     let mut out = vec![fill; c * h * w];
     for ch in 0..c {
         for y in 0..h {
@@ -89,7 +89,7 @@ pub fn class_batch<R: Rng + ?Sized>(set: &ImageSet, idx: &[usize], aug: &Augment
         if train {
             if aug.crop_pad > 0 {
                 let (dy, dx) = (rng.random_range(0..=2 * aug.crop_pad), rng.random_range(0..=2 * aug.crop_pad));
-                img = crop(&img, c, h, w, aug.crop_pad, dy, dx, 0.0);
+                img = crop(&img, (c, h, w), aug.crop_pad, (dy, dx), 0.0);
             }
             if aug.hflip && rng.random_bool(0.5) {
                 flip(&mut img, w);
@@ -115,8 +115,8 @@ pub fn seg_batch<R: Rng + ?Sized>(set: &SegSet, idx: &[usize], aug: &Augment, no
         if train {
             if aug.crop_pad > 0 {
                 let (dy, dx) = (rng.random_range(0..=2 * aug.crop_pad), rng.random_range(0..=2 * aug.crop_pad));
-                img = crop(&img, c, h, w, aug.crop_pad, dy, dx, 0.0);
-                mask = crop(&mask, 1, h, w, aug.crop_pad, dy, dx, 0);
+                img = crop(&img, (c, h, w), aug.crop_pad, (dy, dx), 0.0);
+                mask = crop(&mask, (1, h, w), aug.crop_pad, (dy, dx), 0);
             }
             if aug.hflip && rng.random_bool(0.5) {
                 flip(&mut img, w);
@@ -217,8 +217,8 @@ mod tests {
     fn crop_shifts_and_pads_with_fill() {
         let src: Vec<u8> = (1..=9).collect(); // 3×3
         // Offset (0, 0) of the 1-padded image: shifted down-right, zeros on top and left.
-        assert_eq!(crop(&src, 1, 3, 3, 1, 0, 0, 0), vec![0, 0, 0, 0, 1, 2, 0, 4, 5]);
-        assert_eq!(crop(&src, 1, 3, 3, 1, 1, 1, 0), src);
+        assert_eq!(crop(&src, (1, 3, 3), 1, (0, 0), 0), vec![0, 0, 0, 0, 1, 2, 0, 4, 5]);
+        assert_eq!(crop(&src, (1, 3, 3), 1, (1, 1), 0), src);
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub struct Args {
     /// Do not draw the figures at the end.
     #[arg(long)]
     pub no_plots: bool,
+    /// Train nothing: print the Table-3 report of these run directories (and write
+    /// sl-report.md/.csv into --out when given).
+    #[arg(long, num_args = 1.., value_name = "RUN_DIR", conflicts_with_all = ["task", "model", "config", "epochs", "data"])]
+    pub report: Vec<PathBuf>,
 }
 
 impl Args {
@@ -105,7 +109,27 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// `--report`: the table of existing runs.
+fn report_only(args: &Args) -> Result<(), RunError> {
+    let report = lrfree_plots::sl::build_sl_report(&args.report).map_err(|e| match e.exit_code() {
+        2 => RunError::Usage(e.to_string()),
+        _ => RunError::Io(e.to_string()),
+    })?;
+    for w in &report.warnings {
+        eprintln!("sl-train: {w}");
+    }
+    print!("{}", report.to_markdown());
+    if let Some(out) = &args.out {
+        let files = report.write(out).map_err(|e| RunError::Io(e.to_string()))?;
+        println!("report: {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "));
+    }
+    Ok(())
+}
+
 fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
+    if !args.report.is_empty() {
+        return report_only(args);
+    }
     let plan = args.plan()?;
     let out = args.out.clone().unwrap_or_else(|| crate::run::default_out(&format!("sl-{}-{}", plan.task, plan.model), &plan.optimizers));
     run::check_fresh_out(&out)?;

@@ -150,7 +150,7 @@ impl SlConfig {
         if self.batch_size < 2 || self.eval_batch_size == 0 {
             return bad(format!("`batch_size` ({}) must be at least 2 (batch norm) and `eval_batch_size` at least 1", self.batch_size));
         }
-        if !(self.lr_divergence_bound > 0.0) {
+        if self.lr_divergence_bound.is_nan() || self.lr_divergence_bound <= 0.0 {
             return bad(format!("`lr_divergence_bound` = {} must be positive", self.lr_divergence_bound));
         }
         if !matches!(self.cifar_labels.as_str(), "fine" | "coarse") {
@@ -159,7 +159,7 @@ impl SlConfig {
         if self.image_size == Some(0) || self.classes == Some(0) {
             return bad("`image_size` and `classes` must be at least 1".into());
         }
-        if !(self.simclr.temperature > 0.0) || (kind == ModelKind::Simclr && self.simclr.linear_epochs == 0) {
+        if self.simclr.temperature.is_nan() || self.simclr.temperature <= 0.0 || (kind == ModelKind::Simclr && self.simclr.linear_epochs == 0) {
             return bad("`simclr.temperature` must be positive and `simclr.linear_epochs` at least 1".into());
         }
         let segmentation_task = self.task == "ade20k";

@@ -518,10 +518,10 @@ pub fn check_shape(kind: ModelKind, shape: Shape, o: &ModelOptions) -> Result<()
         }
         ModelKind::VitTiny => {
             let p = o.vit_patch;
-            if p == 0 || shape.h % p != 0 || shape.w % p != 0 {
+            if p == 0 || !shape.h.is_multiple_of(p) || !shape.w.is_multiple_of(p) {
                 return Err(format!("`model.vit_patch` = {p} must divide the image size {}×{}", shape.h, shape.w));
             }
-            if o.vit_width == 0 || o.vit_heads == 0 || o.vit_width % o.vit_heads != 0 || o.vit_depth == 0 || o.vit_mlp_ratio == 0 {
+            if o.vit_width == 0 || o.vit_heads == 0 || !o.vit_width.is_multiple_of(o.vit_heads) || o.vit_depth == 0 || o.vit_mlp_ratio == 0 {
                 return Err(format!("`model.vit_width` ({}) must be a positive multiple of `model.vit_heads` ({}), depth and mlp ratio ≥ 1", o.vit_width, o.vit_heads));
             }
             Ok(())
@@ -529,7 +529,7 @@ pub fn check_shape(kind: ModelKind, shape: Shape, o: &ModelOptions) -> Result<()
         ModelKind::Segnet => {
             nonzero(&o.cnn_widths, "cnn_widths")?;
             let f = 1usize << (o.cnn_widths.len() - 1);
-            if shape.h % f != 0 || shape.w % f != 0 {
+            if !shape.h.is_multiple_of(f) || !shape.w.is_multiple_of(f) {
                 return Err(format!("the segmentation model needs an image size divisible by {f}, got {}×{}", shape.h, shape.w));
             }
             Ok(())
