@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::config::RunConfig;
+use crate::config::{ConfigFile, RunConfig};
 use crate::error::RunError;
 use crate::run::{self, RunPlan};
 
@@ -18,9 +18,10 @@ pub struct Args {
     /// Environment: Pendulum, MountainCarContinuous (native), Hopper, Humanoid or any Gymnasium id.
     #[arg(long)]
     pub env: Option<String>,
-    /// Optimizer(s), comma-separated: sgd, sps, dog, ldog, dadapt-sgd, cocob, adam, dadapt-adam, prodigy, ps-sps, ps-da-sgd.
-    #[arg(long, value_delimiter = ',', default_value = "ps-da-sgd")]
-    pub opt: Vec<String>,
+    /// Optimizer(s), comma-separated: sgd, sps, dog, ldog, dadapt-sgd, cocob, adam, dadapt-adam, prodigy, ps-sps, ps-da-sgd
+    /// [default: ps-da-sgd, or a suite file's list].
+    #[arg(long, value_delimiter = ',')]
+    pub opt: Option<Vec<String>>,
     /// Number of seeds (0..N).
     #[arg(long, conflicts_with = "seed_list")]
     pub seeds: Option<u64>,
@@ -33,7 +34,9 @@ pub struct Args {
     /// Random steps before learning starts (overrides the config).
     #[arg(long)]
     pub learning_starts: Option<u64>,
-    /// A TOML config (format of configs/*.toml); the environment's built-in defaults otherwise.
+    /// A TOML config (format of configs/*.toml) or a suite file (configs/suite-*.toml: its
+    /// optimizers, seeds, steps, jobs and run directory, each overridable by the flags); the
+    /// environment's built-in defaults otherwise.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Run directory (default: runs/<env>-<optimizers>-<date>).
@@ -62,32 +65,65 @@ pub struct Args {
     pub no_plots: bool,
 }
 
+/// A new run as the arguments describe it, with a suite file's run directory and job count
+/// where the flags give none.
+pub struct Resolved {
+    /// What to train.
+    pub plan: RunPlan,
+    /// `--out`, else the suite's `out`.
+    pub out: Option<PathBuf>,
+    /// `--jobs`, else the suite's `jobs`.
+    pub jobs: Option<usize>,
+}
+
 impl Args {
     /// The plan these arguments describe (for a new run).
     pub fn plan(&self) -> Result<RunPlan, RunError> {
-        let mut config = match &self.config {
-            Some(path) => RunConfig::load(path)?,
-            None => RunConfig::builtin(self.env.as_deref().unwrap_or("Pendulum"))?,
+        self.resolve().map(|r| r.plan)
+    }
+
+    /// The plan, run directory and job count these arguments describe (for a new run).
+    pub fn resolve(&self) -> Result<Resolved, RunError> {
+        let (mut config, suite) = match &self.config {
+            Some(path) => match ConfigFile::load(path)? {
+                ConfigFile::Run(config) => (config, None),
+                ConfigFile::Suite(suite, base) => (base, Some(suite)),
+            },
+            None => (RunConfig::builtin(self.env.as_deref().unwrap_or("Pendulum"))?, None),
         };
         if let Some(env) = &self.env {
             if self.config.is_some() && env != &config.env {
                 return Err(RunError::Usage(format!("--env {env} contradicts env = \"{}\" in {}", config.env, self.config.as_ref().unwrap().display())));
             }
         }
+        if let Some(suite) = &suite {
+            config.steps = suite.steps;
+        }
         config.steps = self.steps.unwrap_or(config.steps);
         config.learning_starts = self.learning_starts.unwrap_or(config.learning_starts);
         config.eval_every = self.eval_every.unwrap_or(config.eval_every);
         config.eval_episodes = self.eval_episodes.unwrap_or(config.eval_episodes);
         config.checkpoint_every = self.checkpoint_every.unwrap_or(config.checkpoint_every);
-        let seeds = if !self.seed_list.is_empty() { self.seed_list.clone() } else { (0..self.seeds.unwrap_or(1)).collect() };
+        let default_seeds = suite.as_ref().map_or(1, |s| s.seeds);
+        let seeds = if !self.seed_list.is_empty() { self.seed_list.clone() } else { (0..self.seeds.unwrap_or(default_seeds)).collect() };
+        let names = match (&self.opt, &suite) {
+            (Some(names), _) => names.clone(),
+            (None, Some(suite)) => suite.optimizers.clone(),
+            (None, None) => vec!["ps-da-sgd".to_string()],
+        };
         let mut optimizers = Vec::new();
-        for name in &self.opt {
+        for name in &names {
             let canonical = burn_lrfree::registry::canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
             if !optimizers.iter().any(|o| o == canonical) {
                 optimizers.push(canonical.to_string());
             }
         }
-        Ok(RunPlan { env: config.env.clone(), steps: config.steps, optimizers, seeds, config })
+        let plan = RunPlan { env: config.env.clone(), steps: config.steps, optimizers, seeds, config };
+        Ok(Resolved {
+            plan,
+            out: self.out.clone().or_else(|| suite.as_ref().map(|s| s.out.clone())),
+            jobs: self.jobs.or(suite.as_ref().map(|s| s.jobs)),
+        })
     }
 }
 
@@ -110,23 +146,23 @@ pub fn main() -> ExitCode {
 }
 
 fn run_with(args: &Args) -> Result<(), RunError> {
-    let (out, plan) = if args.resume {
+    let (out, plan, jobs) = if args.resume {
         let out = args.out.clone().expect("clap requires --out with --resume");
         let plan = run::load(&out)?;
         plan.validate()?;
         eprintln!("rl-train: resuming {} ({} on {}, seeds {:?})", out.display(), plan.optimizers.join(","), plan.env, plan.seeds);
-        (out, plan)
+        (out, plan, args.jobs)
     } else {
-        let plan = args.plan()?;
-        let out = args.out.clone().unwrap_or_else(|| run::default_out(&plan.env, &plan.optimizers));
+        let Resolved { plan, out, jobs } = args.resolve()?;
+        let out = out.unwrap_or_else(|| run::default_out(&plan.env, &plan.optimizers));
         run::check_fresh_out(&out)?;
         plan.validate()?;
         run::create(&out, &plan)?;
         eprintln!("rl-train: {} on {} for {} steps, seeds {:?} -> {}", plan.optimizers.join(","), plan.env, plan.steps, plan.seeds, out.display());
-        (out, plan)
+        (out, plan, jobs)
     };
     let progress = !args.no_progress && std::io::stderr().is_terminal();
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let summary = run::execute(&out, &plan, jobs, progress)?;
     println!("{} ({} steps, {} seeds): mean final return (successes/seeds)", summary.env, summary.steps, plan.seeds.len());
     for r in &summary.results {

@@ -2,7 +2,7 @@
 //! compiled in), a `--config FILE`, then command-line overrides.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn_lrfree::registry::{OptimizerConfig, canonical_name, default_lr, toml_to_json};
 use lrfree_agents::{OptimizerSpec, SacConfig, SacOptimizers};
@@ -134,6 +134,75 @@ impl RunConfig {
     /// Optimizer `name` with `lr` and options from `[optimizers.<name>]` (defaults otherwise).
     fn spec(&self, name: &str) -> Result<OptimizerSpec, RunError> {
         optimizer_spec(&self.optimizers, name)
+    }
+}
+
+/// A reproduction suite (`configs/suite-*.toml`): every listed optimizer over `seeds` seeds on
+/// one environment, on top of a regular config. Command-line flags still override each field.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    /// Environment; must agree with the base config's `env`.
+    pub env: String,
+    /// The regular rl-train config the runs use (relative to the suite file's directory).
+    pub base: PathBuf,
+    /// Environment steps per seed.
+    pub steps: u64,
+    /// Seeds `0..seeds`.
+    pub seeds: u64,
+    /// Seeds trained in parallel.
+    pub jobs: usize,
+    /// Run directory (relative to the working directory).
+    pub out: PathBuf,
+    /// Optimizers, in the table's row order.
+    pub optimizers: Vec<String>,
+}
+
+/// What `--config FILE` holds: a run config, or a suite.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigFile {
+    /// A regular config (`configs/pendulum.toml`, a run's `config.toml`).
+    Run(RunConfig),
+    /// A `[suite]` file, with its base config loaded and checked.
+    Suite(Suite, RunConfig),
+}
+
+impl ConfigFile {
+    /// Read `path`: a file with a `[suite]` table is a suite, anything else a run config.
+    pub fn load(path: &Path) -> Result<Self, RunError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RunError::Usage(format!("cannot read config {}: {e}", path.display())))?;
+        let origin = path.display().to_string();
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|e| RunError::Usage(format!("{origin}: {}", one_line(&e.to_string()))))?;
+        let Some(suite) = table.get("suite") else {
+            return RunConfig::parse(&text, &origin).map(Self::Run);
+        };
+        if table.len() > 1 {
+            let other: Vec<&str> = table.keys().filter(|k| *k != "suite").map(String::as_str).collect();
+            return Err(RunError::Usage(format!(
+                "{origin}: a suite file holds only [suite] (run settings go in its `base` config), found {}",
+                other.join(", ")
+            )));
+        }
+        let suite: Suite = suite
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| RunError::Usage(format!("{origin}: [suite] {}", one_line(&e.to_string()))))?;
+        let base_path = path.parent().unwrap_or(Path::new("")).join(&suite.base);
+        let base = RunConfig::load(&base_path)?;
+        if !base.env.eq_ignore_ascii_case(&suite.env) {
+            return Err(RunError::Usage(format!(
+                "{origin}: [suite] env = \"{}\" but its base {} has env = \"{}\"",
+                suite.env,
+                base_path.display(),
+                base.env
+            )));
+        }
+        if suite.seeds == 0 || suite.jobs == 0 || suite.optimizers.is_empty() {
+            return Err(RunError::Usage(format!("{origin}: [suite] needs seeds >= 1, jobs >= 1 and at least one optimizer")));
+        }
+        Ok(Self::Suite(suite, base))
     }
 }
 

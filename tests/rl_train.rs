@@ -174,3 +174,56 @@ fn bad_input_gives_one_line_and_leaves_no_run_directory() {
     assert!(String::from_utf8_lossy(&res.stderr).contains("--resume"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A `[suite]` file: its optimizers × seeds, steps and run directory, on top of its base config;
+/// flags override its values; a suite that contradicts its base is refused.
+#[test]
+fn suite_file_runs_its_optimizers_and_seeds() {
+    let dir = temp_dir("suite");
+    quick_config(&dir, "");
+    let out = dir.join("suite-out");
+    let suite = dir.join("suite.toml");
+    let write_suite = |env: &str, out: &Path| {
+        std::fs::write(
+            &suite,
+            format!(
+                "[suite]\nenv = \"{env}\"\nbase = \"quick.toml\"\nsteps = 400\nseeds = 2\njobs = 2\nout = {:?}\noptimizers = [\"sgd\", \"adam\"]\n",
+                out.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+    };
+    write_suite("Pendulum", &out);
+    let res = rl_train(&["--config", suite.to_str().unwrap(), "--no-plots"]);
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let mut made: Vec<String> = Vec::new();
+    for opt in std::fs::read_dir(&out).unwrap().flatten().filter(|e| e.path().is_dir()) {
+        for seed in std::fs::read_dir(opt.path()).unwrap().flatten() {
+            assert!(seed.path().join("summary.json").is_file(), "{} has no summary", seed.path().display());
+            made.push(format!("{}/{}", opt.file_name().to_string_lossy(), seed.file_name().to_string_lossy()));
+        }
+    }
+    made.sort();
+    assert_eq!(made, ["adam/seed-0", "adam/seed-1", "sgd/seed-0", "sgd/seed-1"]);
+    let config = read(&out.join("config.toml"));
+    assert!(config.contains("steps = 400"), "the suite's steps, not the base's 1200:\n{config}");
+    let metrics = read(&out.join("sgd/seed-1/metrics.csv"));
+    assert!(!metrics.lines().any(|l| l.split(',').next().and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| s > 400)));
+
+    // Flags win over the suite's values.
+    let out2 = dir.join("override");
+    let res = rl_train(&["--config", suite.to_str().unwrap(), "--opt", "adam", "--seeds", "1", "--out", out2.to_str().unwrap(), "--no-plots"]);
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert!(out2.join("adam/seed-0/summary.json").is_file());
+    assert!(!out2.join("sgd").exists() && !out2.join("adam/seed-1").exists());
+
+    // A suite whose env contradicts its base: one line, exit 2, nothing written.
+    let out3 = dir.join("contradiction");
+    write_suite("MountainCarContinuous", &out3);
+    let res = rl_train(&["--config", suite.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("base") && stderr.trim().lines().count() == 1, "{stderr}");
+    assert!(!out3.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
