@@ -25,8 +25,8 @@ fn suite_configs_list_every_optimizer_in_paper_order() {
         assert_eq!(opts, NAMES, "{path}");
         let base = suite["base"].as_str().unwrap();
         assert!(
-            std::path::Path::new(&format!("{root}/{base}")).is_file(),
-            "{path}: base {base} missing"
+            std::path::Path::new(&format!("{root}/configs/{base}")).is_file(),
+            "{path}: base {base} (relative to the suite file) missing"
         );
         let steps = suite["steps"].as_integer().unwrap();
         if name == "pendulum" {
