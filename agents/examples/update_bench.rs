@@ -4,6 +4,7 @@
 //! ```text
 //! RAYON_NUM_THREADS=1 cargo run --release -p lrfree-agents --example update_bench [-- OPTIMIZER UPDATES [hopper|humanoid]]
 //! ```
+//! `LRFREE_FUSED=0` turns off the optimizers' fused CPU kernels (`burn_lrfree::set_fused_cpu`).
 
 use std::time::Instant;
 
@@ -25,6 +26,9 @@ fn main() {
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         // SAFETY: single-threaded at this point; rayon reads it when its pool starts.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
+    }
+    if std::env::var("LRFREE_FUSED").is_ok_and(|v| v == "0") {
+        burn_lrfree::set_fused_cpu(false);
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let name = args.first().map(String::as_str).unwrap_or("adam");

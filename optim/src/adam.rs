@@ -18,12 +18,13 @@
 //!
 //! Reference: `torch.optim.Adam` (PyTorch 2.x, `foreach=False`).
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::Check;
 use crate::error::Result;
+use crate::fused::{self, Real};
 use crate::state::OptimState;
 
 const NAME: &str = "adam";
@@ -87,6 +88,33 @@ impl LrFreeOptimizer for Adam {
         step.admit(NAME, &mut self.layout)?;
         let c = &self.config;
         let [b1, b2] = c.betas;
+        let t = (self.steps + 1) as f64;
+        let bc1 = 1.0 - b1.powf(t);
+        let bc2_sqrt = (1.0 - b2.powf(t)).sqrt();
+        if fused::fused_cpu_applies(&step.params) {
+            let device = step.params.device();
+            let mut p = fused::host(step.params);
+            let g = fused::host(step.grads);
+            let mut m = self.m.take().map(fused::host).unwrap_or_else(|| fused::zeros_like(&p));
+            let mut v = self.v.take().map(fused::host).unwrap_or_else(|| fused::zeros_like(&p));
+            let mut v_max = match (c.amsgrad, self.v_max.take()) {
+                (false, _) => None,
+                (true, Some(prev)) => Some(fused::host(prev)),
+                (true, None) => Some(fused::zeros_like(&p)),
+            };
+            let k = Constants { b1, b2, weight_decay: c.weight_decay, eps: c.eps * bc2_sqrt, scale: step.lr * bc2_sqrt / bc1 };
+            if p.dtype() == burn::tensor::DType::F64 {
+                adam_kernel::<f64>(&mut p, &g, &mut m, &mut v, v_max.as_mut(), &k);
+            } else {
+                adam_kernel::<f32>(&mut p, &g, &mut m, &mut v, v_max.as_mut(), &k);
+            }
+            self.m = Some(fused::tensor(m, &device));
+            self.v = Some(fused::tensor(v, &device));
+            self.v_max = v_max.map(|d| fused::tensor(d, &device));
+            self.steps += 1;
+            self.last_lr = Some(step.lr);
+            return Ok(fused::tensor(p, &device));
+        }
         let mut g = step.grads;
         if c.weight_decay != 0.0 {
             g = g + step.params.clone().mul_scalar(c.weight_decay);
@@ -98,9 +126,6 @@ impl LrFreeOptimizer for Adam {
         // (m·β1 + g·(1−β1) is the lerp up to rounding).
         let m = m.mul_scalar(b1) + g.clone().mul_scalar(1.0 - b1);
         let v = v.mul_scalar(b2) + g.square().mul_scalar(1.0 - b2);
-        let t = (self.steps + 1) as f64;
-        let bc1 = 1.0 - b1.powf(t);
-        let bc2_sqrt = (1.0 - b2.powf(t)).sqrt();
         let second = if c.amsgrad {
             let v_max = match self.v_max.take() {
                 Some(prev) => prev.max_pair(v.clone()),
@@ -143,5 +168,49 @@ impl LrFreeOptimizer for Adam {
 
     fn reset(&mut self) {
         *self = self.config.init().expect("config was validated");
+    }
+}
+
+/// The scalars of one Adam step, as the tensor path applies them.
+struct Constants {
+    b1: f64,
+    b2: f64,
+    weight_decay: f64,
+    /// ε·√bc2
+    eps: f64,
+    /// lr·√bc2/bc1
+    scale: f64,
+}
+
+/// One fused pass of the tensor path's arithmetic, op for op (same roundings). `v_max` is
+/// there with amsgrad only.
+fn adam_kernel<T: Real>(
+    p: &mut TensorData,
+    g: &TensorData,
+    m: &mut TensorData,
+    v: &mut TensorData,
+    v_max: Option<&mut TensorData>,
+    k: &Constants,
+) {
+    let (b1, one_b1, b2, one_b2) = (T::of(k.b1), T::of(1.0 - k.b1), T::of(k.b2), T::of(1.0 - k.b2));
+    let (eps, scale, wd) = (T::of(k.eps), T::of(k.scale), T::of(k.weight_decay));
+    let decay = k.weight_decay != 0.0;
+    let (p, g) = (fused::slice_mut::<T>(p), fused::slice::<T>(g));
+    let (m, v) = (fused::slice_mut::<T>(m), fused::slice_mut::<T>(v));
+    let mut v_max = v_max.map(|d| fused::slice_mut::<T>(d));
+    for i in 0..p.len() {
+        let gi = if decay { g[i] + p[i] * wd } else { g[i] };
+        m[i] = m[i] * b1 + gi * one_b1;
+        v[i] = v[i] * b2 + (gi * gi) * one_b2;
+        let second = match v_max.as_deref_mut() {
+            Some(v_max) => {
+                if v[i] > v_max[i] {
+                    v_max[i] = v[i];
+                }
+                v_max[i]
+            }
+            None => v[i],
+        };
+        p[i] = p[i] - m[i] / (second.sqrt() + eps) * scale;
     }
 }

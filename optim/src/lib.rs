@@ -109,6 +109,7 @@
 mod api;
 pub(crate) mod config;
 mod error;
+mod fused;
 mod module;
 mod ops;
 mod scaling;
@@ -131,5 +132,6 @@ pub mod sps;
 pub use api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer, TensorSlot};
 pub use config::f64_or_inf;
 pub use error::{OptimError, Result};
+pub use fused::{fused_cpu_applies, set_fused_cpu};
 pub use module::{Rejected, StepModule};
 pub use state::{OptimState, STATE_FORMAT};
