@@ -4,7 +4,7 @@
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use burn_lrfree::registry::OptimizerConfig;
-use burn_lrfree::{FlatStep, Layout, LrFreeOptimizer, fused_cpu_applies, set_fused_cpu};
+use burn_lrfree::{FlatStep, Layout, fused_cpu_applies, set_fused_cpu};
 use rand::{Rng, SeedableRng};
 
 fn flat(values: &[f64], dtype: DType, device: &Device) -> Tensor<1> {
