@@ -41,7 +41,7 @@ pub struct ReplayBuffer {
 }
 
 impl ReplayBuffer {
-    /// An empty buffer; its memory grows as it fills, up to `capacity` transitions.
+    /// An empty buffer; its resident memory grows as it fills, up to `capacity` transitions.
     pub fn new(obs_dim: usize, act_dim: usize, capacity: usize) -> Self {
         assert!(capacity > 0, "replay capacity must be positive");
         Self {
@@ -84,13 +84,12 @@ impl ReplayBuffer {
         debug_assert_eq!((obs.len(), action.len(), next_obs.len()), (self.obs_dim, self.act_dim, self.obs_dim));
         let term = if terminated { 1.0 } else { 0.0 };
         if self.len < self.capacity && self.pos == self.len {
-            // Still filling: append (the Vecs grow geometrically, at most to capacity rows).
-            if self.rewards.capacity() == 0 {
-                let first = self.capacity.min(1024);
-                self.reserve(first);
-            } else if self.rewards.len() == self.rewards.capacity() {
-                let more = self.rewards.len().min(self.capacity - self.rewards.len());
-                self.reserve(more);
+            // Still filling: append. The arrays are reserved for the whole capacity at once;
+            // the OS backs the pages only as they are written, so resident memory grows with
+            // the data and nothing is copied to grow (doubling peaked at 1.5x the final size
+            // while the old and the new copy coexisted).
+            if self.rewards.capacity() < self.capacity {
+                self.reserve(self.capacity - self.rewards.len());
             }
             self.obs.extend_from_slice(obs);
             self.actions.extend_from_slice(action);
