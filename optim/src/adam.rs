@@ -94,7 +94,7 @@ impl LrFreeOptimizer for Adam {
         if fused::fused_cpu_applies(&step.params) {
             let device = step.params.device();
             let mut p = fused::host(step.params);
-            let g = fused::host(step.grads);
+            let mut g = fused::host(step.grads);
             let mut m = self.m.take().map(fused::host).unwrap_or_else(|| fused::zeros_like(&p));
             let mut v = self.v.take().map(fused::host).unwrap_or_else(|| fused::zeros_like(&p));
             let mut v_max = match (c.amsgrad, self.v_max.take()) {
@@ -104,9 +104,9 @@ impl LrFreeOptimizer for Adam {
             };
             let k = Constants { b1, b2, weight_decay: c.weight_decay, eps: c.eps * bc2_sqrt, scale: step.lr * bc2_sqrt / bc1 };
             if p.dtype() == burn::tensor::DType::F64 {
-                adam_kernel::<f64>(&mut p, &g, &mut m, &mut v, v_max.as_mut(), &k);
+                adam_kernel::<f64>(&mut p, &mut g, &mut m, &mut v, v_max.as_mut(), &k);
             } else {
-                adam_kernel::<f32>(&mut p, &g, &mut m, &mut v, v_max.as_mut(), &k);
+                adam_kernel::<f32>(&mut p, &mut g, &mut m, &mut v, v_max.as_mut(), &k);
             }
             self.m = Some(fused::tensor(m, &device));
             self.v = Some(fused::tensor(v, &device));
@@ -183,10 +183,11 @@ struct Constants {
 }
 
 /// One fused pass of the tensor path's arithmetic, op for op (same roundings). `v_max` is
-/// there with amsgrad only.
+/// there with amsgrad only. Branch-free loops over zipped slices, so that the compiler
+/// vectorises them (division and square root included).
 fn adam_kernel<T: Real>(
     p: &mut TensorData,
-    g: &TensorData,
+    g: &mut TensorData,
     m: &mut TensorData,
     v: &mut TensorData,
     v_max: Option<&mut TensorData>,
@@ -194,23 +195,31 @@ fn adam_kernel<T: Real>(
 ) {
     let (b1, one_b1, b2, one_b2) = (T::of(k.b1), T::of(1.0 - k.b1), T::of(k.b2), T::of(1.0 - k.b2));
     let (eps, scale, wd) = (T::of(k.eps), T::of(k.scale), T::of(k.weight_decay));
-    let decay = k.weight_decay != 0.0;
-    let (p, g) = (fused::slice_mut::<T>(p), fused::slice::<T>(g));
+    let (p, g) = (fused::slice_mut::<T>(p), fused::slice_mut::<T>(g));
     let (m, v) = (fused::slice_mut::<T>(m), fused::slice_mut::<T>(v));
-    let mut v_max = v_max.map(|d| fused::slice_mut::<T>(d));
-    for i in 0..p.len() {
-        let gi = if decay { g[i] + p[i] * wd } else { g[i] };
-        m[i] = m[i] * b1 + gi * one_b1;
-        v[i] = v[i] * b2 + (gi * gi) * one_b2;
-        let second = match v_max.as_deref_mut() {
-            Some(v_max) => {
-                if v[i] > v_max[i] {
-                    v_max[i] = v[i];
-                }
-                v_max[i]
+    if k.weight_decay != 0.0 {
+        for (g, p) in g.iter_mut().zip(p.iter()) {
+            *g = *g + *p * wd;
+        }
+    }
+    match v_max {
+        None => {
+            for (((p, g), m), v) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = *m * b1 + *g * one_b1;
+                *v = *v * b2 + (*g * *g) * one_b2;
+                *p = *p - *m / (v.sqrt() + eps) * scale;
             }
-            None => v[i],
-        };
-        p[i] = p[i] - m[i] / (second.sqrt() + eps) * scale;
+        }
+        Some(v_max) => {
+            let v_max = fused::slice_mut::<T>(v_max);
+            for ((((p, g), m), v), vm) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()).zip(v_max.iter_mut()) {
+                *m = *m * b1 + *g * one_b1;
+                *v = *v * b2 + (*g * *g) * one_b2;
+                if *v > *vm {
+                    *vm = *v;
+                }
+                *p = *p - *m / (vm.sqrt() + eps) * scale;
+            }
+        }
     }
 }
