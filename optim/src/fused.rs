@@ -82,12 +82,7 @@ pub(crate) fn zeros_like(data: &TensorData) -> TensorData {
     }
 }
 
-/// Mutable typed view of host data (its dtype was checked by [`applies`]).
+/// Mutable typed view of host data (its dtype was checked by [`fused_cpu_applies`]).
 pub(crate) fn slice_mut<T: Real>(data: &mut TensorData) -> &mut [T] {
-    data.as_mut_slice::<T>().expect("dtype checked by fused::applies")
-}
-
-/// Typed view of host data.
-pub(crate) fn slice<T: Real>(data: &TensorData) -> &[T] {
-    data.as_slice::<T>().expect("dtype checked by fused::applies")
+    data.as_mut_slice::<T>().expect("dtype checked by fused_cpu_applies")
 }
