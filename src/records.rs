@@ -20,11 +20,13 @@ pub struct MetricsWriter {
     file: File,
 }
 
-fn num(v: f64) -> String {
+/// A CSV cell: the number, `NaN` spelled out (shared with `sl-train`'s records).
+pub(crate) fn num(v: f64) -> String {
     if v.is_nan() { "NaN".into() } else { v.to_string() }
 }
 
-fn opt(v: Option<f64>) -> String {
+/// A CSV cell that may be empty.
+pub(crate) fn opt(v: Option<f64>) -> String {
     v.map(num).unwrap_or_default()
 }
 

@@ -61,6 +61,11 @@ pub fn check_fresh_out(out: &Path) -> Result<(), RunError> {
             out.display()
         )));
     }
+    check_empty_out(out)
+}
+
+/// Refuse a `--out` that is a file or a non-empty directory (shared with `sl-train`).
+pub fn check_empty_out(out: &Path) -> Result<(), RunError> {
     if out.exists() && !out.is_dir() {
         return Err(RunError::Usage(format!("--out {} exists and is not a directory", out.display())));
     }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RunError;
+use crate::records::{num, opt};
 
 /// The columns of `epochs.csv`, in order (shared with the reader in `lrfree_plots::sl`).
 pub use lrfree_plots::sl::COLUMNS;
@@ -37,14 +38,6 @@ pub struct EpochRow {
     pub d: Option<f64>,
     /// Seconds since the seed started.
     pub wall_s: f64,
-}
-
-fn num(v: f64) -> String {
-    if v.is_nan() { "NaN".into() } else { v.to_string() }
-}
-
-fn opt(v: Option<f64>) -> String {
-    v.map(num).unwrap_or_default()
 }
 
 /// Appends rows to one seed's `epochs.csv`, flushing each.

@@ -70,15 +70,7 @@ impl SlPlan {
 }
 
 /// Refuse to write into a directory that already holds something.
-pub fn check_fresh_out(out: &Path) -> Result<(), RunError> {
-    if out.exists() && !out.is_dir() {
-        return Err(RunError::Usage(format!("--out {} exists and is not a directory", out.display())));
-    }
-    if out.is_dir() && std::fs::read_dir(out).map_err(|e| RunError::io(out, e))?.next().is_some() {
-        return Err(RunError::Usage(format!("--out {} is not empty; choose another directory", out.display())));
-    }
-    Ok(())
-}
+pub use crate::run::check_empty_out as check_fresh_out;
 
 /// Create the run directory and write `run.json` and `config.toml`.
 pub fn create(out: &Path, plan: &SlPlan) -> Result<(), RunError> {
