@@ -77,11 +77,6 @@ pub struct Resolved {
 }
 
 impl Args {
-    /// The plan these arguments describe (for a new run).
-    pub fn plan(&self) -> Result<RunPlan, RunError> {
-        self.resolve().map(|r| r.plan)
-    }
-
     /// The plan, run directory and job count these arguments describe (for a new run).
     pub fn resolve(&self) -> Result<Resolved, RunError> {
         let (mut config, suite) = match &self.config {
