@@ -46,6 +46,11 @@ pub struct RunConfig {
     pub success_threshold: f64,
     /// An estimated learning rate above this bound counts as divergence.
     pub lr_divergence_bound: f64,
+    /// Treat subnormal floats (below ~1.2e-38) as zero on the training thread (x86-64; see
+    /// `burn_lrfree::flush_denormals`). The CPU's slow path for them made Adam's step ten times
+    /// its normal cost once training produced them (bench/README.md). Default on, as in XLA.
+    #[serde(default = "yes")]
+    pub flush_denormals: bool,
     /// SAC hyperparameters.
     #[serde(default)]
     pub sac: SacConfig,
@@ -237,6 +242,10 @@ fn kwarg(key: &str, value: &toml::Value) -> Result<KwargValue, RunError> {
         toml::Value::Array(items) => KwargValue::List(items.iter().map(|v| kwarg(key, v)).collect::<Result<_, _>>()?),
         other => return Err(RunError::Usage(format!("env_kwargs.{key} = {other}: only numbers, booleans, strings and lists"))),
     })
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// TOML errors span several lines; runs report one.

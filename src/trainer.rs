@@ -91,6 +91,8 @@ pub fn run_seed(
     bar: &ProgressBar,
 ) -> Result<SeedSummary, RunError> {
     let dir = seed_dir(run_dir, optimizer, seed);
+    // This thread does the seed's arithmetic (one thread per seed), so the mode covers it all.
+    let _denormals = burn_lrfree::FlushDenormals::scoped(config.flush_denormals);
     let summary_path = dir.join("summary.json");
     if summary_path.exists() {
         let done: SeedSummary = read_json(&summary_path)?;

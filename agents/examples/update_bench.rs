@@ -4,7 +4,8 @@
 //! ```text
 //! RAYON_NUM_THREADS=1 cargo run --release -p lrfree-agents --example update_bench [-- OPTIMIZER UPDATES [hopper|humanoid]]
 //! ```
-//! `LRFREE_FUSED=0` turns off the optimizers' fused CPU kernels (`burn_lrfree::set_fused_cpu`).
+//! `LRFREE_FUSED=0` turns off the optimizers' fused CPU kernels (`burn_lrfree::set_fused_cpu`);
+//! `LRFREE_FTZ=0` keeps IEEE subnormals (rl-train flushes them by default, `flush_denormals`).
 
 use std::time::Instant;
 
@@ -30,6 +31,7 @@ fn main() {
     if std::env::var("LRFREE_FUSED").is_ok_and(|v| v == "0") {
         burn_lrfree::set_fused_cpu(false);
     }
+    let _denormals = burn_lrfree::FlushDenormals::scoped(!std::env::var("LRFREE_FTZ").is_ok_and(|v| v == "0"));
     let args: Vec<String> = std::env::args().skip(1).collect();
     let name = args.first().map(String::as_str).unwrap_or("adam");
     let updates: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);

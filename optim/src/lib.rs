@@ -132,6 +132,6 @@ pub mod sps;
 pub use api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer, TensorSlot};
 pub use config::f64_or_inf;
 pub use error::{OptimError, Result};
-pub use fused::{fused_cpu_applies, set_fused_cpu};
+pub use fused::{FlushDenormals, flush_denormals, fused_cpu_applies, set_fused_cpu};
 pub use module::{Rejected, StepModule};
 pub use state::{OptimState, STATE_FORMAT};
