@@ -52,7 +52,7 @@ pub struct Args {
     #[arg(long)]
     pub checkpoint_every: Option<u64>,
     /// Seeds trained in parallel, one thread each (default: the number of CPU cores).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     pub jobs: Option<usize>,
     /// Continue the run in --out (a killed run ends with the same records as an uninterrupted one).
     #[arg(long, requires = "out")]
@@ -177,4 +177,13 @@ fn run_with(args: &Args) -> Result<(), RunError> {
     }
     println!("records: {}", out.display());
     Ok(())
+}
+
+/// A count that must be at least 1 (`--jobs`): refused by the argument parser with its message.
+pub fn at_least_one(arg: &str) -> Result<usize, String> {
+    match arg.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }

@@ -166,6 +166,12 @@ fn bad_input_gives_one_line_and_leaves_no_run_directory() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!out.exists(), "{args:?} left {}", out.display());
     }
+    // --jobs 0 is refused by the argument parser (its usual three-line message), nothing written.
+    let res = rl_train(&["--config", good.to_str().unwrap(), "--jobs", "0", "--out", o]);
+    let stderr = String::from_utf8_lossy(&res.stderr).to_string();
+    assert_eq!(res.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--jobs") && stderr.contains("at least 1"), "{stderr}");
+    assert!(!out.exists());
     // An existing run is not overwritten.
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("run.json"), "{}").unwrap();

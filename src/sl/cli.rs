@@ -46,7 +46,7 @@ pub struct Args {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Seeds trained in parallel, one thread each (default: the number of CPU cores).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cli::at_least_one)]
     pub jobs: Option<usize>,
     /// Do not draw the figures at the end.
     #[arg(long)]
