@@ -1,5 +1,5 @@
 //! Time one `Sac::update()` (batch 256, hidden [256, 256], f32, CPU) at Hopper and Humanoid
-//! sizes (median over UPDATES updates after 20 warm-up ones), and one stochastic `act`.
+//! sizes (median and mean over UPDATES updates after 20 warm-up ones), and one stochastic `act`.
 //!
 //! ```text
 //! RAYON_NUM_THREADS=1 cargo run --release -p lrfree-agents --example update_bench [-- OPTIMIZER UPDATES [hopper|humanoid]]
@@ -38,7 +38,7 @@ fn main() {
     let only = args.get(2).map(String::as_str);
     let optimizers = SacOptimizers::same(OptimizerConfig::defaults(name).expect("optimizer"), default_lr(name).unwrap());
     let config = SacConfig { buffer_size: 10_000, ..SacConfig::default() };
-    println!("{:<10} {:>4} {:>4} {:>12} {:>12}", "env", "obs", "act", "update_ms", "act_ms");
+    println!("{:<10} {:>4} {:>4} {:>12} {:>12} {:>12}", "env", "obs", "act", "update_ms", "mean_ms", "act_ms");
     for (env, obs_dim, act_dim) in [("hopper", 11, 3), ("humanoid", 348, 17)] {
         if only.is_some_and(|o| o != env) {
             continue;
@@ -68,6 +68,7 @@ fn main() {
             std::hint::black_box(sac.act(&obs, false));
             act_times.push(start.elapsed().as_secs_f64());
         }
-        println!("{env:<10} {obs_dim:>4} {act_dim:>4} {:>12.3} {:>12.4}", median(times) * 1e3, median(act_times) * 1e3);
+        let mean = times.iter().sum::<f64>() / times.len() as f64;
+        println!("{env:<10} {obs_dim:>4} {act_dim:>4} {:>12.3} {:>12.3} {:>12.4}", median(times) * 1e3, mean * 1e3, median(act_times) * 1e3);
     }
 }
