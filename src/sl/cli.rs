@@ -133,6 +133,15 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
     let plan = args.plan()?;
     let out = args.out.clone().unwrap_or_else(|| crate::run::default_out(&format!("sl-{}-{}", plan.task, plan.model), &plan.optimizers));
     run::check_fresh_out(&out)?;
+    if plan.config.flush_denormals {
+        // Burn's CPU ops may run on rayon's workers: they flush subnormals too. Fails only when
+        // the pool already exists (a second run in one process), which leaves it as it was.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .start_handler(|_| {
+                burn_lrfree::flush_denormals(true);
+            })
+            .build_global();
+    }
     let (data, norm) = plan.prepare()?;
     run::create(&out, &plan)?;
     eprintln!(

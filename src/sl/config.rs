@@ -91,9 +91,17 @@ pub struct SlConfig {
     pub simclr: SimclrOptions,
     /// An estimated learning rate above this bound counts as divergence.
     pub lr_divergence_bound: f64,
+    /// Treat subnormal floats (below ~1.2e-38) as zero on the training threads, rayon's
+    /// included (x86-64; see `burn_lrfree::flush_denormals`). Default on, as in `rl-train`.
+    #[serde(default = "yes")]
+    pub flush_denormals: bool,
     /// Per-optimizer `lr` and options, by registry name.
     #[serde(default)]
     pub optimizers: BTreeMap<String, toml::Table>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_eval_batch() -> usize {

@@ -95,6 +95,7 @@ pub fn execute(out: &Path, plan: &SlPlan, data: &Dataset, norm: &Normalize, jobs
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, total.max(1)) {
             scope.spawn(|| {
+                let _denormals = burn_lrfree::FlushDenormals::scoped(plan.config.flush_denormals);
                 let device = Device::default();
                 loop {
                     let Some((i, optimizer, seed)) = queue.lock().expect("queue").pop_front() else { break };
