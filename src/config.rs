@@ -252,3 +252,23 @@ fn yes() -> bool {
 fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flush_denormals_defaults_on_and_round_trips_through_a_run_config() {
+        for env in ["Pendulum", "MountainCarContinuous", "Hopper", "Humanoid", "Walker2d-v5"] {
+            assert!(RunConfig::builtin(env).unwrap().flush_denormals, "{env}");
+        }
+        // A config written before the key existed reads as on.
+        let mut old = RunConfig::builtin("Pendulum").unwrap().to_toml();
+        old = old.lines().filter(|l| !l.starts_with("flush_denormals")).collect::<Vec<_>>().join("\n");
+        assert!(RunConfig::parse(&old, "old").unwrap().flush_denormals);
+        // Off survives the run directory's config.toml, so a resume keeps IEEE subnormals.
+        let mut off = RunConfig::builtin("Pendulum").unwrap();
+        off.flush_denormals = false;
+        assert!(!RunConfig::parse(&off.to_toml(), "run").unwrap().flush_denormals);
+    }
+}
