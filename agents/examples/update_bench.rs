@@ -5,7 +5,8 @@
 //! RAYON_NUM_THREADS=1 cargo run --release -p lrfree-agents --example update_bench [-- OPTIMIZER UPDATES [hopper|humanoid]]
 //! ```
 //! `LRFREE_FUSED=0` turns off the optimizers' fused CPU kernels (`burn_lrfree::set_fused_cpu`);
-//! `LRFREE_FTZ=0` keeps IEEE subnormals (rl-train flushes them by default, `flush_denormals`).
+//! `LRFREE_FTZ=0` keeps IEEE subnormals (rl-train flushes them by default, `flush_denormals`);
+//! `HIDDEN=16,16` changes the hidden layers (with tiny layers what is left is per-op overhead).
 
 use std::time::Instant;
 
@@ -37,7 +38,11 @@ fn main() {
     let updates: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
     let only = args.get(2).map(String::as_str);
     let optimizers = SacOptimizers::same(OptimizerConfig::defaults(name).expect("optimizer"), default_lr(name).unwrap());
-    let config = SacConfig { buffer_size: 10_000, ..SacConfig::default() };
+    let hidden: Vec<usize> = match std::env::var("HIDDEN") {
+        Ok(h) => h.split(',').map(|x| x.trim().parse().expect("HIDDEN: comma-separated layer widths")).collect(),
+        Err(_) => vec![256, 256],
+    };
+    let config = SacConfig { buffer_size: 10_000, hidden, ..SacConfig::default() };
     println!("{:<10} {:>4} {:>4} {:>12} {:>12} {:>12}", "env", "obs", "act", "update_ms", "mean_ms", "act_ms");
     for (env, obs_dim, act_dim) in [("hopper", 11, 3), ("humanoid", 348, 17)] {
         if only.is_some_and(|o| o != env) {
