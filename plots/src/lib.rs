@@ -39,6 +39,7 @@ pub mod records;
 pub mod report;
 pub mod series;
 pub mod sl;
+mod table;
 
 use std::path::{Path, PathBuf};
 

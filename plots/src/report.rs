@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::error::PlotError;
 use crate::palette::{group, order_key};
 use crate::records::RunRecords;
+use crate::table;
 
 /// One optimizer on one environment.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -156,44 +157,12 @@ impl Report {
 
     /// A Markdown table (columns padded so it also reads as plain text) and its footnotes.
     pub fn to_markdown(&self) -> String {
-        let table = self.table();
-        let widths: Vec<usize> = (0..table[0].len())
-            .map(|j| {
-                table
-                    .iter()
-                    .map(|r| r[j].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: &[String]| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            format!("| {} |\n", padded.join(" | "))
-        };
         let mut out = String::from(
             "Final evaluation return: mean over seeds (successes/seeds), and seeds whose learning-rate estimate diverged.\n\n",
         );
-        out += &line(&table[0]);
-        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-        out += &line(&rule);
-        for row in &table[1..] {
-            out += &line(row);
-        }
-        let unfinished: usize = self
-            .rows
-            .iter()
-            .flat_map(|r| r.cells.iter().flatten())
-            .map(|c| c.unfinished)
-            .sum();
-        if unfinished > 0 {
-            out += &format!(
-                "\n{unfinished} seed(s) without summary.json (still running or killed) are left out.\n"
-            );
-        }
+        out += &table::markdown(&self.table());
+        let unfinished: usize = self.rows.iter().flat_map(|r| r.cells.iter().flatten()).map(|c| c.unfinished).sum();
+        out += &table::unfinished_note(unfinished);
         out
     }
 
@@ -239,17 +208,7 @@ impl Report {
 
     /// Write `report.md` and `report.csv` into `dir`; the paths written.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
-        std::fs::create_dir_all(dir).map_err(|e| PlotError::io(dir, e))?;
-        let mut written = Vec::new();
-        for (name, text) in [
-            ("report.md", self.to_markdown()),
-            ("report.csv", self.to_csv()),
-        ] {
-            let path = dir.join(name);
-            std::fs::write(&path, text).map_err(|e| PlotError::io(&path, e))?;
-            written.push(path);
-        }
-        Ok(written)
+        table::write_files(dir, [("report.md", self.to_markdown()), ("report.csv", self.to_csv())])
     }
 }
 

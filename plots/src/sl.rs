@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::error::PlotError;
 use crate::figure::{FONT, Format, Key, de, fmt_log, fmt_value, layout, note, register_fonts};
 use crate::palette::{colour, group, order_key};
+use crate::table;
 
 /// The columns of `epochs.csv`, in order: one list for writer (`sl-train`) and reader.
 pub const COLUMNS: [&str; 11] = [
@@ -748,13 +749,13 @@ impl SlReport {
 
     /// A Markdown table (padded to read as plain text).
     pub fn to_markdown(&self) -> String {
-        let mut table = vec![
+        let mut rows = vec![
             std::iter::once("optimizer".to_string())
                 .chain(self.columns.iter().cloned())
                 .collect::<Vec<_>>(),
         ];
         for row in &self.rows {
-            table.push(
+            rows.push(
                 std::iter::once(row.optimizer.clone())
                     .chain(
                         row.cells
@@ -764,23 +765,6 @@ impl SlReport {
                     .collect(),
             );
         }
-        let widths: Vec<usize> = (0..table[0].len())
-            .map(|j| {
-                table
-                    .iter()
-                    .map(|r| r[j].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: &[String]| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            format!("| {} |\n", padded.join(" | "))
-        };
         let metric = match (
             self.segmentation.iter().any(|s| *s),
             self.segmentation.iter().all(|s| *s),
@@ -790,23 +774,9 @@ impl SlReport {
             _ => "test accuracy %",
         };
         let mut out = format!("Final {metric}, mean over seeds (final training loss).\n\n");
-        out += &line(&table[0]);
-        out += &line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>());
-        for row in &table[1..] {
-            out += &line(row);
-        }
-        let unfinished: usize = self
-            .rows
-            .iter()
-            .flat_map(|r| r.cells.iter().flatten())
-            .map(|c| c.unfinished)
-            .sum();
-        if unfinished > 0 {
-            let _ = writeln!(
-                out,
-                "\n{unfinished} seed(s) without summary.json (still running or killed) are left out."
-            );
-        }
+        out += &table::markdown(&rows);
+        let unfinished: usize = self.rows.iter().flat_map(|r| r.cells.iter().flatten()).map(|c| c.unfinished).sum();
+        out += &table::unfinished_note(unfinished);
         out
     }
 
@@ -862,17 +832,7 @@ impl SlReport {
 
     /// Write `sl-report.md` and `sl-report.csv` into `dir`.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
-        std::fs::create_dir_all(dir).map_err(|e| PlotError::io(dir, e))?;
-        let mut written = Vec::new();
-        for (name, text) in [
-            ("sl-report.md", self.to_markdown()),
-            ("sl-report.csv", self.to_csv()),
-        ] {
-            let path = dir.join(name);
-            std::fs::write(&path, text).map_err(|e| PlotError::io(&path, e))?;
-            written.push(path);
-        }
-        Ok(written)
+        table::write_files(dir, [("sl-report.md", self.to_markdown()), ("sl-report.csv", self.to_csv())])
     }
 }
 
