@@ -22,12 +22,9 @@ pub struct Args {
     /// [default: ps-da-sgd, or a suite file's list].
     #[arg(long, value_delimiter = ',')]
     pub opt: Option<Vec<String>>,
-    /// Number of seeds (0..N).
-    #[arg(long, conflicts_with = "seed_list")]
-    pub seeds: Option<u64>,
-    /// Explicit seeds, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub seed_list: Vec<u64>,
+    /// Which seeds.
+    #[command(flatten)]
+    pub seeds: SeedArgs,
     /// Environment steps per seed (overrides the config).
     #[arg(long)]
     pub steps: Option<u64>,
@@ -99,20 +96,13 @@ impl Args {
         config.eval_every = self.eval_every.unwrap_or(config.eval_every);
         config.eval_episodes = self.eval_episodes.unwrap_or(config.eval_episodes);
         config.checkpoint_every = self.checkpoint_every.unwrap_or(config.checkpoint_every);
-        let default_seeds = suite.as_ref().map_or(1, |s| s.seeds);
-        let seeds = if !self.seed_list.is_empty() { self.seed_list.clone() } else { (0..self.seeds.unwrap_or(default_seeds)).collect() };
+        let seeds = self.seeds.resolve(suite.as_ref().map_or(1, |s| s.seeds));
         let names = match (&self.opt, &suite) {
             (Some(names), _) => names.clone(),
             (None, Some(suite)) => suite.optimizers.clone(),
             (None, None) => vec!["ps-da-sgd".to_string()],
         };
-        let mut optimizers = Vec::new();
-        for name in &names {
-            let canonical = burn_lrfree::registry::canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
-            if !optimizers.iter().any(|o| o == canonical) {
-                optimizers.push(canonical.to_string());
-            }
-        }
+        let optimizers = canonical_optimizers(&names)?;
         let plan = RunPlan { env: config.env.clone(), steps: config.steps, optimizers, seeds, config };
         Ok(Resolved {
             plan,
@@ -177,6 +167,36 @@ fn run_with(args: &Args) -> Result<(), RunError> {
     }
     println!("records: {}", out.display());
     Ok(())
+}
+
+/// `--seeds N` / `--seed-list A,B,…`, shared by `rl-train` and `sl-train`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SeedArgs {
+    /// Number of seeds (0..N).
+    #[arg(long, conflicts_with = "seed_list")]
+    pub seeds: Option<u64>,
+    /// Explicit seeds, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub seed_list: Vec<u64>,
+}
+
+impl SeedArgs {
+    /// The explicit list, else seeds `0..N` with N from `--seeds` or `default_count`.
+    pub fn resolve(&self, default_count: u64) -> Vec<u64> {
+        if self.seed_list.is_empty() { (0..self.seeds.unwrap_or(default_count)).collect() } else { self.seed_list.clone() }
+    }
+}
+
+/// Optimizer names as the registry spells them, in the given order, each once.
+pub fn canonical_optimizers(names: &[String]) -> Result<Vec<String>, RunError> {
+    let mut optimizers: Vec<String> = Vec::new();
+    for name in names {
+        let canonical = burn_lrfree::registry::canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
+        if !optimizers.iter().any(|o| o == canonical) {
+            optimizers.push(canonical.to_string());
+        }
+    }
+    Ok(optimizers)
 }
 
 /// A count that must be at least 1 (`--jobs`): refused by the argument parser with its message.

@@ -24,12 +24,9 @@ pub struct Args {
     /// Optimizer(s), comma-separated: sgd, sps, dog, ldog, dadapt-sgd, cocob, adam, dadapt-adam, prodigy, ps-sps, ps-da-sgd.
     #[arg(long, value_delimiter = ',', default_value = "adam,ps-da-sgd")]
     pub opt: Vec<String>,
-    /// Number of seeds (0..N).
-    #[arg(long, conflicts_with = "seed_list")]
-    pub seeds: Option<u64>,
-    /// Explicit seeds, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub seed_list: Vec<u64>,
+    /// Which seeds.
+    #[command(flatten)]
+    pub seeds: crate::cli::SeedArgs,
     /// Epochs (overrides the config; SimCLR: pre-training epochs).
     #[arg(long)]
     pub epochs: Option<usize>,
@@ -78,14 +75,8 @@ impl Args {
         if let Some(data) = &self.data {
             config.data = Some(data.clone());
         }
-        let seeds = if !self.seed_list.is_empty() { self.seed_list.clone() } else { (0..self.seeds.unwrap_or(1)).collect() };
-        let mut optimizers = Vec::new();
-        for name in &self.opt {
-            let canonical = burn_lrfree::registry::canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
-            if !optimizers.iter().any(|o| o == canonical) {
-                optimizers.push(canonical.to_string());
-            }
-        }
+        let seeds = self.seeds.resolve(1);
+        let optimizers = crate::cli::canonical_optimizers(&self.opt)?;
         Ok(SlPlan { task: config.task.clone(), model: config.model.clone(), epochs: config.epochs, optimizers, seeds, config })
     }
 }
