@@ -7,6 +7,11 @@
 //! Prints the median step time of each optimizer and
 //! `step_ratio <name> <median step / median Burn-Adam step>`. Only the optimizer step is timed;
 //! forward and backward (on a fresh mini-batch each step, as in SAC) are not. One thread (`RAYON_NUM_THREADS=1` unless set), as in training.
+//!
+//! `LRFREE_FUSED=0` turns off the optimizers' fused CPU kernels (`burn_lrfree::set_fused_cpu`);
+//! `LRFREE_FUSED=ab` runs each optimizer twice, interleaved in the same rounds: as usual and
+//! as `<name>/tensor` with the fused kernels off (the A/B that the machine's drift spoils
+//! least).
 
 use std::time::Instant;
 
@@ -43,7 +48,8 @@ impl Critic {
 }
 
 enum Stepper {
-    Ours(Box<dyn LrFreeOptimizer>, f64),
+    /// One of ours, its learning rate, and whether it runs with the fused CPU kernels.
+    Ours(Box<dyn LrFreeOptimizer>, f64, bool),
     BurnAdam(burn::optim::ModuleOptimizer),
 }
 
@@ -60,6 +66,8 @@ fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let rounds = args.first().copied().unwrap_or(15);
     let per_round = args.get(1).copied().unwrap_or(20);
+    let fused_env = std::env::var("LRFREE_FUSED").unwrap_or_default();
+    let (fused, ab) = (fused_env != "0", fused_env == "ab");
     let device = Device::default().autodiff();
     // A pool of mini-batches, as SAC samples a fresh one every step (not timed).
     let batches: Vec<(Tensor<2>, Tensor<2>)> = (0..64)
@@ -77,13 +85,17 @@ fn main() {
         Vec::new(),
     )];
     for name in NAMES {
-        let opt = build(name).expect("registry name");
-        runs.push((name.into(), Critic::new(&device), Stepper::Ours(opt, default_lr(name).unwrap()), Vec::new()));
+        let lr = default_lr(name).unwrap();
+        runs.push((name.into(), Critic::new(&device), Stepper::Ours(build(name).expect("registry name"), lr, fused), Vec::new()));
+        if ab {
+            let opt = build(name).expect("registry name");
+            runs.push((format!("{name}/tensor"), Critic::new(&device), Stepper::Ours(opt, lr, false), Vec::new()));
+        }
     }
     // The shrink transport's `max` reduction is the costliest operation on flex; show its share.
     let no_transport = OptimizerConfig::from_toml("ps-da-sgd", "transport = \"none\"").expect("config").build().expect("build");
-    runs.push(("ps-da-sgd/none".into(), Critic::new(&device), Stepper::Ours(no_transport, 1.0), Vec::new()));
-    eprintln!("step_bench: {rounds} rounds × {per_round} steps per optimizer, interleaved; critic 14→256→256→1, batch 256 (a new mini-batch each step), f32");
+    runs.push(("ps-da-sgd/none".into(), Critic::new(&device), Stepper::Ours(no_transport, 1.0, fused), Vec::new()));
+    eprintln!("step_bench: {rounds} rounds × {per_round} steps per optimizer, interleaved; critic 14→256→256→1, batch 256 (a new mini-batch each step), f32; fused CPU kernels {}", if ab { "on and off (/tensor)" } else if fused { "on" } else { "off" });
     for round in 0..=rounds {
         for (_, model, stepper, times) in runs.iter_mut() {
             for i in 0..per_round {
@@ -94,7 +106,10 @@ fn main() {
                 let current = model.clone();
                 let start = Instant::now();
                 let next = match stepper {
-                    Stepper::Ours(opt, lr) => opt.step_with_loss(*lr, current, grads, value).expect("step"),
+                    Stepper::Ours(opt, lr, fused) => {
+                        burn_lrfree::set_fused_cpu(*fused);
+                        opt.step_with_loss(*lr, current, grads, value).expect("step")
+                    }
                     Stepper::BurnAdam(opt) => opt.step(3e-4, current, grads),
                 };
                 // Reading one value waits for the update on a lazy backend.
@@ -108,10 +123,10 @@ fn main() {
         }
     }
     let adam = median(&mut runs[0].3.clone());
-    println!("{:<12} {:>12} {:>8}", "optimizer", "median_ms", "ratio");
+    println!("{:<18} {:>12} {:>8}", "optimizer", "median_ms", "ratio");
     for (name, _, _, times) in runs.iter_mut() {
         let m = median(times);
-        println!("{name:<12} {:>12.4} {:>8.3}", m * 1e3, m / adam);
+        println!("{name:<18} {:>12.4} {:>8.3}", m * 1e3, m / adam);
     }
     for (name, _, _, times) in runs.iter_mut().skip(1) {
         println!("step_ratio {name} {:.3}", median(times) / adam);

@@ -87,6 +87,60 @@ pub(crate) fn slice_mut<T: Real>(data: &mut TensorData) -> &mut [T] {
     data.as_mut_slice::<T>().expect("dtype checked by fused_cpu_applies")
 }
 
+/// Run `f` on host buffers as tensors on `device`, and take the buffers back afterwards.
+///
+/// For the global reductions between fused passes: `ops::dot` and friends sum through a gemm
+/// whose order a host loop cannot reproduce, so the fused path calls the very same tensor op.
+/// Wrapping and unwrapping do not copy on flex (once `f`'s temporary clones are dropped the
+/// buffers are unique again; `tests::reductions_on_host_buffers_do_not_copy`).
+pub(crate) fn on_tensors<const N: usize, R>(
+    data: [&mut TensorData; N],
+    device: &burn::tensor::Device,
+    f: impl FnOnce(&[Tensor<1>; N]) -> R,
+) -> R {
+    let mut data = data;
+    let tensors: [Tensor<1>; N] =
+        std::array::from_fn(|i| tensor(std::mem::replace(data[i], TensorData::new(Vec::<f32>::new(), [0])), device));
+    let result = f(&tensors);
+    for (slot, t) in data.into_iter().zip(tensors) {
+        *slot = host(t);
+    }
+    result
+}
+
+/// A host buffer a fused kernel writes into and keeps for its next step (double buffering,
+/// to save an allocation and a zeroing pass per step). Not optimizer state: never saved, and a
+/// clone starts without one.
+#[derive(Default)]
+pub(crate) struct Spare(Option<TensorData>);
+
+impl Spare {
+    /// The kept buffer if it fits `like` (length and dtype), else new zeros.
+    pub(crate) fn take_like(&mut self, like: &TensorData) -> TensorData {
+        match self.0.take() {
+            Some(d) if d.dtype() == like.dtype() && d.num_elements() == like.num_elements() => d,
+            _ => zeros_like(like),
+        }
+    }
+
+    /// Keep `data` for the next step.
+    pub(crate) fn put(&mut self, data: TensorData) {
+        self.0 = Some(data);
+    }
+}
+
+impl Clone for Spare {
+    fn clone(&self) -> Self {
+        Spare(None)
+    }
+}
+
+impl std::fmt::Debug for Spare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Spare({:?} elements)", self.0.as_ref().map(|d| d.num_elements()))
+    }
+}
+
 /// MXCSR bits: flush results that would be subnormal to zero (FTZ), treat subnormal inputs as
 /// zero (DAZ).
 #[cfg(target_arch = "x86_64")]
@@ -151,6 +205,20 @@ mod tests {
     /// Half the smallest normal f32, computed at run time (subnormal unless flushed).
     fn half_min() -> f32 {
         black_box(f32::MIN_POSITIVE) * black_box(0.5f32)
+    }
+
+    #[test]
+    #[cfg(feature = "flex")]
+    fn reductions_on_host_buffers_do_not_copy() {
+        let device = burn::tensor::Device::default();
+        let mut a = TensorData::new((0..1000).map(|i| i as f32).collect::<Vec<_>>(), [1000]);
+        let mut b = TensorData::new(vec![2.0f32; 1000], [1000]);
+        let (pa, pb) = (a.as_slice::<f32>().unwrap().as_ptr(), b.as_slice::<f32>().unwrap().as_ptr());
+        let dot = on_tensors([&mut a, &mut b], &device, |[a, b]| crate::ops::dot(a, b));
+        assert_eq!(dot, 999_000.0);
+        assert_eq!(a.as_slice::<f32>().unwrap().as_ptr(), pa, "first buffer copied");
+        assert_eq!(b.as_slice::<f32>().unwrap().as_ptr(), pb, "second buffer copied");
+        assert_eq!(a.as_slice::<f32>().unwrap()[999], 999.0);
     }
 
     #[test]

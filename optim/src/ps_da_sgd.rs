@@ -32,18 +32,23 @@
 //! `shrink` never shrinks while some parameter's scale has not changed at all (for example a
 //! parameter whose gradient is identically 0 from the start keeps `max(a/a_prev) ≥ 1`).
 //!
+//! On Burn's CPU backend, steps after the first run as two fused loops around the reductions,
+//! bit-identical to the tensor ops (`PsDaSgd::step_fused`); `scaling = none` and
+//! `transport = exact` always take the tensor ops.
+//!
 //! Reference: J. Suh, S. Seo, "Interpreting Adaptive Gradient Methods by Parameter Scaling for
 //! Learning-Rate-Free Optimization", arXiv 2401.03240 (2024).
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::{OptimError, Result};
+use crate::fused::{self, Real};
 use crate::ops;
 pub use crate::scaling::Scaling;
-use crate::scaling::{ScaleOptions, ScaleState, div_opt};
+use crate::scaling::{ScaleKernel, ScaleOptions, ScaleState, div_opt};
 use crate::state::OptimState;
 
 const NAME: &str = "ps-da-sgd";
@@ -160,6 +165,7 @@ impl PsDaSgdConfig {
             g_norm: 0.0,
             k: 0,
             last: None,
+            spare: fused::Spare::default(),
         })
     }
 
@@ -186,6 +192,8 @@ pub struct PsDaSgd {
     k: u64,
     /// (λ, D used) of the last step.
     last: Option<(f64, f64)>,
+    /// The fused path writes `a` here, keeping `a_prev` for the transport; then they swap.
+    spare: fused::Spare,
 }
 
 impl LrEstimate for PsDaSgd {
@@ -201,6 +209,12 @@ impl LrFreeOptimizer for PsDaSgd {
 
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
         step.admit(NAME, &mut self.layout)?;
+        if self.fused_applies(&step) {
+            return Ok(match step.params.dtype() {
+                DType::F64 => self.step_fused::<f64>(step),
+                _ => self.step_fused::<f32>(step),
+            });
+        }
         let c = self.config.clone();
         let mut g = step.grads;
         if c.weight_decay != 0.0 {
@@ -292,6 +306,7 @@ impl LrFreeOptimizer for PsDaSgd {
         let last = state.last()?;
         self.layout = state.layout;
         self.scale = scale;
+        self.spare = fused::Spare::default();
         (self.a_prev, self.z, self.s, self.g0) = (a_prev, z, s, g0);
         (self.k, self.d, self.numerator, self.g_norm) = (k as u64, d, numerator, g_norm);
         self.last = last;
@@ -300,5 +315,146 @@ impl LrFreeOptimizer for PsDaSgd {
 
     fn reset(&mut self) {
         *self = self.config.init().expect("config was validated");
+    }
+}
+
+/// Where the state of the fused path is missing, which [`PsDaSgd::fused_applies`] rules out.
+const CHECKED: &str = "checked by fused_applies";
+
+impl PsDaSgd {
+    /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
+    /// (`fused::fused_cpu_applies`), it is not the first step (which runs once and may skip a
+    /// zero gradient: it stays on the tensor path), the scaling is `adam` or `amsgrad`, the
+    /// transport `shrink` or `none`, and all the state is there, in the parameters' dtype and
+    /// length. Everything else (`scaling = none`, `transport = exact`, a state saved under
+    /// other options) takes the tensor path.
+    fn fused_applies(&self, step: &FlatStep<'_>) -> bool {
+        let c = &self.config;
+        let (dtype, n) = (step.params.dtype(), step.params.shape().num_elements());
+        let like = |t: Option<&Tensor<1>>| t.is_some_and(|t| t.dtype() == dtype && t.shape().num_elements() == n);
+        fused::fused_cpu_applies(&step.params)
+            && self.k > 0
+            && c.scaling != Scaling::None
+            && c.transport != Transport::Exact
+            && like(Some(&step.grads))
+            && [&self.scale.v, &self.a_prev, &self.z, &self.s].into_iter().all(|t| like(t.as_ref()))
+            && (c.scaling != Scaling::Amsgrad || like(self.scale.v_hat_max.as_ref()))
+    }
+
+    /// The tensor path's step (from the second step on) as two passes over the host buffers,
+    /// op for op, so the results are bit-identical (`tests/fused.rs`): pass 1 makes the scaling
+    /// and `g' = g/a` and tests whether some scale grew; pass 2, once λ is known, updates `s`,
+    /// `z` and the parameters. The reductions in between are the tensor path's own ops, run on
+    /// the same buffers without copying ([`fused::on_tensors`]).
+    fn step_fused<T: Real>(&mut self, step: FlatStep<'_>) -> Tensor<1> {
+        let c = self.config.clone();
+        let device = step.params.device();
+        let mut p = fused::host(step.params);
+        let mut g = fused::host(step.grads);
+        let mut v = fused::host(self.scale.v.take().expect(CHECKED));
+        let mut v_hat_max = match c.scaling {
+            Scaling::Amsgrad => Some(fused::host(self.scale.v_hat_max.take().expect(CHECKED))),
+            _ => None,
+        };
+        let mut a_prev = fused::host(self.a_prev.take().expect(CHECKED));
+        let mut a = self.spare.take_like(&p);
+        let mut z = fused::host(self.z.take().expect(CHECKED));
+        let mut s = fused::host(self.s.take().expect(CHECKED));
+
+        if c.weight_decay != 0.0 {
+            let wd = T::of(c.weight_decay);
+            for (g, p) in fused::slice_mut::<T>(&mut g).iter_mut().zip(fused::slice_mut::<T>(&mut p).iter()) {
+                *g = *g + *p * wd;
+            }
+        }
+        let kernel = c.scale_options().kernel::<T>(self.k);
+        let (gs, vs, a_s) = (fused::slice_mut::<T>(&mut g), fused::slice_mut::<T>(&mut v), fused::slice_mut::<T>(&mut a));
+        let a_prev_s = fused::slice_mut::<T>(&mut a_prev);
+        let grew = match v_hat_max.as_mut() {
+            Some(m) => scale_pass::<T, true>(&kernel, gs, vs, fused::slice_mut::<T>(m), a_s, a_prev_s),
+            None => scale_pass::<T, false>(&kernel, gs, vs, &mut [], a_s, a_prev_s),
+        };
+
+        let (mut d, mut numerator, mut g_norm) = (self.d, self.numerator, self.g_norm);
+        if c.transport == Transport::Shrink && !grew {
+            // No scale grew, so ρ = max(a / a_prev) decides; rare, so the tensor path's own ops
+            // compute it (NaN handling included).
+            let rho = fused::on_tensors([&mut a, &mut a_prev], &device, |[a, a_prev]| ops::max(a.clone().div(a_prev.clone())));
+            if rho < 1.0 {
+                d *= rho;
+                numerator *= rho * rho;
+                g_norm /= rho;
+                let rho_t = T::of(rho);
+                for s in fused::slice_mut::<T>(&mut s) {
+                    *s = *s * rho_t;
+                }
+            }
+        }
+        let lambda = d * step.lr * c.schedule.eta(self.k) / g_norm;
+        numerator += lambda * fused::on_tensors([&mut g, &mut s], &device, |[g, s]| ops::dot(g, s));
+        update_pass::<T>(
+            T::of(lambda),
+            T::of(c.momentum),
+            T::of(1.0 - c.momentum),
+            [fused::slice_mut::<T>(&mut p), fused::slice_mut::<T>(&mut z), fused::slice_mut::<T>(&mut s)],
+            fused::slice_mut::<T>(&mut g),
+            fused::slice_mut::<T>(&mut a),
+        );
+        let mut d_next = d;
+        let s_norm = fused::on_tensors([&mut s], &device, |[s]| ops::sq_norm(s)).sqrt();
+        if s_norm > 0.0 {
+            d_next = d.max((2.0 * numerator / s_norm).min(d * c.growth_rate));
+        }
+
+        self.scale = ScaleState { v: Some(fused::tensor(v, &device)), v_hat_max: v_hat_max.map(|m| fused::tensor(m, &device)) };
+        self.a_prev = Some(fused::tensor(a, &device));
+        self.spare.put(a_prev);
+        (self.z, self.s) = (Some(fused::tensor(z, &device)), Some(fused::tensor(s, &device)));
+        (self.d, self.numerator, self.g_norm) = (d_next, numerator, g_norm);
+        self.k += 1;
+        self.last = Some((lambda, d));
+        fused::tensor(p, &device)
+    }
+}
+
+/// Pass 1 of the fused step: `v` (and `v̂_max` where `AMS`), `a` into `a` (`a_prev` is kept
+/// for the transport), `g ← g/a`. Returns whether some `a/a_prev ≥ 1` (the tensor path's
+/// `any_at_least`); computed under every transport, as it costs next to nothing. Indexed loops
+/// over slices cut to one length, so that the compiler drops the bounds checks and vectorises.
+fn scale_pass<T: Real, const AMS: bool>(
+    k: &ScaleKernel<T>,
+    g: &mut [T],
+    v: &mut [T],
+    v_hat_max: &mut [T],
+    a: &mut [T],
+    a_prev: &[T],
+) -> bool {
+    let n = g.len();
+    let (v, a, a_prev) = (&mut v[..n], &mut a[..n], &a_prev[..n]);
+    let v_hat_max = if AMS { &mut v_hat_max[..n] } else { v_hat_max };
+    let one = T::of(1.0);
+    let mut grew = false;
+    for i in 0..n {
+        let mut v_hat = k.second_moment(g[i], &mut v[i]);
+        if AMS {
+            v_hat = ScaleKernel::running_max(v_hat, &mut v_hat_max[i]);
+        }
+        let a_i = k.a(v_hat);
+        g[i] = g[i] / a_i;
+        grew |= a_i / a_prev[i] >= one;
+        a[i] = a_i;
+    }
+    grew
+}
+
+/// Pass 2 of the fused step, with `g` the scaled gradient: `s ← s + g·λ`, `z ← z − (g/a)·λ`,
+/// `p ← p·μ + z·(1−μ)` (the new parameters).
+fn update_pass<T: Real>(lambda: T, mu: T, one_minus_mu: T, [p, z, s]: [&mut [T]; 3], g: &[T], a: &[T]) {
+    let n = p.len();
+    let (z, s, g, a) = (&mut z[..n], &mut s[..n], &g[..n], &a[..n]);
+    for i in 0..n {
+        s[i] = s[i] + g[i] * lambda;
+        z[i] = z[i] - (g[i] / a[i]) * lambda;
+        p[i] = p[i] * mu + z[i] * one_minus_mu;
     }
 }

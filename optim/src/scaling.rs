@@ -7,6 +7,8 @@
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
+use crate::fused::Real;
+
 /// How the scaling vector `a` is formed from the gradient's second moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -60,6 +62,59 @@ impl ScaleOptions {
             a = a.mul_scalar(self.gain);
         }
         (Some(a), ScaleState { v: Some(v), v_hat_max })
+    }
+}
+
+/// [`ScaleOptions::scale`] one element at a time, for the fused CPU kernels (`fused.rs`): the
+/// same operations in the same order, each constant rounded to `T` as the tensor op rounds it
+/// (flex's scalar ops compute `x ∘ (c as T)`; `div_scalar` divides, it does not multiply by 1/c).
+/// For steps after the first only: the first has no `v·β2` term.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ScaleKernel<T> {
+    beta2: T,
+    one_minus_beta2: T,
+    /// 1 − β2^(k+1)
+    bias_correction: T,
+    eps: T,
+    gain: T,
+}
+
+impl ScaleOptions {
+    /// The constants of step `k` (0-based) for [`ScaleKernel`].
+    pub(crate) fn kernel<T: Real>(&self, k: u64) -> ScaleKernel<T> {
+        ScaleKernel {
+            beta2: T::of(self.beta2),
+            one_minus_beta2: T::of(1.0 - self.beta2),
+            bias_correction: T::of(1.0 - self.beta2.powf((k + 1) as f64)),
+            eps: T::of(self.eps),
+            gain: T::of(self.gain),
+        }
+    }
+}
+
+impl<T: Real> ScaleKernel<T> {
+    /// `v ← v·β2 + g²·(1−β2)`; returns `v̂ = v / (1−β2^(k+1))`.
+    #[inline(always)]
+    pub(crate) fn second_moment(&self, g: T, v: &mut T) -> T {
+        *v = *v * self.beta2 + (g * g) * self.one_minus_beta2;
+        *v / self.bias_correction
+    }
+
+    /// AMSGrad: `v̂_max ← max_pair(v̂_max, v̂)`, which takes `v̂` only where `v̂_max < v̂`;
+    /// returns the new `v̂_max`.
+    #[inline(always)]
+    pub(crate) fn running_max(v_hat: T, v_hat_max: &mut T) -> T {
+        if *v_hat_max < v_hat {
+            *v_hat_max = v_hat;
+        }
+        *v_hat_max
+    }
+
+    /// `a = sqrt(sqrt(v̂) + eps)·gain`. The tensor path multiplies only when `gain ≠ 1`; `x·1`
+    /// is exact, so no branch is needed here.
+    #[inline(always)]
+    pub(crate) fn a(&self, v_hat: T) -> T {
+        (v_hat.sqrt() + self.eps).sqrt() * self.gain
     }
 }
 
