@@ -48,7 +48,7 @@ use crate::error::{OptimError, Result};
 use crate::fused::{self, Real};
 use crate::ops;
 pub use crate::scaling::Scaling;
-use crate::scaling::{ScaleKernel, ScaleOptions, ScaleState, div_opt};
+use crate::scaling::{ScaleOptions, ScaleState, div_opt};
 use crate::state::OptimState;
 
 const NAME: &str = "ps-da-sgd";
@@ -367,13 +367,20 @@ impl PsDaSgd {
                 *g = *g + *p * wd;
             }
         }
-        let kernel = c.scale_options().kernel::<T>(self.k);
-        let (gs, vs, a_s) = (fused::slice_mut::<T>(&mut g), fused::slice_mut::<T>(&mut v), fused::slice_mut::<T>(&mut a));
-        let a_prev_s = fused::slice_mut::<T>(&mut a_prev);
-        let grew = match v_hat_max.as_mut() {
-            Some(m) => scale_pass::<T, true>(&kernel, gs, vs, fused::slice_mut::<T>(m), a_s, a_prev_s),
-            None => scale_pass::<T, false>(&kernel, gs, vs, &mut [], a_s, a_prev_s),
-        };
+        // Pass 1: the scaling, g ← g' = g/a, a into `a` (a_prev is kept for the transport),
+        // and whether some a/a_prev ≥ 1 (the tensor path's `any_at_least`; computed under every
+        // transport, as it costs next to nothing).
+        let mut grew = false;
+        {
+            let n = p.num_elements();
+            let (a, a_prev) = (&mut fused::slice_mut::<T>(&mut a)[..n], &fused::slice_mut::<T>(&mut a_prev)[..n]);
+            let one = T::of(1.0);
+            let v_hat_max = v_hat_max.as_mut().map(fused::slice_mut::<T>);
+            c.scale_options().kernel::<T>(self.k).scale(fused::slice_mut(&mut g), fused::slice_mut(&mut v), v_hat_max, |i, a_i, _| {
+                grew |= a_i / a_prev[i] >= one;
+                a[i] = a_i;
+            });
+        }
 
         let (mut d, mut numerator, mut g_norm) = (self.d, self.numerator, self.g_norm);
         if c.transport == Transport::Shrink && !grew {
@@ -415,36 +422,6 @@ impl PsDaSgd {
         self.last = Some((lambda, d));
         fused::tensor(p, &device)
     }
-}
-
-/// Pass 1 of the fused step: `v` (and `v̂_max` where `AMS`), `a` into `a` (`a_prev` is kept
-/// for the transport), `g ← g/a`. Returns whether some `a/a_prev ≥ 1` (the tensor path's
-/// `any_at_least`); computed under every transport, as it costs next to nothing. Indexed loops
-/// over slices cut to one length, so that the compiler drops the bounds checks and vectorises.
-fn scale_pass<T: Real, const AMS: bool>(
-    k: &ScaleKernel<T>,
-    g: &mut [T],
-    v: &mut [T],
-    v_hat_max: &mut [T],
-    a: &mut [T],
-    a_prev: &[T],
-) -> bool {
-    let n = g.len();
-    let (v, a, a_prev) = (&mut v[..n], &mut a[..n], &a_prev[..n]);
-    let v_hat_max = if AMS { &mut v_hat_max[..n] } else { v_hat_max };
-    let one = T::of(1.0);
-    let mut grew = false;
-    for i in 0..n {
-        let mut v_hat = k.second_moment(g[i], &mut v[i]);
-        if AMS {
-            v_hat = ScaleKernel::running_max(v_hat, &mut v_hat_max[i]);
-        }
-        let a_i = k.a(v_hat);
-        g[i] = g[i] / a_i;
-        grew |= a_i / a_prev[i] >= one;
-        a[i] = a_i;
-    }
-    grew
 }
 
 /// Pass 2 of the fused step, with `g` the scaled gradient: `s ← s + g·λ`, `z ← z − (g/a)·λ`,

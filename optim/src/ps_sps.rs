@@ -17,15 +17,19 @@
 //!
 //! `lr` (default 1.0) multiplies γ. The estimate is `lr·γ`, an Adam-equivalent learning rate.
 //!
+//! On Burn's CPU backend, steps after the first run as two fused loops around the norm,
+//! bit-identical to the tensor ops (`PsSps::step_fused`); `scaling = none` takes the tensor ops.
+//!
 //! Reference: J. Suh, S. Seo, "Interpreting Adaptive Gradient Methods by Parameter Scaling for
 //! Learning-Rate-Free Optimization", arXiv 2401.03240 (2024).
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
+use crate::fused::{self, Real};
 use crate::ops;
 pub use crate::scaling::Scaling;
 use crate::scaling::{ScaleOptions, ScaleState, div_opt};
@@ -67,7 +71,7 @@ impl PsSpsConfig {
             .non_negative("gamma_b", self.gamma_b)?
             .unit("beta2", self.beta2)?
             .non_negative("eps", self.eps)?;
-        Ok(PsSps { config: self.clone(), layout: None, scale: ScaleState::default(), k: 0, last_lr: None })
+        Ok(PsSps { config: self.clone(), layout: None, scale: ScaleState::default(), k: 0, last_lr: None, spare: fused::Spare::default() })
     }
 
     fn scale_options(&self) -> ScaleOptions {
@@ -83,6 +87,8 @@ pub struct PsSps {
     scale: ScaleState,
     k: u64,
     last_lr: Option<f64>,
+    /// Where the fused path keeps the step direction `g/a²` between its two passes.
+    spare: fused::Spare,
 }
 
 impl LrEstimate for PsSps {
@@ -105,6 +111,12 @@ impl LrFreeOptimizer for PsSps {
         let raw_sq = step.admit(NAME, &mut self.layout)?;
         if raw_sq == 0.0 {
             return Ok(step.params);
+        }
+        if self.fused_applies(&step) {
+            return Ok(match step.params.dtype() {
+                DType::F64 => self.step_fused::<f64>(step, loss),
+                _ => self.step_fused::<f32>(step, loss),
+            });
         }
         let c = &self.config;
         let (a, scale) = c.scale_options().scale(&step.grads, self.k, &self.scale);
@@ -132,6 +144,7 @@ impl LrFreeOptimizer for PsSps {
         let [k, last_lr] = state.scalars(["steps", "last_lr"])?;
         self.layout = state.layout;
         self.scale = scale;
+        self.spare = fused::Spare::default();
         self.k = k as u64;
         self.last_lr = (!last_lr.is_nan()).then_some(last_lr);
         Ok(())
@@ -139,5 +152,62 @@ impl LrFreeOptimizer for PsSps {
 
     fn reset(&mut self) {
         *self = self.config.init().expect("config was validated");
+    }
+}
+
+/// Where the state of the fused path is missing, which [`PsSps::fused_applies`] rules out.
+const CHECKED: &str = "checked by fused_applies";
+
+impl PsSps {
+    /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
+    /// (`fused::fused_cpu_applies`), it is not the first step (it runs once, and its scaling has
+    /// no `v·β2` term), the scaling is `adam` or `amsgrad` (`none` is plain SPS, on the tensor
+    /// path), and the state is there in the parameters' dtype and length.
+    fn fused_applies(&self, step: &FlatStep<'_>) -> bool {
+        let c = &self.config;
+        let (dtype, n) = (step.params.dtype(), step.params.shape().num_elements());
+        let like = |t: Option<&Tensor<1>>| t.is_some_and(|t| t.dtype() == dtype && t.shape().num_elements() == n);
+        fused::fused_cpu_applies(&step.params)
+            && self.k > 0
+            && c.scaling != Scaling::None
+            && like(Some(&step.grads))
+            && like(self.scale.v.as_ref())
+            && (c.scaling != Scaling::Amsgrad || like(self.scale.v_hat_max.as_ref()))
+    }
+
+    /// The tensor path's step (from the second step on) as two passes over the host buffers,
+    /// op for op, so the results are bit-identical (`tests/fused.rs`): pass 1 makes the scaling,
+    /// `g' = g/a` and the direction `g'/a`; `||g'||²` is the tensor path's own reduction on the
+    /// same buffer ([`fused::on_tensors`]); pass 2 steps the parameters.
+    fn step_fused<T: Real>(&mut self, step: FlatStep<'_>, loss: f64) -> Tensor<1> {
+        let c = &self.config;
+        let device = step.params.device();
+        let mut p = fused::host(step.params);
+        let mut g = fused::host(step.grads);
+        let mut v = fused::host(self.scale.v.take().expect(CHECKED));
+        let mut v_hat_max = match c.scaling {
+            Scaling::Amsgrad => Some(fused::host(self.scale.v_hat_max.take().expect(CHECKED))),
+            _ => None,
+        };
+        let mut direction = self.spare.take_like(&p);
+        {
+            let n = p.num_elements();
+            let direction = &mut fused::slice_mut::<T>(&mut direction)[..n];
+            let v_hat_max = v_hat_max.as_mut().map(fused::slice_mut::<T>);
+            c.scale_options().kernel::<T>(self.k).scale(fused::slice_mut(&mut g), fused::slice_mut(&mut v), v_hat_max, |i, a, g| {
+                direction[i] = g / a;
+            });
+        }
+        let gs_sq = fused::on_tensors([&mut g], &device, |[g]| ops::sq_norm(g));
+        let gamma = ((loss - c.f_star) / (c.c * gs_sq)).min(c.gamma_b) * step.lr;
+        let gamma_t = T::of(gamma);
+        for (p, u) in fused::slice_mut::<T>(&mut p).iter_mut().zip(fused::slice_mut::<T>(&mut direction).iter()) {
+            *p = *p - *u * gamma_t;
+        }
+        self.scale = ScaleState { v: Some(fused::tensor(v, &device)), v_hat_max: v_hat_max.map(|m| fused::tensor(m, &device)) };
+        self.spare.put(direction);
+        self.k += 1;
+        self.last_lr = Some(gamma);
+        fused::tensor(p, &device)
     }
 }

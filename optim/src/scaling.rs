@@ -93,6 +93,34 @@ impl ScaleOptions {
 }
 
 impl<T: Real> ScaleKernel<T> {
+    /// The scaling over whole buffers, in one loop: `v` (and `v̂_max`, given under amsgrad),
+    /// `g ← g/a`, and `each(i, a_i, g'_i)` for what the method does with `a` in that same loop.
+    /// Indexed loops over slices cut to one length, so that the compiler drops the bounds
+    /// checks and vectorises (division and square root included).
+    #[inline(always)]
+    pub(crate) fn scale(&self, g: &mut [T], v: &mut [T], v_hat_max: Option<&mut [T]>, each: impl FnMut(usize, T, T)) {
+        match v_hat_max {
+            Some(m) => self.scale_loop::<true>(g, v, m, each),
+            None => self.scale_loop::<false>(g, v, &mut [], each),
+        }
+    }
+
+    #[inline(always)]
+    fn scale_loop<const AMS: bool>(&self, g: &mut [T], v: &mut [T], v_hat_max: &mut [T], mut each: impl FnMut(usize, T, T)) {
+        let n = g.len();
+        let v = &mut v[..n];
+        let v_hat_max = if AMS { &mut v_hat_max[..n] } else { v_hat_max };
+        for i in 0..n {
+            let mut v_hat = self.second_moment(g[i], &mut v[i]);
+            if AMS {
+                v_hat = Self::running_max(v_hat, &mut v_hat_max[i]);
+            }
+            let a = self.a(v_hat);
+            g[i] = g[i] / a;
+            each(i, a, g[i]);
+        }
+    }
+
     /// `v ← v·β2 + g²·(1−β2)`; returns `v̂ = v / (1−β2^(k+1))`.
     #[inline(always)]
     pub(crate) fn second_moment(&self, g: T, v: &mut T) -> T {

@@ -1,7 +1,7 @@
 //! The fused CPU kernels (src/fused.rs) against the tensor-op path they replace: the same
 //! steps, in f32 and f64, with and without weight decay and amsgrad, must give bit-identical
-//! parameters and state. Adam and PS-DA-SGD (also along a trajectory where its `shrink`
-//! transport shrinks). One test in its own binary, because the switch is process-wide.
+//! parameters and state. Adam, PS-SPS and PS-DA-SGD (also along a trajectory where its
+//! `shrink` transport shrinks). One test in its own binary, because the switch is process-wide.
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use burn_lrfree::registry::{OptimizerConfig, default_lr};
@@ -115,6 +115,9 @@ fn fused_kernels_match_the_tensor_ops_bit_for_bit() {
     let ps_da_sgd = ["", "d0 = 1e-2", "weight_decay = 0.01", "scaling = \"amsgrad\"", "transport = \"none\"\nscaling = \"amsgrad\""];
     for options in ps_da_sgd {
         assert_paths_agree("ps-da-sgd", options, Grads::Mixed);
+    }
+    for options in ["", "scaling = \"amsgrad\"", "gamma_b = 1e-3\nbeta2 = 0.99"] {
+        assert_paths_agree("ps-sps", options, Grads::Mixed);
     }
     // (Not under amsgrad, whose scales never fall.)
     for options in ["", "weight_decay = 1e-4"] {
