@@ -22,14 +22,18 @@
 //! Quirk kept: when `||s||_1` is 0 (a zero gradient so far) the moments are updated but the
 //! parameters, D and the step counter are not, as in the reference.
 //!
+//! On Burn's CPU backend, steps after the first run as one fused loop, with the two reductions
+//! after it, bit-identical to the tensor ops (`DAdaptAdam::step_fused`).
+//!
 //! Reference: Defazio & Mishchenko 2023; package `dadaptation` 3.2 (`DAdaptAdam`).
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
+use crate::fused::{self, Real};
 use crate::ops;
 use crate::state::OptimState;
 
@@ -90,6 +94,7 @@ impl DAdaptAdamConfig {
             numerator: 0.0,
             k: 0,
             last: None,
+            spare: fused::Spare::default(),
         })
     }
 }
@@ -107,6 +112,8 @@ pub struct DAdaptAdam {
     k: u64,
     /// (d·lr, D used) of the last step.
     last: Option<(f64, f64)>,
+    /// The fused path's scratch buffers (`s/(√v+eps)`, `|s|`, the new parameters).
+    spare: fused::Spare,
 }
 
 impl LrEstimate for DAdaptAdam {
@@ -130,6 +137,12 @@ impl LrFreeOptimizer for DAdaptAdam {
         let bias_correction =
             if c.use_bias_correction { (1.0 - b2.powf(kp1)).sqrt() / (1.0 - b1.powf(kp1)) } else { 1.0 };
         let dlr = d * lr * bias_correction;
+        if self.fused_applies(&step) {
+            return Ok(match step.params.dtype() {
+                DType::F64 => self.step_fused::<f64>(step, dlr),
+                _ => self.step_fused::<f32>(step, dlr),
+            });
+        }
         let mut g = step.grads;
         if c.weight_decay != 0.0 && !c.decouple {
             g = g + step.params.clone().mul_scalar(c.weight_decay);
@@ -190,6 +203,7 @@ impl LrFreeOptimizer for DAdaptAdam {
         let [k, d, numerator] = state.scalars(["steps", "d", "numerator"])?;
         let last = state.last()?;
         self.layout = state.layout;
+        self.spare = fused::Spare::default();
         (self.m, self.v, self.s) = (m, v, s);
         (self.k, self.d, self.numerator) = (k as u64, d, numerator);
         self.last = last;
@@ -198,5 +212,121 @@ impl LrFreeOptimizer for DAdaptAdam {
 
     fn reset(&mut self) {
         *self = self.config.init().expect("config was validated");
+    }
+}
+
+/// Where the state of the fused path is missing, which [`DAdaptAdam::fused_applies`] rules out.
+const CHECKED: &str = "checked by fused_applies";
+
+impl DAdaptAdam {
+    /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
+    /// (`fused::fused_cpu_applies`), `lr > 0` (otherwise the step changes nothing but `k`), and
+    /// the moments are there (not on the first step) in the parameters' dtype and length.
+    fn fused_applies(&self, step: &FlatStep<'_>) -> bool {
+        let (dtype, n) = (step.params.dtype(), step.params.shape().num_elements());
+        let like = |t: Option<&Tensor<1>>| t.is_some_and(|t| t.dtype() == dtype && t.shape().num_elements() == n);
+        fused::fused_cpu_applies(&step.params)
+            && step.lr > 0.0
+            && like(Some(&step.grads))
+            && [&self.m, &self.v, &self.s].into_iter().all(|t| like(t.as_ref()))
+    }
+
+    /// The tensor path's step as one pass over the host buffers, op for op, so the results are
+    /// bit-identical (`tests/fused.rs`). The pass also leaves `s_old/(√v_old+eps)` and `|s|` in
+    /// scratch buffers for the two reductions, which are the tensor path's own ops
+    /// ([`fused::on_tensors`]), and writes the new parameters into a third: the old ones are
+    /// still needed when `||s||_1 = 0` leaves them unchanged. `dlr` is `d·lr`, bias-corrected.
+    fn step_fused<T: Real>(&mut self, step: FlatStep<'_>, dlr: f64) -> Tensor<1> {
+        let c = &self.config;
+        let device = step.params.device();
+        let [b1, b2] = c.betas;
+        let sqrt_b2 = b2.sqrt();
+        let mut p = fused::host(step.params);
+        let mut g = fused::host(step.grads);
+        let mut m = fused::host(self.m.take().expect(CHECKED));
+        let mut v = fused::host(self.v.take().expect(CHECKED));
+        let mut s = fused::host(self.s.take().expect(CHECKED));
+        let (mut s_scaled, mut s_abs, mut x) = (self.spare.take_like(&p), self.spare.take_like(&p), self.spare.take_like(&p));
+
+        if c.weight_decay != 0.0 && !c.decouple {
+            let wd = T::of(c.weight_decay);
+            for (g, p) in fused::slice_mut::<T>(&mut g).iter_mut().zip(fused::slice_mut::<T>(&mut p).iter()) {
+                *g = *g + *p * wd;
+            }
+        }
+        let k = Constants {
+            b1: T::of(b1),
+            m_g: T::of(dlr * (1.0 - b1)),
+            b2: T::of(b2),
+            one_minus_b2: T::of(1.0 - b2),
+            sqrt_b2: T::of(sqrt_b2),
+            s_g: T::of(dlr * (1.0 - sqrt_b2)),
+            eps: T::of(c.eps),
+            decay: T::of(c.weight_decay * dlr),
+        };
+        let state = [&mut m, &mut v, &mut s].map(fused::slice_mut::<T>);
+        let out = [&mut s_scaled, &mut s_abs, &mut x].map(fused::slice_mut::<T>);
+        let (p_s, g_s) = (fused::slice_mut::<T>(&mut p), fused::slice_mut::<T>(&mut g));
+        if c.weight_decay != 0.0 && c.decouple {
+            adam_pass::<T, true>(&k, p_s, g_s, state, out);
+        } else {
+            adam_pass::<T, false>(&k, p_s, g_s, state, out);
+        }
+
+        // Zero at k = 0 (s was still 0), where the tensor path skips it.
+        let numerator_acc = if self.k > 0 { dlr * fused::on_tensors([&mut g, &mut s_scaled], &device, |[g, t]| ops::dot(g, t)) } else { 0.0 };
+        // ||s||_1 as ops::l1_norm computes it: the sum of |s| (abs is exact).
+        let sk_l1 = fused::on_tensors([&mut s_abs], &device, |[s_abs]| ops::sum(s_abs));
+        let numerator = sqrt_b2 * self.numerator + (1.0 - sqrt_b2) * numerator_acc;
+        (self.m, self.v, self.s) = (Some(fused::tensor(m, &device)), Some(fused::tensor(v, &device)), Some(fused::tensor(s, &device)));
+        self.spare.put(s_scaled);
+        self.spare.put(s_abs);
+        if sk_l1 == 0.0 {
+            // The reference's quirk (module docs): moments updated, parameters not.
+            self.spare.put(x);
+            return fused::tensor(p, &device);
+        }
+        let d = self.d;
+        let d_hat = numerator / ((1.0 - sqrt_b2) * sk_l1);
+        (self.numerator, self.d) = (numerator, d.max(d_hat.min(d * c.growth_rate)));
+        self.k += 1;
+        self.last = Some((d * step.lr, d));
+        self.spare.put(p);
+        fused::tensor(x, &device)
+    }
+}
+
+/// The scalars of one fused step, rounded to `T` as the tensor path's scalar ops round them.
+struct Constants<T> {
+    b1: T,
+    /// dlr·(1−β1)
+    m_g: T,
+    b2: T,
+    one_minus_b2: T,
+    sqrt_b2: T,
+    /// dlr·(1−√β2)
+    s_g: T,
+    eps: T,
+    /// weight_decay·dlr (decoupled decay only)
+    decay: T,
+}
+
+/// The fused pass: from `p`, `g` and the state `[m, v, s]` (updated in place), writes
+/// `[s_old/(√v_old+eps), |s|, new parameters]`. `DECOUPLE`: AdamW-style decay of `p` first.
+/// Indexed loops over slices cut to one length, so that the compiler drops the bounds checks
+/// and vectorises.
+fn adam_pass<T: Real, const DECOUPLE: bool>(k: &Constants<T>, p: &[T], g: &[T], [m, v, s]: [&mut [T]; 3], [s_scaled, s_abs, x]: [&mut [T]; 3]) {
+    let n = p.len();
+    let (g, m, v, s) = (&g[..n], &mut m[..n], &mut v[..n], &mut s[..n]);
+    let (s_scaled, s_abs, x) = (&mut s_scaled[..n], &mut s_abs[..n], &mut x[..n]);
+    for i in 0..n {
+        let gi = g[i];
+        s_scaled[i] = s[i] / (v[i].sqrt() + k.eps);
+        m[i] = m[i] * k.b1 + gi * k.m_g;
+        v[i] = v[i] * k.b2 + (gi * gi) * k.one_minus_b2;
+        s[i] = s[i] * k.sqrt_b2 + gi * k.s_g;
+        s_abs[i] = s[i].abs();
+        let base = if DECOUPLE { p[i] - p[i] * k.decay } else { p[i] };
+        x[i] = base - m[i] / (v[i].sqrt() + k.eps);
     }
 }

@@ -42,6 +42,7 @@ pub(crate) trait Real:
 {
     fn of(x: f64) -> Self;
     fn sqrt(self) -> Self;
+    fn abs(self) -> Self;
 }
 
 impl Real for f32 {
@@ -51,6 +52,9 @@ impl Real for f32 {
     fn sqrt(self) -> Self {
         f32::sqrt(self)
     }
+    fn abs(self) -> Self {
+        f32::abs(self)
+    }
 }
 
 impl Real for f64 {
@@ -59,6 +63,9 @@ impl Real for f64 {
     }
     fn sqrt(self) -> Self {
         f64::sqrt(self)
+    }
+    fn abs(self) -> Self {
+        f64::abs(self)
     }
 }
 
@@ -108,36 +115,38 @@ pub(crate) fn on_tensors<const N: usize, R>(
     result
 }
 
-/// A host buffer a fused kernel writes into and keeps for its next step (double buffering,
-/// to save an allocation and a zeroing pass per step). Not optimizer state: never saved, and a
-/// clone starts without one.
+/// Host buffers a fused kernel writes into and keeps for its next step (double buffering,
+/// to save an allocation and a zeroing pass per buffer and step). Not optimizer state: never
+/// saved, and a clone starts without any.
 #[derive(Default)]
-pub(crate) struct Spare(Option<TensorData>);
+pub(crate) struct Spare(Vec<TensorData>);
 
 impl Spare {
-    /// The kept buffer if it fits `like` (length and dtype), else new zeros.
+    /// A kept buffer if one fits `like` (length and dtype), else new zeros.
     pub(crate) fn take_like(&mut self, like: &TensorData) -> TensorData {
-        match self.0.take() {
-            Some(d) if d.dtype() == like.dtype() && d.num_elements() == like.num_elements() => d,
-            _ => zeros_like(like),
+        while let Some(d) = self.0.pop() {
+            if d.dtype() == like.dtype() && d.num_elements() == like.num_elements() {
+                return d;
+            }
         }
+        zeros_like(like)
     }
 
     /// Keep `data` for the next step.
     pub(crate) fn put(&mut self, data: TensorData) {
-        self.0 = Some(data);
+        self.0.push(data);
     }
 }
 
 impl Clone for Spare {
     fn clone(&self) -> Self {
-        Spare(None)
+        Spare::default()
     }
 }
 
 impl std::fmt::Debug for Spare {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Spare({:?} elements)", self.0.as_ref().map(|d| d.num_elements()))
+        f.debug_list().entries(self.0.iter().map(|d| d.num_elements())).finish()
     }
 }
 

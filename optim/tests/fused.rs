@@ -1,7 +1,7 @@
 //! The fused CPU kernels (src/fused.rs) against the tensor-op path they replace: the same
 //! steps, in f32 and f64, with and without weight decay and amsgrad, must give bit-identical
-//! parameters and state. Adam, PS-SPS and PS-DA-SGD (also along a trajectory where its
-//! `shrink` transport shrinks). One test in its own binary, because the switch is process-wide.
+//! parameters and state. Adam, D-Adapt Adam, PS-SPS and PS-DA-SGD (also along a trajectory
+//! where its `shrink` transport shrinks). One test in its own binary, because the switch is process-wide.
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use burn_lrfree::registry::{OptimizerConfig, default_lr};
@@ -31,6 +31,9 @@ fn bits(t: &Tensor<1>) -> Vec<u64> {
 enum Grads {
     /// Of very different sizes per coordinate, some exactly zero throughout.
     Mixed,
+    /// Zero for the first three steps, which the D-methods skip (or, D-Adapt Adam, half-take),
+    /// then `Mixed`.
+    ZeroFirst,
     /// All non-zero and shrinking ten-fold every few steps: every scale falls, so PS-DA-SGD's
     /// `shrink` transport finds ρ < 1.
     Decaying,
@@ -62,7 +65,8 @@ fn run(name: &str, options: &str, grads: Grads, dtype: DType, fused: bool) -> Ru
     let mut d_before = None;
     for step in 0..40 {
         let grads: Vec<f64> = match grads {
-            Grads::Mixed => (0..n)
+            Grads::ZeroFirst if step < 3 => vec![0.0; n],
+            Grads::Mixed | Grads::ZeroFirst => (0..n)
                 .map(|i| if i % 97 == 0 { 0.0 } else { rng.random_range(-1.0..1.0) * 10f64.powi((i % 7) as i32 - 3) })
                 .collect(),
             Grads::Decaying => {
@@ -118,6 +122,13 @@ fn fused_kernels_match_the_tensor_ops_bit_for_bit() {
     }
     for options in ["", "scaling = \"amsgrad\"", "gamma_b = 1e-3\nbeta2 = 0.99"] {
         assert_paths_agree("ps-sps", options, Grads::Mixed);
+    }
+    let dadapt_adam = ["", "weight_decay = 0.01", "weight_decay = 0.01\ndecouple = true", "use_bias_correction = true\ngrowth_rate = 1.05"];
+    for options in dadapt_adam {
+        assert_paths_agree("dadapt-adam", options, Grads::Mixed);
+    }
+    for name in ["adam", "ps-sps", "ps-da-sgd", "dadapt-adam"] {
+        assert_paths_agree(name, "", Grads::ZeroFirst);
     }
     // (Not under amsgrad, whose scales never fall.)
     for options in ["", "weight_decay = 1e-4"] {
