@@ -23,15 +23,20 @@
 //! of this step; `d_next` is the D after the step. As in the reference, the step's EMA weights
 //! and step size use the old D, while the denominator `√v + D·eps` already uses the new one.
 //!
+//! On Burn's CPU backend, steps after the first run as two fused loops around the reductions,
+//! bit-identical to the tensor ops (`Prodigy::step_fused`); `slice_p > 1` and `β1 = 0` always
+//! take the tensor ops.
+//!
 //! Reference: K. Mishchenko, A. Defazio, "Prodigy: An Expeditiously Adaptive Parameter-Free
 //! Learner", ICML 2024; package `prodigyopt` 1.1.2 (`Prodigy`).
 
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{DType, Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
+use crate::fused::{self, Real};
 use crate::ops;
 use crate::state::OptimState;
 
@@ -113,6 +118,7 @@ impl ProdigyConfig {
             numerator: 0.0,
             k: 0,
             last: None,
+            spare: fused::Spare::default(),
         })
     }
 }
@@ -134,6 +140,8 @@ pub struct Prodigy {
     k: u64,
     /// (d·lr, D used) of the last step.
     last: Option<(f64, f64)>,
+    /// The fused path's scratch buffers (`x0 − x` and `|s|`, for the reductions).
+    spare: fused::Spare,
 }
 
 impl Prodigy {
@@ -178,6 +186,12 @@ impl LrFreeOptimizer for Prodigy {
         let bias_correction =
             if c.use_bias_correction { (1.0 - b2.powf(kp1)).sqrt() / (1.0 - b1.powf(kp1)) } else { 1.0 };
         let dlr = d * lr * bias_correction;
+        if self.fused_applies(&step) {
+            return Ok(match step.params.dtype() {
+                DType::F64 => self.step_fused::<f64>(step, dlr),
+                _ => self.step_fused::<f32>(step, dlr),
+            });
+        }
         let mut numerator = self.numerator * b3;
         let mut g = step.grads;
         if c.weight_decay != 0.0 && !c.decouple {
@@ -246,6 +260,7 @@ impl LrFreeOptimizer for Prodigy {
         let [k, d, d_max, numerator] = state.scalars(["steps", "d", "d_max", "numerator"])?;
         let last = state.last()?;
         self.layout = state.layout;
+        self.spare = fused::Spare::default();
         (self.m, self.v, self.s, self.x0, self.slice) = (m, v, s, x0, None);
         (self.k, self.d, self.d_max, self.numerator) = (k as u64, d, d_max, numerator);
         self.last = last;
@@ -254,5 +269,127 @@ impl LrFreeOptimizer for Prodigy {
 
     fn reset(&mut self) {
         *self = self.config.init().expect("config was validated");
+    }
+}
+
+/// Where the state of the fused path is missing, which [`Prodigy::fused_applies`] rules out.
+const CHECKED: &str = "checked by fused_applies";
+
+impl Prodigy {
+    /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
+    /// (`fused::fused_cpu_applies`), `lr > 0` (otherwise the step changes nothing but `k`),
+    /// `slice_p = 1`, `β1 > 0`, and the state is there (not on the first step) in the
+    /// parameters' dtype and length. `slice_p > 1` (a gathered subset) and `β1 = 0` (no first
+    /// moment) take the tensor path.
+    fn fused_applies(&self, step: &FlatStep<'_>) -> bool {
+        let (dtype, n) = (step.params.dtype(), step.params.shape().num_elements());
+        let like = |t: Option<&Tensor<1>>| t.is_some_and(|t| t.dtype() == dtype && t.shape().num_elements() == n);
+        fused::fused_cpu_applies(&step.params)
+            && step.lr > 0.0
+            && self.config.slice_p <= 1
+            && self.config.betas[0] > 0.0
+            && like(Some(&step.grads))
+            && [&self.m, &self.v, &self.s, &self.x0].into_iter().all(|t| like(t.as_ref()))
+    }
+
+    /// The tensor path's step as two passes over the host buffers, op for op, so the results
+    /// are bit-identical (`tests/fused.rs`). Pass 1 updates the moments and `s`, leaving
+    /// `x0 − x` and `|s|` in scratch buffers for the two reductions, which are the tensor
+    /// path's own ops ([`fused::on_tensors`]); pass 2 steps the parameters, with the
+    /// denominator `√v + D·eps` of the new D. `dlr` is `d·lr`, bias-corrected.
+    fn step_fused<T: Real>(&mut self, step: FlatStep<'_>, dlr: f64) -> Tensor<1> {
+        let c = &self.config;
+        let device = step.params.device();
+        let [b1, b2] = c.betas;
+        let b3 = c.beta3.unwrap_or(b2.sqrt());
+        let (lr, d, d0) = (step.lr, self.d, c.d0);
+        let mut p = fused::host(step.params);
+        let mut g = fused::host(step.grads);
+        let mut m = fused::host(self.m.take().expect(CHECKED));
+        let mut v = fused::host(self.v.take().expect(CHECKED));
+        let mut s = fused::host(self.s.take().expect(CHECKED));
+        let mut x0 = fused::host(self.x0.take().expect(CHECKED));
+        let (mut diff, mut s_abs) = (self.spare.take_like(&p), self.spare.take_like(&p));
+
+        if c.weight_decay != 0.0 && !c.decouple {
+            let wd = T::of(c.weight_decay);
+            for (g, p) in fused::slice_mut::<T>(&mut g).iter_mut().zip(fused::slice_mut::<T>(&mut p).iter()) {
+                *g = *g + *p * wd;
+            }
+        }
+        let weight = if c.safeguard_warmup { (d / d0) * d } else { (d / d0) * dlr };
+        let k = Moments { b1: T::of(b1), m_g: T::of(d * (1.0 - b1)), b2: T::of(b2), v_g: T::of(d * d * (1.0 - b2)), b3: T::of(b3), s_g: T::of(weight) };
+        moments_pass::<T>(
+            &k,
+            [&mut p, &mut g, &mut x0].map(|d| &*fused::slice_mut::<T>(d)),
+            [&mut m, &mut v, &mut s].map(fused::slice_mut::<T>),
+            [&mut diff, &mut s_abs].map(fused::slice_mut::<T>),
+        );
+        let numerator = self.numerator * b3 + (d / d0) * dlr * fused::on_tensors([&mut g, &mut diff], &device, |[g, diff]| ops::dot(g, diff));
+        // ||s||_1 as ops::l1_norm computes it: the sum of |s| (abs is exact).
+        let d_denom = fused::on_tensors([&mut s_abs], &device, |[s_abs]| ops::sum(s_abs));
+        self.spare.put(diff);
+        self.spare.put(s_abs);
+        (self.s, self.x0) = (Some(fused::tensor(s, &device)), Some(fused::tensor(x0, &device)));
+        if d_denom == 0.0 {
+            // As the tensor path: moments updated, parameters, D and k not.
+            (self.m, self.v) = (Some(fused::tensor(m, &device)), Some(fused::tensor(v, &device)));
+            return fused::tensor(p, &device);
+        }
+        let d_hat = c.d_coef * numerator / d_denom;
+        let mut d_next = d;
+        if d == d0 {
+            d_next = d.max(d_hat);
+        }
+        let d_max = self.d_max.max(d_hat);
+        d_next = d_max.min(d_next * c.growth_rate);
+
+        // Pass 2: x ← x [− x·wd·dlr] − (m / (√v + D·eps))·dlr, with the new D.
+        let (eps, decay, dlr_t) = (T::of(d_next * c.eps), T::of(c.weight_decay * dlr), T::of(dlr));
+        let decouple = c.weight_decay != 0.0 && c.decouple;
+        {
+            let (p, m, v) = (fused::slice_mut::<T>(&mut p), fused::slice_mut::<T>(&mut m), fused::slice_mut::<T>(&mut v));
+            let n = p.len();
+            let (m, v) = (&m[..n], &v[..n]);
+            for i in 0..n {
+                let x = if decouple { p[i] - p[i] * decay } else { p[i] };
+                p[i] = x - (m[i] / (v[i].sqrt() + eps)) * dlr_t;
+            }
+        }
+        (self.m, self.v) = (Some(fused::tensor(m, &device)), Some(fused::tensor(v, &device)));
+        (self.numerator, self.d, self.d_max) = (numerator, d_next, d_max);
+        self.k += 1;
+        self.last = Some((d * lr, d));
+        fused::tensor(p, &device)
+    }
+}
+
+/// The moment weights of one fused step, rounded to `T` as the tensor path's scalar ops round
+/// them.
+struct Moments<T> {
+    b1: T,
+    /// d·(1−β1)
+    m_g: T,
+    b2: T,
+    /// d²·(1−β2)
+    v_g: T,
+    b3: T,
+    /// (d/d0)·d·lr (or (d/d0)·d under `safeguard_warmup`)
+    s_g: T,
+}
+
+/// Pass 1 of the fused step: from `[x, g, x0]` updates `[m, v, s]` in place and writes
+/// `[x0 − x, |s|]`. Indexed loops over slices cut to one length, so that the compiler drops the
+/// bounds checks and vectorises.
+fn moments_pass<T: Real>(k: &Moments<T>, [x, g, x0]: [&[T]; 3], [m, v, s]: [&mut [T]; 3], [diff, s_abs]: [&mut [T]; 2]) {
+    let n = x.len();
+    let (g, x0, m, v, s, diff, s_abs) = (&g[..n], &x0[..n], &mut m[..n], &mut v[..n], &mut s[..n], &mut diff[..n], &mut s_abs[..n]);
+    for i in 0..n {
+        let gi = g[i];
+        diff[i] = x0[i] - x[i];
+        m[i] = m[i] * k.b1 + gi * k.m_g;
+        v[i] = v[i] * k.b2 + (gi * gi) * k.v_g;
+        s[i] = s[i] * k.b3 + gi * k.s_g;
+        s_abs[i] = s[i].abs();
     }
 }

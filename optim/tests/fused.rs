@@ -1,7 +1,7 @@
 //! The fused CPU kernels (src/fused.rs) against the tensor-op path they replace: the same
 //! steps, in f32 and f64, with and without weight decay and amsgrad, must give bit-identical
-//! parameters and state. Adam, D-Adapt Adam, PS-SPS and PS-DA-SGD (also along a trajectory
-//! where its `shrink` transport shrinks). One test in its own binary, because the switch is process-wide.
+//! parameters and state. Adam, D-Adapt Adam, Prodigy, PS-SPS and PS-DA-SGD (also along a
+//! trajectory where its `shrink` transport shrinks). One test in its own binary, because the switch is process-wide.
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use burn_lrfree::registry::{OptimizerConfig, default_lr};
@@ -127,7 +127,11 @@ fn fused_kernels_match_the_tensor_ops_bit_for_bit() {
     for options in dadapt_adam {
         assert_paths_agree("dadapt-adam", options, Grads::Mixed);
     }
-    for name in ["adam", "ps-sps", "ps-da-sgd", "dadapt-adam"] {
+    let prodigy = ["", "weight_decay = 0.01", "weight_decay = 0.01\ndecouple = false", "use_bias_correction = true\nsafeguard_warmup = true", "d_coef = 2.0\ngrowth_rate = 1.05\nbeta3 = 0.9"];
+    for options in prodigy {
+        assert_paths_agree("prodigy", options, Grads::Mixed);
+    }
+    for name in ["adam", "ps-sps", "ps-da-sgd", "dadapt-adam", "prodigy"] {
         assert_paths_agree(name, "", Grads::ZeroFirst);
     }
     // (Not under amsgrad, whose scales never fall.)
