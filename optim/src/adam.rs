@@ -19,6 +19,7 @@
 //! Reference: `torch.optim.Adam` (PyTorch 2.x, `foreach=False`).
 
 use burn::tensor::{Device, Tensor, TensorData};
+use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
@@ -183,8 +184,7 @@ struct Constants {
 }
 
 /// One fused pass of the tensor path's arithmetic, op for op (same roundings). `v_max` is
-/// there with amsgrad only. Branch-free loops over zipped slices, so that the compiler
-/// vectorises them (division and square root included).
+/// there with amsgrad only.
 fn adam_kernel<T: Real>(
     p: &mut TensorData,
     g: &mut TensorData,
@@ -193,33 +193,55 @@ fn adam_kernel<T: Real>(
     v_max: Option<&mut TensorData>,
     k: &Constants,
 ) {
-    let (b1, one_b1, b2, one_b2) = (T::of(k.b1), T::of(1.0 - k.b1), T::of(k.b2), T::of(1.0 - k.b2));
-    let (eps, scale, wd) = (T::of(k.eps), T::of(k.scale), T::of(k.weight_decay));
+    let k_t = KernelConstants {
+        b1: T::of(k.b1),
+        one_b1: T::of(1.0 - k.b1),
+        b2: T::of(k.b2),
+        one_b2: T::of(1.0 - k.b2),
+        eps: T::of(k.eps),
+        scale: T::of(k.scale),
+    };
     let (p, g) = (fused::slice_mut::<T>(p), fused::slice_mut::<T>(g));
     let (m, v) = (fused::slice_mut::<T>(m), fused::slice_mut::<T>(v));
     if k.weight_decay != 0.0 {
-        for (g, p) in g.iter_mut().zip(p.iter()) {
-            *g = *g + *p * wd;
-        }
+        fused::add_decay(g, p, T::of(k.weight_decay));
     }
     match v_max {
-        None => {
-            for (((p, g), m), v) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
-                *m = *m * b1 + *g * one_b1;
-                *v = *v * b2 + (*g * *g) * one_b2;
-                *p = *p - *m / (v.sqrt() + eps) * scale;
-            }
+        None => adam_loop(&k_t, p, g, m, v),
+        Some(v_max) => adam_amsgrad_loop(&k_t, p, g, m, v, fused::slice_mut::<T>(v_max)),
+    }
+}
+
+/// [`Constants`] rounded to the kernel's float type.
+struct KernelConstants<T> {
+    b1: T,
+    one_b1: T,
+    b2: T,
+    one_b2: T,
+    eps: T,
+    scale: T,
+}
+
+/// Branch-free loops over zipped slices, so that the compiler vectorises them (division and
+/// square root included), with AVX2 where the CPU has it (`fused.rs`).
+#[multiversion(targets("x86_64+avx2"))]
+fn adam_loop<T: Real>(k: &KernelConstants<T>, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
+    for (((p, g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        *m = *m * k.b1 + *g * k.one_b1;
+        *v = *v * k.b2 + (*g * *g) * k.one_b2;
+        *p = *p - *m / (v.sqrt() + k.eps) * k.scale;
+    }
+}
+
+/// [`adam_loop`] with AMSGrad's running maximum `v_max` of `v`.
+#[multiversion(targets("x86_64+avx2"))]
+fn adam_amsgrad_loop<T: Real>(k: &KernelConstants<T>, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], v_max: &mut [T]) {
+    for ((((p, g), m), v), vm) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()).zip(v_max.iter_mut()) {
+        *m = *m * k.b1 + *g * k.one_b1;
+        *v = *v * k.b2 + (*g * *g) * k.one_b2;
+        if *v > *vm {
+            *vm = *v;
         }
-        Some(v_max) => {
-            let v_max = fused::slice_mut::<T>(v_max);
-            for ((((p, g), m), v), vm) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()).zip(v_max.iter_mut()) {
-                *m = *m * b1 + *g * one_b1;
-                *v = *v * b2 + (*g * *g) * one_b2;
-                if *v > *vm {
-                    *vm = *v;
-                }
-                *p = *p - *m / (vm.sqrt() + eps) * scale;
-            }
-        }
+        *p = *p - *m / (vm.sqrt() + k.eps) * k.scale;
     }
 }

@@ -28,6 +28,7 @@
 //! Reference: Defazio & Mishchenko 2023; package `dadaptation` 3.2 (`DAdaptAdam`).
 
 use burn::tensor::{DType, Device, Tensor};
+use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
@@ -250,9 +251,7 @@ impl DAdaptAdam {
 
         if c.weight_decay != 0.0 && !c.decouple {
             let wd = T::of(c.weight_decay);
-            for (g, p) in fused::slice_mut::<T>(&mut g).iter_mut().zip(fused::slice_mut::<T>(&mut p).iter()) {
-                *g = *g + *p * wd;
-            }
+            fused::add_decay::<T>(fused::slice_mut(&mut g), fused::slice_mut(&mut p), wd);
         }
         let k = Constants {
             b1: T::of(b1),
@@ -314,7 +313,8 @@ struct Constants<T> {
 /// The fused pass: from `p`, `g` and the state `[m, v, s]` (updated in place), writes
 /// `[s_old/(√v_old+eps), |s|, new parameters]`. `DECOUPLE`: AdamW-style decay of `p` first.
 /// Indexed loops over slices cut to one length, so that the compiler drops the bounds checks
-/// and vectorises.
+/// and vectorises, with AVX2 where the CPU has it (`fused.rs`).
+#[multiversion(targets("x86_64+avx2"))]
 fn adam_pass<T: Real, const DECOUPLE: bool>(k: &Constants<T>, p: &[T], g: &[T], [m, v, s]: [&mut [T]; 3], [s_scaled, s_abs, x]: [&mut [T]; 3]) {
     let n = p.len();
     let (g, m, v, s) = (&g[..n], &mut m[..n], &mut v[..n], &mut s[..n]);

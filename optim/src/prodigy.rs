@@ -31,6 +31,7 @@
 //! Learner", ICML 2024; package `prodigyopt` 1.1.2 (`Prodigy`).
 
 use burn::tensor::{DType, Device, Int, Tensor};
+use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
@@ -313,9 +314,7 @@ impl Prodigy {
 
         if c.weight_decay != 0.0 && !c.decouple {
             let wd = T::of(c.weight_decay);
-            for (g, p) in fused::slice_mut::<T>(&mut g).iter_mut().zip(fused::slice_mut::<T>(&mut p).iter()) {
-                *g = *g + *p * wd;
-            }
+            fused::add_decay::<T>(fused::slice_mut(&mut g), fused::slice_mut(&mut p), wd);
         }
         let weight = if c.safeguard_warmup { (d / d0) * d } else { (d / d0) * dlr };
         let k = Moments { b1: T::of(b1), m_g: T::of(d * (1.0 - b1)), b2: T::of(b2), v_g: T::of(d * d * (1.0 - b2)), b3: T::of(b3), s_g: T::of(weight) };
@@ -347,15 +346,7 @@ impl Prodigy {
         // Pass 2: x ← x [− x·wd·dlr] − (m / (√v + D·eps))·dlr, with the new D.
         let (eps, decay, dlr_t) = (T::of(d_next * c.eps), T::of(c.weight_decay * dlr), T::of(dlr));
         let decouple = c.weight_decay != 0.0 && c.decouple;
-        {
-            let (p, m, v) = (fused::slice_mut::<T>(&mut p), fused::slice_mut::<T>(&mut m), fused::slice_mut::<T>(&mut v));
-            let n = p.len();
-            let (m, v) = (&m[..n], &v[..n]);
-            for i in 0..n {
-                let x = if decouple { p[i] - p[i] * decay } else { p[i] };
-                p[i] = x - (m[i] / (v[i].sqrt() + eps)) * dlr_t;
-            }
-        }
+        step_pass::<T>(fused::slice_mut(&mut p), [&mut m, &mut v].map(|d| &*fused::slice_mut::<T>(d)), decouple, [eps, decay, dlr_t]);
         (self.m, self.v) = (Some(fused::tensor(m, &device)), Some(fused::tensor(v, &device)));
         (self.numerator, self.d, self.d_max) = (numerator, d_next, d_max);
         self.k += 1;
@@ -380,7 +371,8 @@ struct Moments<T> {
 
 /// Pass 1 of the fused step: from `[x, g, x0]` updates `[m, v, s]` in place and writes
 /// `[x0 − x, |s|]`. Indexed loops over slices cut to one length, so that the compiler drops the
-/// bounds checks and vectorises.
+/// bounds checks and vectorises, with AVX2 where the CPU has it (`fused.rs`).
+#[multiversion(targets("x86_64+avx2"))]
 fn moments_pass<T: Real>(k: &Moments<T>, [x, g, x0]: [&[T]; 3], [m, v, s]: [&mut [T]; 3], [diff, s_abs]: [&mut [T]; 2]) {
     let n = x.len();
     let (g, x0, m, v, s, diff, s_abs) = (&g[..n], &x0[..n], &mut m[..n], &mut v[..n], &mut s[..n], &mut diff[..n], &mut s_abs[..n]);
@@ -391,5 +383,17 @@ fn moments_pass<T: Real>(k: &Moments<T>, [x, g, x0]: [&[T]; 3], [m, v, s]: [&mut
         v[i] = v[i] * k.b2 + (gi * gi) * k.v_g;
         s[i] = s[i] * k.b3 + gi * k.s_g;
         s_abs[i] = s[i].abs();
+    }
+}
+
+/// Pass 2 of the fused step: `x ← x [− x·decay] − (m / (√v + eps))·dlr`, with AVX2 where
+/// the CPU has it (`fused.rs`).
+#[multiversion(targets("x86_64+avx2"))]
+fn step_pass<T: Real>(p: &mut [T], [m, v]: [&[T]; 2], decouple: bool, [eps, decay, dlr]: [T; 3]) {
+    let n = p.len();
+    let (m, v) = (&m[..n], &v[..n]);
+    for i in 0..n {
+        let x = if decouple { p[i] - p[i] * decay } else { p[i] };
+        p[i] = x - (m[i] / (v[i].sqrt() + eps)) * dlr;
     }
 }

@@ -40,6 +40,7 @@
 //! Learning-Rate-Free Optimization", arXiv 2401.03240 (2024).
 
 use burn::tensor::{DType, Device, Tensor};
+use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
@@ -48,7 +49,7 @@ use crate::error::{OptimError, Result};
 use crate::fused::{self, Real};
 use crate::ops;
 pub use crate::scaling::Scaling;
-use crate::scaling::{ScaleOptions, ScaleState, div_opt};
+use crate::scaling::{ScaleKernel, ScaleOptions, ScaleState, div_opt};
 use crate::state::OptimState;
 
 const NAME: &str = "ps-da-sgd";
@@ -363,24 +364,18 @@ impl PsDaSgd {
 
         if c.weight_decay != 0.0 {
             let wd = T::of(c.weight_decay);
-            for (g, p) in fused::slice_mut::<T>(&mut g).iter_mut().zip(fused::slice_mut::<T>(&mut p).iter()) {
-                *g = *g + *p * wd;
-            }
+            fused::add_decay::<T>(fused::slice_mut(&mut g), fused::slice_mut(&mut p), wd);
         }
         // Pass 1: the scaling, g ← g' = g/a, a into `a` (a_prev is kept for the transport),
         // and whether some a/a_prev ≥ 1 (the tensor path's `any_at_least`; computed under every
         // transport, as it costs next to nothing).
-        let mut grew = false;
-        {
-            let n = p.num_elements();
-            let (a, a_prev) = (&mut fused::slice_mut::<T>(&mut a)[..n], &fused::slice_mut::<T>(&mut a_prev)[..n]);
-            let one = T::of(1.0);
-            let v_hat_max = v_hat_max.as_mut().map(fused::slice_mut::<T>);
-            c.scale_options().kernel::<T>(self.k).scale(fused::slice_mut(&mut g), fused::slice_mut(&mut v), v_hat_max, |i, a_i, _| {
-                grew |= a_i / a_prev[i] >= one;
-                a[i] = a_i;
-            });
-        }
+        let grew = scale_pass::<T>(
+            &c.scale_options().kernel(self.k),
+            [fused::slice_mut(&mut g), fused::slice_mut(&mut v)],
+            v_hat_max.as_mut().map(fused::slice_mut),
+            fused::slice_mut(&mut a),
+            fused::slice_mut(&mut a_prev),
+        );
 
         let (mut d, mut numerator, mut g_norm) = (self.d, self.numerator, self.g_norm);
         if c.transport == Transport::Shrink && !grew {
@@ -424,8 +419,27 @@ impl PsDaSgd {
     }
 }
 
+/// Pass 1 of the fused step: the scaling ([`ScaleKernel::scale`]: `v`, `v̂_max` under amsgrad,
+/// `g ← g/a`), `a` into its buffer, and whether some `a/a_prev ≥ 1`. All slices cut to one
+/// length, so that the compiler drops the bounds checks and vectorises, with AVX2 where
+/// the CPU has it (`fused.rs`).
+#[multiversion(targets("x86_64+avx2"))]
+fn scale_pass<T: Real>(k: &ScaleKernel<T>, [g, v]: [&mut [T]; 2], v_hat_max: Option<&mut [T]>, a: &mut [T], a_prev: &[T]) -> bool {
+    let n = g.len();
+    let (v, a, a_prev) = (&mut v[..n], &mut a[..n], &a_prev[..n]);
+    let v_hat_max = v_hat_max.map(|m| &mut m[..n]);
+    let one = T::of(1.0);
+    let mut grew = false;
+    k.scale(g, v, v_hat_max, |i, a_i, _| {
+        grew |= a_i / a_prev[i] >= one;
+        a[i] = a_i;
+    });
+    grew
+}
+
 /// Pass 2 of the fused step, with `g` the scaled gradient: `s ← s + g·λ`, `z ← z − (g/a)·λ`,
-/// `p ← p·μ + z·(1−μ)` (the new parameters).
+/// `p ← p·μ + z·(1−μ)` (the new parameters). At the widest width the CPU has (`fused.rs`).
+#[multiversion(targets("x86_64+avx2"))]
 fn update_pass<T: Real>(lambda: T, mu: T, one_minus_mu: T, [p, z, s]: [&mut [T]; 3], g: &[T], a: &[T]) {
     let n = p.len();
     let (z, s, g, a) = (&mut z[..n], &mut s[..n], &g[..n], &a[..n]);
