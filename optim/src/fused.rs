@@ -97,6 +97,15 @@ pub(crate) fn tensor(data: TensorData, device: &burn::tensor::Device) -> Tensor<
     Tensor::from_data(data, (device, dtype))
 }
 
+/// The `expect` message for fused-path state that an optimizer's `fused_applies` has checked.
+pub(crate) const CHECKED: &str = "checked by fused_applies";
+
+/// The fused paths' state check: a tensor that is present, in `params`' dtype and length.
+pub(crate) fn state_like(params: &Tensor<1>) -> impl Fn(Option<&Tensor<1>>) -> bool {
+    let (dtype, n) = (params.dtype(), params.shape().num_elements());
+    move |t| t.is_some_and(|t| t.dtype() == dtype && t.shape().num_elements() == n)
+}
+
 /// Host zeros of the same length and dtype as `data`.
 pub(crate) fn zeros_like(data: &TensorData) -> TensorData {
     let n = data.num_elements();

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
-use crate::fused::{self, Real};
+use crate::fused::{self, CHECKED, Real};
 use crate::ops;
 use crate::state::OptimState;
 
@@ -273,9 +273,6 @@ impl LrFreeOptimizer for Prodigy {
     }
 }
 
-/// Where the state of the fused path is missing, which [`Prodigy::fused_applies`] rules out.
-const CHECKED: &str = "checked by fused_applies";
-
 impl Prodigy {
     /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
     /// (`fused::fused_cpu_applies`), `lr > 0` (otherwise the step changes nothing but `k`),
@@ -283,8 +280,7 @@ impl Prodigy {
     /// parameters' dtype and length. `slice_p > 1` (a gathered subset) and `β1 = 0` (no first
     /// moment) take the tensor path.
     fn fused_applies(&self, step: &FlatStep<'_>) -> bool {
-        let (dtype, n) = (step.params.dtype(), step.params.shape().num_elements());
-        let like = |t: Option<&Tensor<1>>| t.is_some_and(|t| t.dtype() == dtype && t.shape().num_elements() == n);
+        let like = fused::state_like(&step.params);
         fused::fused_cpu_applies(&step.params)
             && step.lr > 0.0
             && self.config.slice_p <= 1

@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::{OptimError, Result};
-use crate::fused::{self, Real};
+use crate::fused::{self, CHECKED, Real};
 use crate::ops;
 pub use crate::scaling::Scaling;
 use crate::scaling::{ScaleKernel, ScaleOptions, ScaleState, div_opt};
@@ -319,9 +319,6 @@ impl LrFreeOptimizer for PsDaSgd {
     }
 }
 
-/// Where the state of the fused path is missing, which [`PsDaSgd::fused_applies`] rules out.
-const CHECKED: &str = "checked by fused_applies";
-
 impl PsDaSgd {
     /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
     /// (`fused::fused_cpu_applies`), it is not the first step (which runs once and may skip a
@@ -331,8 +328,7 @@ impl PsDaSgd {
     /// other options) takes the tensor path.
     fn fused_applies(&self, step: &FlatStep<'_>) -> bool {
         let c = &self.config;
-        let (dtype, n) = (step.params.dtype(), step.params.shape().num_elements());
-        let like = |t: Option<&Tensor<1>>| t.is_some_and(|t| t.dtype() == dtype && t.shape().num_elements() == n);
+        let like = fused::state_like(&step.params);
         fused::fused_cpu_applies(&step.params)
             && self.k > 0
             && c.scaling != Scaling::None

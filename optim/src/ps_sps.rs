@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
-use crate::fused::{self, Real};
+use crate::fused::{self, CHECKED, Real};
 use crate::ops;
 pub use crate::scaling::Scaling;
 use crate::scaling::{ScaleKernel, ScaleOptions, ScaleState, div_opt};
@@ -156,9 +156,6 @@ impl LrFreeOptimizer for PsSps {
     }
 }
 
-/// Where the state of the fused path is missing, which [`PsSps::fused_applies`] rules out.
-const CHECKED: &str = "checked by fused_applies";
-
 impl PsSps {
     /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
     /// (`fused::fused_cpu_applies`), it is not the first step (it runs once, and its scaling has
@@ -166,8 +163,7 @@ impl PsSps {
     /// path), and the state is there in the parameters' dtype and length.
     fn fused_applies(&self, step: &FlatStep<'_>) -> bool {
         let c = &self.config;
-        let (dtype, n) = (step.params.dtype(), step.params.shape().num_elements());
-        let like = |t: Option<&Tensor<1>>| t.is_some_and(|t| t.dtype() == dtype && t.shape().num_elements() == n);
+        let like = fused::state_like(&step.params);
         fused::fused_cpu_applies(&step.params)
             && self.k > 0
             && c.scaling != Scaling::None
