@@ -331,11 +331,10 @@ impl PsDaSgd {
         let like = fused::state_like(&step.params);
         fused::fused_cpu_applies(&step.params)
             && self.k > 0
-            && c.scaling != Scaling::None
             && c.transport != Transport::Exact
             && like(Some(&step.grads))
-            && [&self.scale.v, &self.a_prev, &self.z, &self.s].into_iter().all(|t| like(t.as_ref()))
-            && (c.scaling != Scaling::Amsgrad || like(self.scale.v_hat_max.as_ref()))
+            && [&self.a_prev, &self.z, &self.s].into_iter().all(|t| like(t.as_ref()))
+            && self.scale.fused_ready(c.scaling, like)
     }
 
     /// The tensor path's step (from the second step on) as two passes over the host buffers,

@@ -166,10 +166,8 @@ impl PsSps {
         let like = fused::state_like(&step.params);
         fused::fused_cpu_applies(&step.params)
             && self.k > 0
-            && c.scaling != Scaling::None
             && like(Some(&step.grads))
-            && like(self.scale.v.as_ref())
-            && (c.scaling != Scaling::Amsgrad || like(self.scale.v_hat_max.as_ref()))
+            && self.scale.fused_ready(c.scaling, like)
     }
 
     /// The tensor path's step (from the second step on) as two passes over the host buffers,

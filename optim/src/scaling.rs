@@ -29,6 +29,15 @@ pub(crate) struct ScaleState {
     pub v_hat_max: Option<Tensor<1>>,
 }
 
+impl ScaleState {
+    /// Whether the scaling state a fused step reads is there (`like`: present, in the
+    /// parameters' dtype and length, `fused::state_like`): `v`, and `v_hat_max` under amsgrad.
+    /// Never with `scaling = none`, which the fused paths leave to the tensor ops.
+    pub(crate) fn fused_ready(&self, scaling: Scaling, like: impl Fn(Option<&Tensor<1>>) -> bool) -> bool {
+        scaling != Scaling::None && like(self.v.as_ref()) && (scaling != Scaling::Amsgrad || like(self.v_hat_max.as_ref()))
+    }
+}
+
 /// Options the scaling needs.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ScaleOptions {
