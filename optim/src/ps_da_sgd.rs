@@ -347,11 +347,7 @@ impl PsDaSgd {
         let device = step.params.device();
         let mut p = fused::host(step.params);
         let mut g = fused::host(step.grads);
-        let mut v = fused::host(self.scale.v.take().expect(CHECKED));
-        let mut v_hat_max = match c.scaling {
-            Scaling::Amsgrad => Some(fused::host(self.scale.v_hat_max.take().expect(CHECKED))),
-            _ => None,
-        };
+        let (mut v, mut v_hat_max) = self.scale.take_host(c.scaling);
         let mut a_prev = fused::host(self.a_prev.take().expect(CHECKED));
         let mut a = self.spare.take_like(&p);
         let mut z = fused::host(self.z.take().expect(CHECKED));
@@ -403,7 +399,7 @@ impl PsDaSgd {
             d_next = d.max((2.0 * numerator / s_norm).min(d * c.growth_rate));
         }
 
-        self.scale = ScaleState { v: Some(fused::tensor(v, &device)), v_hat_max: v_hat_max.map(|m| fused::tensor(m, &device)) };
+        self.scale.put_host(v, v_hat_max, &device);
         self.a_prev = Some(fused::tensor(a, &device));
         self.spare.put(a_prev);
         (self.z, self.s) = (Some(fused::tensor(z, &device)), Some(fused::tensor(s, &device)));

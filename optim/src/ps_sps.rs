@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
-use crate::fused::{self, CHECKED, Real};
+use crate::fused::{self, Real};
 use crate::ops;
 pub use crate::scaling::Scaling;
 use crate::scaling::{ScaleKernel, ScaleOptions, ScaleState, div_opt};
@@ -179,11 +179,7 @@ impl PsSps {
         let device = step.params.device();
         let mut p = fused::host(step.params);
         let mut g = fused::host(step.grads);
-        let mut v = fused::host(self.scale.v.take().expect(CHECKED));
-        let mut v_hat_max = match c.scaling {
-            Scaling::Amsgrad => Some(fused::host(self.scale.v_hat_max.take().expect(CHECKED))),
-            _ => None,
-        };
+        let (mut v, mut v_hat_max) = self.scale.take_host(c.scaling);
         let mut direction = self.spare.take_like(&p);
         scale_pass::<T>(
             &c.scale_options().kernel(self.k),
@@ -194,7 +190,7 @@ impl PsSps {
         let gs_sq = fused::on_tensors([&mut g], &device, |[g]| ops::sq_norm(g));
         let gamma = ((loss - c.f_star) / (c.c * gs_sq)).min(c.gamma_b) * step.lr;
         step_pass::<T>(fused::slice_mut(&mut p), fused::slice_mut(&mut direction), T::of(gamma));
-        self.scale = ScaleState { v: Some(fused::tensor(v, &device)), v_hat_max: v_hat_max.map(|m| fused::tensor(m, &device)) };
+        self.scale.put_host(v, v_hat_max, &device);
         self.spare.put(direction);
         self.k += 1;
         self.last_lr = Some(gamma);

@@ -4,10 +4,10 @@
 //! `a² = √v̂ + eps`. The PS methods feed their SGD parent the scaled gradient `g' = g / a` and
 //! map its step back with one more `/ a`.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::fused::Real;
+use crate::fused::{self, Real};
 
 /// How the scaling vector `a` is formed from the gradient's second moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -35,6 +35,23 @@ impl ScaleState {
     /// Never with `scaling = none`, which the fused paths leave to the tensor ops.
     pub(crate) fn fused_ready(&self, scaling: Scaling, like: impl Fn(Option<&Tensor<1>>) -> bool) -> bool {
         scaling != Scaling::None && like(self.v.as_ref()) && (scaling != Scaling::Amsgrad || like(self.v_hat_max.as_ref()))
+    }
+
+    /// The state's buffers for a fused step (`v`, and `v_hat_max` under amsgrad), taken out of
+    /// the tensors without copying; [`Self::put_host`] puts them back. Call only after
+    /// [`Self::fused_ready`].
+    pub(crate) fn take_host(&mut self, scaling: Scaling) -> (TensorData, Option<TensorData>) {
+        let v = fused::host(self.v.take().expect(fused::CHECKED));
+        let v_hat_max = match scaling {
+            Scaling::Amsgrad => Some(fused::host(self.v_hat_max.take().expect(fused::CHECKED))),
+            _ => None,
+        };
+        (v, v_hat_max)
+    }
+
+    /// The buffers of [`Self::take_host`], updated, as the state's tensors on `device` again.
+    pub(crate) fn put_host(&mut self, v: TensorData, v_hat_max: Option<TensorData>, device: &Device) {
+        *self = ScaleState { v: Some(fused::tensor(v, device)), v_hat_max: v_hat_max.map(|m| fused::tensor(m, device)) };
     }
 }
 
