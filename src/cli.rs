@@ -54,6 +54,10 @@ pub struct Args {
     /// Continue the run in --out (a killed run ends with the same records as an uninterrupted one).
     #[arg(long, requires = "out")]
     pub resume: bool,
+    /// Run SPS and PS-SPS on SAC's critics only, actor on adam (beyond the paper, which
+    /// leaves them out of RL: they need the loss at the optimum). Without it they are refused.
+    #[arg(long)]
+    pub sps_critics_only: bool,
     /// Do not draw progress bars (one line per evaluation on stderr instead).
     #[arg(long)]
     pub no_progress: bool,
@@ -96,6 +100,7 @@ impl Args {
         config.eval_every = self.eval_every.unwrap_or(config.eval_every);
         config.eval_episodes = self.eval_episodes.unwrap_or(config.eval_episodes);
         config.checkpoint_every = self.checkpoint_every.unwrap_or(config.checkpoint_every);
+        config.sps_critics_only |= self.sps_critics_only;
         let seeds = self.seeds.resolve(suite.as_ref().map_or(1, |s| s.seeds));
         let names = match (&self.opt, &suite) {
             (Some(names), _) => names.clone(),

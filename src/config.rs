@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use burn_lrfree::registry::{OptimizerConfig, canonical_name, default_lr, toml_to_json};
+use burn_lrfree::registry::{OptimizerConfig, adam_equivalent_lr, canonical_name, default_lr, needs_optimal_loss, toml_to_json};
 use lrfree_agents::{OptimizerSpec, SacConfig, SacOptimizers};
 use lrfree_envs::{KwargValue, Kwargs};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RunError;
+use crate::outcome::LrBounds;
 
 /// Built-in defaults, by the environment names they serve.
 const BUILTIN: &[(&str, &str)] = &[
@@ -54,10 +55,25 @@ pub struct RunConfig {
     /// SAC hyperparameters.
     #[serde(default)]
     pub sac: SacConfig,
-    /// Optimizer of the temperature (a single parameter, log α). `None`: the run's optimizer,
-    /// like the actor and critics. With `lr` and options from `[optimizers.<name>]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature_optimizer: Option<String>,
+    /// An Adam-equivalent learning-rate estimate (Adam, D-Adapt Adam, Prodigy, the PS methods:
+    /// about `lr` per coordinate and step) above this bound counts as divergence. At 1 every
+    /// step moves each weight by about its whole initial scale (at most 1/√fan_in), so the
+    /// networks are being thrown around, not trained. Default 1. `lr_divergence_bound` applies
+    /// to the rates of the other methods, which multiply raw gradients.
+    #[serde(default = "one")]
+    pub adam_lr_divergence_bound: f64,
+    /// Optimizer of SAC's temperature log α, whatever the networks use: `"adam"` (default,
+    /// SAC's published setting, lr and options from `[optimizers.adam]`: 3e-4), any other
+    /// optimizer name, or `"same"`: the run's own optimizer, as for actor and critics (an
+    /// ablation: D-Adaptation methods diverge on it, docs/suite.md).
+    #[serde(default = "adam")]
+    pub temperature_optimizer: String,
+    /// Run SPS and PS-SPS in RL anyway, on the critics only (the squared TD error is bounded
+    /// below by f* = 0; the actor's and temperature's losses are not), with the actor on
+    /// `[optimizers.adam]`. Beyond the paper, which leaves both methods out of RL; without
+    /// this key `rl-train` refuses them. Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sps_critics_only: bool,
     /// Per-optimizer `lr` and options, by registry name.
     #[serde(default)]
     pub optimizers: BTreeMap<String, toml::Table>,
@@ -114,10 +130,44 @@ impl RunConfig {
                 self.sac.buffer_size, self.sac.batch_size
             ));
         }
-        for name in self.optimizers.keys().chain(&self.temperature_optimizer) {
+        if !(self.adam_lr_divergence_bound > 0.0) {
+            return bad(format!("`adam_lr_divergence_bound` = {} must be positive", self.adam_lr_divergence_bound));
+        }
+        if self.temperature_optimizer != SAME {
+            canonical_name(&self.temperature_optimizer).map_err(|e| {
+                RunError::Usage(format!("temperature_optimizer = \"{}\": {e} (or \"{SAME}\")", self.temperature_optimizer))
+            })?;
+        }
+        for name in self.optimizers.keys() {
             self.spec(name)?;
         }
         Ok(())
+    }
+
+    /// Refuse SPS and PS-SPS for RL unless `sps_critics_only` opts in (one line: why, and how).
+    pub fn check_rl_optimizer(&self, name: &str) -> Result<(), RunError> {
+        let canonical = canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
+        if needs_optimal_loss(canonical).unwrap_or(false) && !self.sps_critics_only {
+            return Err(RunError::Usage(format!(
+                "{canonical} needs the loss at the optimum (f* = 0), which SAC's actor and temperature losses do not have, \
+                 so the paper leaves it out of RL; --sps-critics-only (config: sps_critics_only = true) runs it on the \
+                 critics only, actor on adam (beyond the paper)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The bounds on each part's learning-rate estimate in a run of `name` (see
+    /// `adam_lr_divergence_bound`).
+    pub fn lr_bounds(&self, name: &str) -> LrBounds {
+        let bound = |n: &str| {
+            if adam_equivalent_lr(n).unwrap_or(false) { self.adam_lr_divergence_bound } else { self.lr_divergence_bound }
+        };
+        LrBounds {
+            critic: bound(name),
+            actor: bound(if self.critics_only(name) { "adam" } else { name }),
+            temperature: bound(self.temperature_optimizer_for(name)),
+        }
     }
 
     /// The environment's keyword arguments.
@@ -125,15 +175,24 @@ impl RunConfig {
         self.env_kwargs.iter().map(|(k, v)| Ok((k.clone(), kwarg(k, v)?))).collect()
     }
 
-    /// The optimizers for SAC's three networks: `name` for actor and critics (and the
-    /// temperature unless `temperature_optimizer` is set), each its own instance.
+    /// The optimizers for SAC's three parts, each its own instance: `name` for the critics;
+    /// for the actor too, except SPS-type methods under `sps_critics_only` (actor on Adam);
+    /// the temperature's from `temperature_optimizer`.
     pub fn optimizer(&self, name: &str) -> Result<SacOptimizers, RunError> {
+        self.check_rl_optimizer(name)?;
         let spec = self.spec(name)?;
-        let alpha = match &self.temperature_optimizer {
-            Some(t) => self.spec(t)?,
-            None => spec.clone(),
-        };
-        Ok(SacOptimizers { actor: spec.clone(), critic: spec, alpha })
+        let actor = if self.critics_only(name) { self.spec("adam")? } else { spec.clone() };
+        Ok(SacOptimizers { actor, critic: spec, alpha: self.spec(self.temperature_optimizer_for(name))? })
+    }
+
+    /// Whether `name` runs on the critics only (an SPS-type method under `sps_critics_only`).
+    pub fn critics_only(&self, name: &str) -> bool {
+        self.sps_critics_only && needs_optimal_loss(name).unwrap_or(false)
+    }
+
+    /// The registry name of the temperature's optimizer in a run of `name`.
+    pub fn temperature_optimizer_for<'a>(&'a self, name: &'a str) -> &'a str {
+        if self.temperature_optimizer == SAME { name } else { &self.temperature_optimizer }
     }
 
     /// Optimizer `name` with `lr` and options from `[optimizers.<name>]` (defaults otherwise).
@@ -248,6 +307,17 @@ fn yes() -> bool {
     true
 }
 
+fn one() -> f64 {
+    1.0
+}
+
+fn adam() -> String {
+    "adam".into()
+}
+
+/// `temperature_optimizer = "same"`: the run's own optimizer on the temperature.
+pub const SAME: &str = "same";
+
 /// TOML errors span several lines; runs report one.
 fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -256,6 +326,60 @@ fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_temperature_is_on_adam_unless_the_config_says_same() {
+        let config = RunConfig::builtin("Pendulum").unwrap();
+        assert_eq!(config.temperature_optimizer, "adam");
+        let sac = config.optimizer("ps-da-sgd").unwrap();
+        assert_eq!((sac.critic.config.name(), sac.actor.config.name(), sac.alpha.config.name()), ("ps-da-sgd", "ps-da-sgd", "adam"));
+        assert_eq!(sac.alpha.lr, 3e-4);
+        // A config without the key (written before it had a default) now means Adam too.
+        let old: String = config.to_toml().lines().filter(|l| !l.starts_with("temperature_optimizer")).collect::<Vec<_>>().join("\n");
+        assert_eq!(RunConfig::parse(&old, "old").unwrap().temperature_optimizer, "adam");
+        let mut same = config.clone();
+        same.temperature_optimizer = SAME.into();
+        let same = RunConfig::parse(&same.to_toml(), "run").unwrap();
+        assert_eq!(same.optimizer("prodigy").unwrap().alpha.config.name(), "prodigy");
+        let mut cocob = config.clone();
+        cocob.temperature_optimizer = "COCOB".into();
+        assert!(cocob.validate().is_ok());
+        assert_eq!(cocob.optimizer("ps-da-sgd").unwrap().alpha.config.name(), "cocob");
+        let mut bad = config;
+        bad.temperature_optimizer = "adamw".into();
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("temperature_optimizer") && e.contains("same"), "{e}");
+    }
+
+    #[test]
+    fn sps_methods_are_refused_in_rl_unless_on_the_critics_only() {
+        let mut config = RunConfig::builtin("Pendulum").unwrap();
+        for name in ["sps", "PS_SPS"] {
+            let e = config.optimizer(name).unwrap_err().to_string();
+            assert!(e.contains("--sps-critics-only") && e.contains("optimum"), "{e}");
+        }
+        assert!(config.optimizer("dog").is_ok());
+        config.sps_critics_only = true;
+        let sac = config.optimizer("ps-sps").unwrap();
+        assert_eq!((sac.critic.config.name(), sac.actor.config.name(), sac.alpha.config.name()), ("ps-sps", "adam", "adam"));
+        // Other methods are untouched by the opt-in.
+        assert_eq!(config.optimizer("dog").unwrap().actor.config.name(), "dog");
+    }
+
+    #[test]
+    fn each_part_gets_the_bound_of_its_optimizers_units() {
+        let mut config = RunConfig::builtin("Pendulum").unwrap();
+        config.lr_divergence_bound = 1000.0;
+        config.adam_lr_divergence_bound = 1.0;
+        let b = config.lr_bounds("dog");
+        assert_eq!((b.critic, b.actor, b.temperature), (1000.0, 1000.0, 1.0));
+        let b = config.lr_bounds("prodigy");
+        assert_eq!((b.critic, b.actor, b.temperature), (1.0, 1.0, 1.0));
+        config.temperature_optimizer = "cocob".into();
+        config.sps_critics_only = true;
+        let b = config.lr_bounds("sps");
+        assert_eq!((b.critic, b.actor, b.temperature), (1000.0, 1.0, 1000.0));
+    }
 
     #[test]
     fn flush_denormals_defaults_on_and_round_trips_through_a_run_config() {

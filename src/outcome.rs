@@ -1,17 +1,36 @@
 //! Success and divergence: defined here and nowhere else.
 //!
 //! - A seed **diverges** when a loss, the temperature or any optimizer's learning-rate
-//!   estimate becomes non-finite, when an estimate exceeds `lr_divergence_bound`, or when an
-//!   optimizer refuses a step (a non-finite gradient, i.e. non-finite parameters or targets).
+//!   estimate becomes non-finite, when an estimate exceeds its bound, or when an optimizer
+//!   refuses a step (a non-finite gradient, i.e. non-finite parameters or targets).
 //!   A diverged seed stops cleanly where it diverged; the others go on.
+//! - The bound depends on what the estimate means. An Adam-equivalent rate (Adam, D-Adapt Adam,
+//!   Prodigy, PS-SPS, PS-DA-SGD) moves every weight by about `lr` per step whatever the
+//!   gradient, so `adam_lr_divergence_bound` (default 1: a step the size of the initial
+//!   weights, at most 1/√fan_in) marks a rate no network survives; Fig. 1a's diverging Prodigy
+//!   rates cross it. The others' rates multiply raw gradients, whose scale depends on the loss,
+//!   so only a loose `lr_divergence_bound` (1000) applies to them, besides non-finite values.
 //! - A seed **succeeds** when it did not diverge and its final evaluation return reaches the
 //!   environment's `success_threshold`.
 
 use burn_lrfree::Estimate;
 use lrfree_agents::UpdateStats;
 
+/// The bound on each part's learning-rate estimate: `lr_divergence_bound` or
+/// `adam_lr_divergence_bound`, by the units of that part's optimizer
+/// (`burn_lrfree::registry::adam_equivalent_lr`; `RunConfig::lr_bounds`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LrBounds {
+    /// For the critics' optimizer.
+    pub critic: f64,
+    /// For the actor's optimizer.
+    pub actor: f64,
+    /// For the temperature's optimizer.
+    pub temperature: f64,
+}
+
 /// Why the update `stats` mean divergence, if they do.
-pub fn divergence(stats: &UpdateStats, bound: f64) -> Option<String> {
+pub fn divergence(stats: &UpdateStats, bounds: &LrBounds) -> Option<String> {
     for (name, value) in [
         ("critic loss", stats.critic_loss),
         ("actor loss", stats.actor_loss),
@@ -22,7 +41,11 @@ pub fn divergence(stats: &UpdateStats, bound: f64) -> Option<String> {
             return Some(format!("{name} became {value}"));
         }
     }
-    for (net, est) in [("critic", &stats.critic), ("actor", &stats.actor), ("temperature", &stats.alpha_est)] {
+    for (net, est, bound) in [
+        ("critic", &stats.critic, bounds.critic),
+        ("actor", &stats.actor, bounds.actor),
+        ("temperature", &stats.alpha_est, bounds.temperature),
+    ] {
         if let Some(reason) = estimate_divergence(net, est, bound) {
             return Some(reason);
         }
@@ -64,30 +87,39 @@ mod tests {
         }
     }
 
+    fn bounds(bound: f64) -> LrBounds {
+        LrBounds { critic: bound, actor: bound, temperature: bound }
+    }
+
     #[test]
     fn healthy_updates_do_not_diverge() {
-        assert_eq!(divergence(&stats(), 1e3), None);
+        assert_eq!(divergence(&stats(), &bounds(1e3)), None);
     }
 
     #[test]
     fn non_finite_losses_and_estimates_diverge() {
         let mut s = stats();
         s.critic_loss = f64::NAN;
-        assert!(divergence(&s, 1e3).unwrap().contains("critic loss"));
+        assert!(divergence(&s, &bounds(1e3)).unwrap().contains("critic loss"));
         let mut s = stats();
         s.actor.lr = Some(f64::INFINITY);
-        assert!(divergence(&s, 1e3).unwrap().contains("actor lr estimate"));
+        assert!(divergence(&s, &bounds(1e3)).unwrap().contains("actor lr estimate"));
         let mut s = stats();
         s.critic.d_next = Some(f64::INFINITY);
-        assert!(divergence(&s, 1e3).unwrap().contains("critic D"));
+        assert!(divergence(&s, &bounds(1e3)).unwrap().contains("critic D"));
     }
 
     #[test]
     fn an_estimate_above_the_bound_diverges() {
         let mut s = stats();
         s.critic.lr = Some(2e3);
-        assert!(divergence(&s, 1e3).unwrap().contains("exceeds the bound"));
-        assert_eq!(divergence(&s, 1e4), None);
+        assert!(divergence(&s, &bounds(1e3)).unwrap().contains("exceeds the bound"));
+        assert_eq!(divergence(&s, &bounds(1e4)), None);
+        // Each part is held to its own bound.
+        let per_part = LrBounds { critic: 1e4, actor: 1.0, temperature: 1.0 };
+        assert_eq!(divergence(&s, &per_part), None);
+        s.actor.lr = Some(1.5);
+        assert!(divergence(&s, &per_part).unwrap().contains("actor lr estimate"));
     }
 
     #[test]

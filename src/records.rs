@@ -159,6 +159,15 @@ pub struct SeedSummary {
     pub divergence: Option<Divergence>,
     /// Largest learning-rate estimates.
     pub max_lr: MaxLr,
+    /// The actor's optimizer where it is not `optimizer`: `adam` for SPS-type methods run on
+    /// the critics only (`sps_critics_only`, beyond the paper). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_optimizer: Option<String>,
+    /// The temperature's optimizer (`adam` by default; `optimizer` itself under
+    /// `temperature_optimizer = "same"`). Absent in records written before 2026-12, whose
+    /// temperature used `optimizer` unless their config said otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature_optimizer: Option<String>,
 }
 
 /// How fast one seed trained in one process (`<optimizer>/seed-<N>/timing.json`). Kept out of

@@ -88,7 +88,15 @@ pub fn load(out: &Path) -> Result<RunPlan, RunError> {
     if !path.exists() {
         return Err(RunError::Usage(format!("{} holds no run to resume (no run.json)", out.display())));
     }
-    read_json(&path)
+    let mut plan: serde_json::Value = read_json(&path)?;
+    if let Some(config) = plan.get_mut("config").and_then(|c| c.as_object_mut()) {
+        // Run directories written before these keys had defaults resume as they ran: the
+        // temperature on the run's own optimizer, no bound on Adam-equivalent rates but the
+        // one on all rates.
+        config.entry("temperature_optimizer").or_insert_with(|| crate::config::SAME.into());
+        config.entry("adam_lr_divergence_bound").or_insert_with(|| f64::MAX.into());
+    }
+    serde_json::from_value(plan).map_err(|e| RunError::io(&path, e))
 }
 
 /// Train every (optimizer, seed) pair with `jobs` in parallel; write the run summary.
@@ -185,4 +193,32 @@ pub fn default_out(env: &str, optimizers: &[String]) -> PathBuf {
         rem % 3600 / 60,
         rem % 60
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run directory from before `temperature_optimizer` and `adam_lr_divergence_bound` had
+    /// defaults resumes as it ran: temperature on the run's optimizer, no Adam-units bound.
+    #[test]
+    fn an_old_run_directory_resumes_with_its_old_meaning() {
+        let dir = std::env::temp_dir().join(format!("lrfree-old-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = RunConfig::builtin("Pendulum").unwrap();
+        let plan = RunPlan { env: "Pendulum".into(), steps: 100, optimizers: vec!["ps-da-sgd".into()], seeds: vec![0], config };
+        let mut json = serde_json::to_value(&plan).unwrap();
+        let fresh: RunPlan = serde_json::from_value(json.clone()).unwrap();
+        json["config"].as_object_mut().unwrap().remove("temperature_optimizer");
+        json["config"].as_object_mut().unwrap().remove("adam_lr_divergence_bound");
+        std::fs::write(dir.join("run.json"), json.to_string()).unwrap();
+        let old = load(&dir).unwrap();
+        assert_eq!(old.config.temperature_optimizer, crate::config::SAME);
+        assert_eq!(old.config.optimizer("ps-da-sgd").unwrap().alpha.config.name(), "ps-da-sgd");
+        assert_eq!(old.config.adam_lr_divergence_bound, f64::MAX);
+        // A current run.json keeps its values.
+        write_json_atomic(&dir.join("run.json"), &fresh).unwrap();
+        assert_eq!(load(&dir).unwrap(), fresh);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

@@ -104,6 +104,7 @@ pub fn run_seed(
     }
     std::fs::create_dir_all(&dir).map_err(|e| RunError::io(&dir, e))?;
     let optimizers = config.optimizer(optimizer)?;
+    let lr_bounds = config.lr_bounds(optimizer);
     let kwargs = config.kwargs()?;
     let mut env = make_env(&config.env, &kwargs).map_err(env_err)?;
     let mut eval_env = make_env(&config.env, &kwargs).map_err(env_err)?;
@@ -149,7 +150,7 @@ pub fn run_seed(
         if counters.step >= config.learning_starts && sac.buffer_len() >= config.sac.batch_size {
             match sac.update() {
                 Ok(stats) => {
-                    let diverged = outcome::divergence(&stats, config.lr_divergence_bound);
+                    let diverged = outcome::divergence(&stats, &lr_bounds);
                     counters.max_lr.observe(&stats);
                     if counters.step.is_multiple_of(config.log_every) || diverged.is_some() {
                         metrics.update(counters.step, &stats)?;
@@ -232,6 +233,8 @@ pub fn run_seed(
         diverged,
         divergence,
         max_lr: counters.max_lr,
+        actor_optimizer: config.critics_only(optimizer).then(|| "adam".to_string()),
+        temperature_optimizer: Some(config.temperature_optimizer_for(optimizer).to_string()),
     };
     write_json_atomic(&summary_path, &summary)?;
     bar.finish_with_message(match final_eval_return {

@@ -122,7 +122,7 @@ fn a_diverged_seed_stops_cleanly_and_the_run_succeeds() {
     let dir = temp_dir("diverge");
     // A bound no estimate can stay under: every seed of ps-da-sgd "diverges" at its first update.
     let config = quick_config(&dir, "");
-    let text = read(&config).replace("lr_divergence_bound = 1000.0", "lr_divergence_bound = 1e-30");
+    let text = read(&config).replace("lr_divergence_bound = 1000.0", "lr_divergence_bound = 1e-30\nadam_lr_divergence_bound = 1e-30");
     std::fs::write(&config, text).unwrap();
     let out = dir.join("run");
     let res = rl_train(&["--config", config.to_str().unwrap(), "--opt", "ps-da-sgd", "--seeds", "2", "--out", out.to_str().unwrap()]);
@@ -149,6 +149,8 @@ fn bad_input_gives_one_line_and_leaves_no_run_directory() {
     let out = dir.join("out");
     let o = out.to_str().unwrap();
     let under_file = blocker.join("sub");
+    let bad_temperature = dir.join("bad-temperature.toml");
+    std::fs::write(&bad_temperature, format!("temperature_optimizer = \"adamw\"\n{}", read(&good))).unwrap();
     let cases: Vec<(Vec<&str>, &str, Vec<(&str, &str)>)> = vec![
         (vec!["--env", "Pendulm", "--out", o], "Pendulum", vec![]),
         (vec!["--opt", "adamw", "--out", o], "ps-da-sgd", vec![]),
@@ -156,6 +158,9 @@ fn bad_input_gives_one_line_and_leaves_no_run_directory() {
         (vec!["--config", good.to_str().unwrap(), "--out", under_file.to_str().unwrap()], "a-file", vec![]),
         (vec!["--env", "Hopper", "--out", o], "python", vec![("LRFREE_PYTHON", "/nonexistent/python3")]),
         (vec!["--config", good.to_str().unwrap(), "--seeds", "0", "--out", o], "seeds", vec![]),
+        (vec!["--config", bad_temperature.to_str().unwrap(), "--out", o], "temperature_optimizer = \"adamw\": unknown optimizer", vec![]),
+        (vec!["--config", good.to_str().unwrap(), "--opt", "adam,sps", "--out", o], "--sps-critics-only", vec![]),
+        (vec!["--config", good.to_str().unwrap(), "--opt", "ps-sps", "--out", o], "--sps-critics-only", vec![]),
     ];
     for (args, needle, envs) in cases {
         let res = Command::new(BIN).args(&args).arg("--no-progress").envs(envs).output().unwrap();
@@ -231,5 +236,62 @@ fn suite_file_runs_its_optimizers_and_seeds() {
     assert_eq!(res.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("base") && stderr.trim().lines().count() == 1, "{stderr}");
     assert!(!out3.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The `update` rows of a metrics.csv as maps from column name to cell.
+fn update_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = read(path);
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    lines
+        .map(|l| header.iter().cloned().zip(l.split(',').map(String::from)).collect::<std::collections::HashMap<_, _>>())
+        .filter(|row| row["event"] == "update")
+        .collect()
+}
+
+/// The temperature is on Adam (lr from `[optimizers.adam]`) whatever the networks use, unless
+/// `temperature_optimizer = "same"`; SPS-type methods run on the critics only when opted in,
+/// and the records say so.
+#[test]
+fn temperature_on_adam_by_default_and_sps_on_the_critics_only_when_opted_in() {
+    let dir = temp_dir("temperature");
+    let config = quick_config(&dir, "");
+    let c = config.to_str().unwrap();
+    let out = dir.join("default");
+    let res = rl_train(&["--config", c, "--opt", "ps-da-sgd", "--steps", "600", "--out", out.to_str().unwrap(), "--no-plots"]);
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let rows = update_rows(&out.join("ps-da-sgd/seed-0/metrics.csv"));
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert_eq!(row["alpha_lr"].parse::<f64>().unwrap(), 1e-3, "temperature on adam, lr 1e-3 from [optimizers.adam]");
+        assert_ne!(row["critic_lr"].parse::<f64>().unwrap(), 1e-3);
+    }
+    let seed: serde_json::Value = serde_json::from_str(&read(&out.join("ps-da-sgd/seed-0/summary.json"))).unwrap();
+    assert_eq!(seed["temperature_optimizer"], "adam");
+    assert!(seed.get("actor_optimizer").is_none());
+
+    // The ablation: the run's own optimizer on the temperature, its estimate recorded.
+    let same = dir.join("same.toml");
+    std::fs::write(&same, format!("temperature_optimizer = \"same\"\n{}", read(&config))).unwrap();
+    let out = dir.join("same");
+    let res = rl_train(&["--config", same.to_str().unwrap(), "--opt", "ps-da-sgd", "--steps", "600", "--out", out.to_str().unwrap(), "--no-plots"]);
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let rows = update_rows(&out.join("ps-da-sgd/seed-0/metrics.csv"));
+    assert!(rows.iter().all(|r| r["alpha_lr"].parse::<f64>().unwrap() != 1e-3 && !r["alpha_d"].is_empty()));
+    let seed: serde_json::Value = serde_json::from_str(&read(&out.join("ps-da-sgd/seed-0/summary.json"))).unwrap();
+    assert_eq!(seed["temperature_optimizer"], "ps-da-sgd");
+
+    // PS-SPS opted in: critics on PS-SPS, actor and temperature on Adam.
+    let out = dir.join("sps");
+    let res = rl_train(&["--config", c, "--opt", "ps-sps", "--sps-critics-only", "--steps", "600", "--out", out.to_str().unwrap(), "--no-plots"]);
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let rows = update_rows(&out.join("ps-sps/seed-0/metrics.csv"));
+    assert!(rows.iter().all(|r| r["actor_lr"].parse::<f64>().unwrap() == 1e-3));
+    assert!(rows.iter().any(|r| r["critic_lr"].parse::<f64>().unwrap() != 1e-3));
+    let seed: serde_json::Value = serde_json::from_str(&read(&out.join("ps-sps/seed-0/summary.json"))).unwrap();
+    assert_eq!(seed["actor_optimizer"], "adam");
+    // The opt-in is kept in the run's config, so a resume keeps it.
+    assert!(read(&out.join("config.toml")).contains("sps_critics_only = true"));
     std::fs::remove_dir_all(&dir).ok();
 }

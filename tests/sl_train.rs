@@ -118,6 +118,8 @@ fn bad_input_exits_2_with_one_line_and_no_run_directory() {
     std::fs::write(cifar.join("train.bin"), vec![0u8; 1000]).unwrap();
     std::fs::write(cifar.join("test.bin"), vec![0u8; formats::CIFAR_RECORD]).unwrap();
     let config = write_config(&dir, "task = \"digits\"\nmodel = \"cnn\"\nepochs = 1\nbatch_size = 8\nlr_divergence_bound = 1e3\nlearning_rate = 3\n");
+    let sps_opt_in = dir.join("sps.toml");
+    std::fs::write(&sps_opt_in, "task = \"digits\"\nmodel = \"cnn\"\nepochs = 1\nsps_critics_only = true\n").unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["--opt".into(), "adamw".into()], "adamw"),
         (vec!["--model".into(), "resnet50".into()], "unknown model"),
@@ -130,6 +132,8 @@ fn bad_input_exits_2_with_one_line_and_no_run_directory() {
         (vec!["--task".into(), "cifar100".into(), "--data".into(), cifar.display().to_string()], "train.bin: 1000 bytes"),
         (vec!["--config".into(), config.display().to_string()], "learning_rate"),
         (vec!["--config".into(), dir.join("none.toml").display().to_string()], "none.toml"),
+        (vec!["--opt".into(), "ps-sps".into(), "--sps-critics-only".into()], "sps_critics_only is for RL runs"),
+        (vec!["--config".into(), sps_opt_in.display().to_string()], "sps_critics_only is for RL runs"),
     ];
     for (i, (args, expect)) in cases.iter().enumerate() {
         let out = dir.join(format!("run-{i}"));

@@ -219,7 +219,9 @@ impl Sac {
         let grads = GradientsParams::from_grads(actor_loss.backward(), &self.actor);
         step("actor", &mut *self.opt_actor, self.optimizers.actor.lr, &mut self.actor, grads, actor_loss_value)?;
 
-        // 3. Temperature: minimise −α·(log π + H̄), log π detached (from step 2's sample, as SB3).
+        // 3. Temperature: minimise −α·(log π + H̄) with log π detached: CleanRL's loss (SB3
+        // multiplies by log α instead). log π is step 2's sample, drawn before the actor's
+        // step; CleanRL draws a fresh one after it.
         let entropy_gap = log_pi.inner().mean().add_scalar(self.target_entropy);
         let alpha_loss = (self.temperature.log_alpha.val().exp() * entropy_gap).neg();
         let alpha_loss_value = alpha_loss.clone().into_scalar::<f64>();

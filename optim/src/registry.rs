@@ -25,9 +25,42 @@ use crate::ps_sps::PsSpsConfig;
 use crate::sgd::SgdConfig;
 use crate::sps::SpsConfig;
 
-/// The registry names, in the paper's order: steepest descent, adaptive, proposed.
+/// The registry names in the order of the paper's Table 3: steepest descent (SGD, SPS, DoG,
+/// D-Adapt SGD), adaptive (Adam, COCOB, LDoG, D-Adapt Adam, Prodigy), proposed (PS-SPS,
+/// PS-DA-SGD). [`group`] names the three.
 pub const NAMES: [&str; 11] =
-    ["sgd", "sps", "dog", "ldog", "dadapt-sgd", "cocob", "adam", "dadapt-adam", "prodigy", "ps-sps", "ps-da-sgd"];
+    ["sgd", "sps", "dog", "dadapt-sgd", "adam", "cocob", "ldog", "dadapt-adam", "prodigy", "ps-sps", "ps-da-sgd"];
+
+/// Table 3's groups, by the number of consecutive [`NAMES`] each takes.
+pub const GROUPS: [(&str, usize); 3] = [("steepest descent", 4), ("adaptive", 5), ("proposed", 2)];
+
+/// Table 3's group of optimizer `name`: `steepest descent`, `adaptive` or `proposed`.
+pub fn group(name: &str) -> Result<&'static str> {
+    let canonical = canonical_name(name)?;
+    let mut rank = NAMES.iter().position(|n| *n == canonical).unwrap_or_default();
+    for (group, size) in GROUPS {
+        if rank < size {
+            return Ok(group);
+        }
+        rank -= size;
+    }
+    unreachable!("GROUPS covers NAMES")
+}
+
+/// Whether the method needs the loss value at the optimum (SPS and PS-SPS: Polyak's step
+/// `(f − f*)/‖g‖²` with `f* = 0`). On a loss with no lower bound at 0 the step changes sign
+/// and climbs the loss; the paper leaves these two out of its RL experiments for that reason.
+pub fn needs_optimal_loss(name: &str) -> Result<bool> {
+    Ok(matches!(canonical_name(name)?, "sps" | "ps-sps"))
+}
+
+/// Whether the method's [`Estimate::lr`](crate::Estimate) is Adam-equivalent: a step of
+/// about `lr` per coordinate, whatever the gradient's scale (Adam, D-Adapt Adam, Prodigy, the
+/// PS methods). The others (SGD, SPS, DoG, LDoG, D-Adapt SGD) multiply the raw gradient, and
+/// COCOB reports no rate.
+pub fn adam_equivalent_lr(name: &str) -> Result<bool> {
+    Ok(matches!(canonical_name(name)?, "adam" | "dadapt-adam" | "prodigy" | "ps-sps" | "ps-da-sgd"))
+}
 
 /// The canonical name for `name`: case-insensitive, `_` accepted for `-` (the golden files'
 /// spelling). Unknown names are an error listing the valid ones.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 
-use crate::{Band, Format, PlotError, PlotOptions, build_report, write_plots};
+use crate::{Band, Format, PlotError, PlotOptions, build_report_with, write_plots};
 
 /// Draw reward and learning-rate curves from rl-train run directories.
 #[derive(Debug, Parser)]
@@ -66,6 +66,18 @@ pub struct ReportArgs {
     /// Where report.md and report.csv go [default: the run directory; with several runs, the current directory].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Count a seed as a success when it did not diverge and its final return reaches this,
+    /// instead of the threshold its run's config recorded (for a shorter budget than the config's).
+    #[arg(long, value_name = "RETURN", allow_negative_numbers = true, value_parser = finite)]
+    pub success_threshold: Option<f64>,
+}
+
+fn finite(arg: &str) -> Result<f64, String> {
+    match arg.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(v) => Err(format!("must be finite, got {v}")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn parse<T: Parser, I: IntoIterator<Item = OsString>>(args: I) -> Result<T, ExitCode> {
@@ -150,7 +162,7 @@ pub fn report_with<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let report = match build_report(&args.run_dirs) {
+    let report = match build_report_with(&args.run_dirs, args.success_threshold) {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };

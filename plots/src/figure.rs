@@ -11,7 +11,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::PlotError;
-use crate::palette::colour;
+use crate::palette::{colour, group};
 use crate::records::{Net, RunRecords, SeedRecord};
 use crate::series::{
     Band, Curve, Stat, aggregate_at_steps, aggregate_on_grid, episode_curve, eval_curve, lr_curve,
@@ -267,6 +267,15 @@ fn legend_columns<DB: DrawingBackend>(
     Ok((col_w, ((w as i32 - 40) / col_w).max(1)))
 }
 
+/// An optimizer's legend label with its group of Table 3, so the legend (in Table 3's order)
+/// reads as the table's groups: `adam (adaptive, 5 seeds)`.
+fn legend_label(name: &str, seeds: usize) -> String {
+    match group(name) {
+        "other" => format!("{name} ({seeds} seeds)"),
+        g => format!("{name} ({g}, {seeds} seeds)"),
+    }
+}
+
 /// A legend entry: a short line (or a swatch, or a cross) and its label.
 pub(crate) enum Key {
     Line(RGBColor, u32, f64),
@@ -341,7 +350,7 @@ fn rewards<DB: DrawingBackend>(
         .map(|c| {
             (
                 Key::Line(colour(&c.name), 3, 1.0),
-                format!("{} ({} seeds)", c.name, c.seeds),
+                legend_label(&c.name, c.seeds),
             )
         })
         .collect();
@@ -494,7 +503,7 @@ fn learning_rates<DB: DrawingBackend>(
         .map(|c| {
             (
                 Key::Line(colour(&c.name), 2, 1.0),
-                format!("{} ({} seeds)", c.name, c.seeds),
+                legend_label(&c.name, c.seeds),
             )
         })
         .collect();

@@ -105,6 +105,12 @@ pub fn write_plots(run_dir: &Path, options: &PlotOptions) -> Result<PlotReport, 
 
 /// Read run directories and build the Table-3 style report (warnings in [`Report::warnings`]).
 pub fn build_report(run_dirs: &[PathBuf]) -> Result<Report, PlotError> {
+    build_report_with(run_dirs, None)
+}
+
+/// [`build_report`] with every seed's success judged against `threshold` instead of the one
+/// its run recorded (`rl-report --success-threshold`).
+pub fn build_report_with(run_dirs: &[PathBuf], threshold: Option<f64>) -> Result<Report, PlotError> {
     if run_dirs.is_empty() {
         return Err(PlotError::Usage("no run directory given".into()));
     }
@@ -112,5 +118,5 @@ pub fn build_report(run_dirs: &[PathBuf]) -> Result<Report, PlotError> {
         .iter()
         .map(|d| records::read_run(d))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Report::from_runs(&runs))
+    Ok(Report::with_threshold(&runs, threshold))
 }

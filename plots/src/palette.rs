@@ -3,17 +3,18 @@
 
 use plotters::style::RGBColor;
 
-/// The registry names in the paper's order: steepest descent, adaptive, proposed. A copy of
+/// The registry names in the order of the paper's Table 3: steepest descent, adaptive,
+/// proposed. A copy of
 /// `burn_lrfree::registry::NAMES` (optim/src/registry.rs), kept here so this crate does not
 /// depend on Burn; `tests/palette.rs` checks the two stay equal.
 pub const NAMES: [&str; 11] = [
     "sgd",
     "sps",
     "dog",
-    "ldog",
     "dadapt-sgd",
-    "cocob",
     "adam",
+    "cocob",
+    "ldog",
     "dadapt-adam",
     "prodigy",
     "ps-sps",
@@ -21,18 +22,18 @@ pub const NAMES: [&str; 11] = [
 ];
 
 /// The paper's three groups, by the number of [`NAMES`] each takes.
-const GROUPS: [(&str, usize); 3] = [("steepest descent", 6), ("adaptive", 3), ("proposed", 2)];
+const GROUPS: [(&str, usize); 3] = [("steepest descent", 4), ("adaptive", 5), ("proposed", 2)];
 
-/// One colour per entry of [`NAMES`]: steepest-descent methods in cool colours, adaptive ones
-/// in warm colours, the proposed ones in red and black so they stand out.
+/// One colour per entry of [`NAMES`] (the same colour for each method as before the groups
+/// followed Table 3), the proposed ones in red and black so they stand out.
 const COLOURS: [RGBColor; 11] = [
     RGBColor(31, 119, 180),  // sgd: blue
     RGBColor(23, 190, 207),  // sps: cyan
     RGBColor(44, 160, 44),   // dog: green
-    RGBColor(140, 86, 75),   // ldog: brown
     RGBColor(148, 103, 189), // dadapt-sgd: purple
-    RGBColor(127, 127, 127), // cocob: grey
     RGBColor(255, 127, 14),  // adam: orange
+    RGBColor(127, 127, 127), // cocob: grey
+    RGBColor(140, 86, 75),   // ldog: brown
     RGBColor(188, 189, 34),  // dadapt-adam: olive
     RGBColor(227, 119, 194), // prodigy: pink
     RGBColor(214, 39, 40),   // ps-sps: red

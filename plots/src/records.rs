@@ -153,6 +153,13 @@ pub struct SeedSummary {
     /// Where it diverged.
     #[serde(default)]
     pub divergence: Option<Divergence>,
+    /// The actor's optimizer where it is not `optimizer` (SPS-type methods on the critics
+    /// only: `adam`, beyond the paper).
+    #[serde(default)]
+    pub actor_optimizer: Option<String>,
+    /// The temperature's optimizer (absent in records from before 2026-12).
+    #[serde(default)]
+    pub temperature_optimizer: Option<String>,
 }
 
 fn yes() -> bool {

@@ -30,15 +30,27 @@ pub struct Cell {
     pub final_returns: Vec<(u64, Option<f64>)>,
     /// Seeds with records but no summary yet (left out of the numbers above).
     pub unfinished: usize,
+    /// Seeds that ran the method on the critics only, actor on Adam (beyond the paper).
+    pub critics_only: usize,
+    /// Seeds whose temperature was stepped by the method itself, not Adam (the ablation).
+    pub own_temperature: usize,
 }
 
 impl Cell {
-    /// `mean (successes/seeds)`, `n/a` for the mean when no seed has a final evaluation.
+    /// `mean (successes/seeds)`, `n/a` for the mean when no seed has a final evaluation;
+    /// marked [`CRITICS_ONLY`] and/or [`OWN_TEMPERATURE`] where some seed ran that way.
     pub fn text(&self) -> String {
         let mean = self
             .mean_final_return
             .map_or("n/a".to_string(), |m| format!("{m:.1}"));
-        format!("{mean} ({}/{})", self.successes, self.seeds)
+        let mut marks = String::new();
+        if self.critics_only > 0 {
+            marks.push_str(CRITICS_ONLY);
+        }
+        if self.own_temperature > 0 {
+            marks.push_str(OWN_TEMPERATURE);
+        }
+        format!("{mean}{marks} ({}/{})", self.successes, self.seeds)
     }
 
     fn finish(&mut self) {
@@ -51,6 +63,14 @@ impl Cell {
         });
     }
 }
+
+/// Mark of a cell run beyond the paper: an SPS-type method on the critics only.
+pub const CRITICS_ONLY: &str = "†";
+/// Mark of a cell whose temperature used the method itself instead of Adam.
+pub const OWN_TEMPERATURE: &str = "‡";
+/// Methods the paper leaves out of RL (they need the loss at the optimum); their rows are
+/// always shown, `–` where not run, as in Table 3.
+pub const NOT_IN_RL: [&str; 2] = ["sps", "ps-sps"];
 
 /// One optimizer's row.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,8 +95,15 @@ pub struct Report {
 }
 
 impl Report {
-    /// Build the table from runs already read.
+    /// Build the table from runs already read, each seed's success as recorded.
     pub fn from_runs(runs: &[RunRecords]) -> Report {
+        Self::with_threshold(runs, None)
+    }
+
+    /// Build the table; with `threshold`, a seed succeeds when it did not diverge and its final
+    /// return reaches it (the rule of `src/outcome.rs`, with another bar: for a budget other than
+    /// the configs' own).
+    pub fn with_threshold(runs: &[RunRecords], threshold: Option<f64>) -> Report {
         let mut envs: Vec<String> = Vec::new();
         let mut warnings: Vec<String> = Vec::new();
         let mut rows: Vec<ReportRow> = Vec::new();
@@ -117,7 +144,15 @@ impl Report {
                     continue;
                 }
                 cell.seeds += 1;
-                cell.successes += summary.success as usize;
+                cell.successes += match threshold {
+                    Some(t) => !summary.diverged && summary.final_eval_return.is_some_and(|r| r >= t),
+                    None => summary.success,
+                } as usize;
+                cell.critics_only += summary.actor_optimizer.is_some() as usize;
+                cell.own_temperature += summary
+                    .temperature_optimizer
+                    .as_ref()
+                    .is_some_and(|t| *t == seed.optimizer && t != "adam") as usize;
                 cell.lr_diverged += summary.diverged as usize;
                 cell.final_returns
                     .push((seed.seed, summary.final_eval_return));
@@ -125,6 +160,11 @@ impl Report {
         }
         for cell in rows.iter_mut().flat_map(|r| r.cells.iter_mut().flatten()) {
             cell.finish();
+        }
+        for name in NOT_IN_RL {
+            if !rows.iter().any(|r| r.optimizer == name) {
+                rows.push(ReportRow { optimizer: name.to_string(), group: group(name), cells: vec![None; envs.len()] });
+            }
         }
         rows.sort_by_key(|r| order_key(&r.optimizer));
         Report {
@@ -163,7 +203,31 @@ impl Report {
         out += &table::markdown(&self.table());
         let unfinished: usize = self.rows.iter().flat_map(|r| r.cells.iter().flatten()).map(|c| c.unfinished).sum();
         out += &table::unfinished_note(unfinished);
+        out += &self.notes();
         out
+    }
+
+    /// Footnotes for the marks and dashes the table holds.
+    fn notes(&self) -> String {
+        let cells = || self.rows.iter().flat_map(|r| r.cells.iter());
+        let mut notes = String::new();
+        if cells().any(|c| c.is_none()) {
+            notes += "\n– not run. SPS and PS-SPS are not run in RL, as in the paper's Table 3: they need the loss \
+                      value at the optimum, which SAC's actor and temperature losses do not have (rl-train \
+                      --sps-critics-only runs them on the critics only).\n";
+        }
+        if cells().flatten().any(|c| c.critics_only > 0) {
+            notes += &format!(
+                "\n{CRITICS_ONLY} beyond the paper: the method on the critics only, the actor on Adam (--sps-critics-only).\n"
+            );
+        }
+        if cells().flatten().any(|c| c.own_temperature > 0) {
+            notes += &format!(
+                "\n{OWN_TEMPERATURE} the temperature stepped by the method itself (temperature_optimizer = \"same\", an \
+                 ablation); elsewhere by Adam.\n"
+            );
+        }
+        notes
     }
 
     /// One line per optimizer and environment, every number in its own column.
@@ -180,6 +244,8 @@ impl Report {
             "std_final_return",
             "final_returns",
             "unfinished",
+            "critics_only",
+            "own_temperature",
         ];
         // Writing into a Vec cannot fail.
         w.write_record(header).expect("in memory");
@@ -199,6 +265,8 @@ impl Report {
                     opt(c.std_final_return),
                     finals.join(";"),
                     c.unfinished.to_string(),
+                    c.critics_only.to_string(),
+                    c.own_temperature.to_string(),
                 ])
                 .expect("in memory");
             }

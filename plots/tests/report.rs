@@ -13,11 +13,13 @@ fn numbers_equal_those_of_the_records() {
     common::make_run(tmp.path());
     let report = build_report(&[tmp.path().to_path_buf()]).unwrap();
     assert_eq!(report.envs, ["Pendulum"]);
-    // Paper order: prodigy (adaptive) before ps-da-sgd (proposed).
+    // Table 3's order: prodigy (adaptive) before ps-da-sgd (proposed); SPS and PS-SPS always
+    // have their rows, not run.
     let names: Vec<&str> = report.rows.iter().map(|r| r.optimizer.as_str()).collect();
-    assert_eq!(names, ["prodigy", "ps-da-sgd"]);
-    assert_eq!(report.rows[0].group, "adaptive");
-    assert_eq!(report.rows[1].group, "proposed");
+    assert_eq!(names, ["sps", "prodigy", "ps-sps", "ps-da-sgd"]);
+    let groups: Vec<&str> = report.rows.iter().map(|r| r.group).collect();
+    assert_eq!(groups, ["steepest descent", "adaptive", "proposed", "proposed"]);
+    assert!(report.cell("sps", "Pendulum").is_none() && report.cell("ps-sps", "Pendulum").is_none());
 
     // prodigy: seeds 0 (-300, no success) and 1 (-1200, diverged).
     let p = report.cell("prodigy", "Pendulum").unwrap();
@@ -44,25 +46,29 @@ fn numbers_equal_those_of_the_records() {
 
     let md = report.to_markdown();
     assert!(
-        md.contains("| adaptive | prodigy   | -750.0 (0/2), lr div 1 |"),
+        md.contains("| adaptive         | prodigy   | -750.0 (0/2), lr div 1 |"),
         "{md}"
     );
     assert!(
-        md.contains("| proposed | ps-da-sgd | -150.0 (1/1), lr div 0 |"),
+        md.contains("| proposed         | ps-da-sgd | -150.0 (1/1), lr div 0 |"),
         "{md}"
     );
     assert!(md.contains("1 seed(s) without summary.json"), "{md}");
+    assert!(md.contains("| proposed         | ps-sps    | –"), "{md}");
+    assert!(md.contains("– not run. SPS and PS-SPS"), "{md}");
+    assert!(!md.contains('†') && !md.contains('‡'), "{md}");
     let csv = report.to_csv();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "env,optimizer,group,seeds,successes,lr_diverged,mean_final_return,std_final_return,final_returns,unfinished"
+        "env,optimizer,group,seeds,successes,lr_diverged,mean_final_return,std_final_return,final_returns,unfinished,critics_only,own_temperature"
     );
     assert_eq!(
         lines[1],
-        "Pendulum,prodigy,adaptive,2,0,1,-750,450,-300;-1200,0"
+        "Pendulum,prodigy,adaptive,2,0,1,-750,450,-300;-1200,0,0,0"
     );
-    assert_eq!(lines[2], "Pendulum,ps-da-sgd,proposed,1,1,0,-150,0,-150,1");
+    assert_eq!(lines[2], "Pendulum,ps-da-sgd,proposed,1,1,0,-150,0,-150,1,0,0");
+    assert_eq!(lines.len(), 3, "rows not run have no CSV line");
 
     let files = report.write(tmp.path()).unwrap();
     assert_eq!(fs::read_to_string(&files[0]).unwrap(), md);
@@ -102,7 +108,7 @@ fn environments_are_columns_and_runs_of_one_env_merge() {
     let report = build_report(&dirs).unwrap();
     assert_eq!(report.envs, ["Pendulum", "Hopper"]);
     let names: Vec<&str> = report.rows.iter().map(|r| r.optimizer.as_str()).collect();
-    assert_eq!(names, ["sgd", "prodigy", "ps-da-sgd"]);
+    assert_eq!(names, ["sgd", "sps", "prodigy", "ps-sps", "ps-da-sgd"]);
     assert_eq!(
         report.cell("sgd", "Pendulum").unwrap().text(),
         "-1300.0 (0/1)"
@@ -123,4 +129,36 @@ fn environments_are_columns_and_runs_of_one_env_merge() {
             .iter()
             .any(|w| w.contains("run.json: missing"))
     );
+}
+
+/// Cells run beyond the paper are marked and footnoted; `--success-threshold` judges every
+/// seed against another bar (not diverged and final return at least the bar).
+#[test]
+fn marks_footnotes_and_another_success_threshold() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |opt: &str, seed: u64, ret: f64, success: bool, div: Option<u64>, extra: &str| {
+        let d = tmp.path().join(format!("{opt}/seed-{seed}"));
+        common::write(&d.join("metrics.csv"), &common::metrics(1000, &[-900.0, ret], |_| 1e-3));
+        let text = common::summary(opt, seed, 1000, ret, success, div);
+        common::write(&d.join("summary.json"), &text.replacen('{', &format!("{{{extra}"), 1));
+    };
+    run("ps-sps", 0, -200.0, true, None, r#""actor_optimizer": "adam", "temperature_optimizer": "adam", "#);
+    run("dog", 0, -300.0, false, None, r#""temperature_optimizer": "dog", "#);
+    run("dog", 1, -100.0, true, None, r#""temperature_optimizer": "dog", "#);
+    run("adam", 0, -400.0, false, None, r#""temperature_optimizer": "adam", "#);
+    run("adam", 1, -100.0, false, Some(900), r#""temperature_optimizer": "adam", "#);
+    let dirs = [tmp.path().to_path_buf()];
+    let report = build_report(&dirs).unwrap();
+    assert_eq!(report.cell("ps-sps", "Pendulum").unwrap().text(), "-200.0† (1/1)");
+    assert_eq!(report.cell("dog", "Pendulum").unwrap().text(), "-200.0‡ (1/2)");
+    assert_eq!(report.cell("adam", "Pendulum").unwrap().text(), "-250.0 (0/2)");
+    let md = report.to_markdown();
+    assert!(md.contains("† beyond the paper") && md.contains("‡ the temperature stepped by the method itself"), "{md}");
+    assert!(md.contains("– not run"), "the sps row: {md}");
+
+    let report = lrfree_plots::build_report_with(&dirs, Some(-350.0)).unwrap();
+    assert_eq!(report.cell("adam", "Pendulum").unwrap().successes, 0, "-400 misses the bar, the other seed diverged");
+    assert_eq!(report.cell("dog", "Pendulum").unwrap().successes, 2);
+    let report = lrfree_plots::build_report_with(&dirs, Some(-150.0)).unwrap();
+    assert_eq!(report.cell("ps-sps", "Pendulum").unwrap().successes, 0);
 }

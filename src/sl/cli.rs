@@ -52,11 +52,17 @@ pub struct Args {
     /// sl-report.md/.csv into --out when given).
     #[arg(long, num_args = 1.., value_name = "RUN_DIR", conflicts_with_all = ["task", "model", "config", "epochs", "data"])]
     pub report: Vec<PathBuf>,
+    /// rl-train's opt-in for SPS-type methods on SAC's critics; refused here with the reason.
+    #[arg(long, hide = true)]
+    pub sps_critics_only: bool,
 }
 
 impl Args {
     /// The plan these arguments describe.
     pub fn plan(&self) -> Result<SlPlan, RunError> {
+        if self.sps_critics_only {
+            return Err(RunError::Usage(SPS_OPT_IN_IS_RL.into()));
+        }
         let mut config = match &self.config {
             Some(path) => SlConfig::load(path)?,
             None => SlConfig::builtin(self.task.as_deref().unwrap_or("digits"))?,
@@ -80,6 +86,10 @@ impl Args {
         Ok(SlPlan { task: config.task.clone(), model: config.model.clone(), epochs: config.epochs, optimizers, seeds, config })
     }
 }
+
+/// Why `sps_critics_only` (flag or config key) is refused by `sl-train`.
+pub const SPS_OPT_IN_IS_RL: &str = "sps_critics_only is for RL runs (rl-train), where SAC's actor and temperature losses have no \
+     optimal value; supervised losses are bounded below by 0, so SPS and PS-SPS run on the whole network here";
 
 /// Parse arguments, run, print the Table-3 lines and draw; exit 2 on usage errors, 1 on I/O.
 pub fn main() -> ExitCode {

@@ -125,6 +125,9 @@ impl SlConfig {
 
     /// Parse a TOML config's text (`origin` names it in errors).
     pub fn parse(text: &str, origin: &str) -> Result<Self, RunError> {
+        if toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("sps_critics_only")) {
+            return Err(RunError::Usage(format!("{origin}: {}", crate::sl::cli::SPS_OPT_IN_IS_RL)));
+        }
         toml::from_str(text).map_err(|e| RunError::Usage(format!("{origin}: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))))
     }
 
