@@ -130,7 +130,7 @@ impl RunConfig {
                 self.sac.buffer_size, self.sac.batch_size
             ));
         }
-        if !(self.adam_lr_divergence_bound > 0.0) {
+        if self.adam_lr_divergence_bound.is_nan() || self.adam_lr_divergence_bound <= 0.0 {
             return bad(format!("`adam_lr_divergence_bound` = {} must be positive", self.adam_lr_divergence_bound));
         }
         if self.temperature_optimizer != SAME {
