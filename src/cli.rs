@@ -87,10 +87,10 @@ impl Args {
             },
             None => (RunConfig::builtin(self.env.as_deref().unwrap_or("Pendulum"))?, None),
         };
-        if let Some(env) = &self.env {
-            if self.config.is_some() && env != &config.env {
-                return Err(RunError::Usage(format!("--env {env} contradicts env = \"{}\" in {}", config.env, self.config.as_ref().unwrap().display())));
-            }
+        if let (Some(env), Some(path)) = (&self.env, &self.config)
+            && env != &config.env
+        {
+            return Err(RunError::Usage(format!("--env {env} contradicts env = \"{}\" in {}", config.env, path.display())));
         }
         if let Some(suite) = &suite {
             config.steps = suite.steps;

@@ -121,17 +121,16 @@ impl RunConfig {
         if self.eval_episodes == 0 {
             return bad("`eval_episodes` must be at least 1".into());
         }
-        if !(self.lr_divergence_bound > 0.0) {
-            return bad(format!("`lr_divergence_bound` = {} must be positive", self.lr_divergence_bound));
+        for (key, bound) in [("lr_divergence_bound", self.lr_divergence_bound), ("adam_lr_divergence_bound", self.adam_lr_divergence_bound)] {
+            if bound.is_nan() || bound <= 0.0 {
+                return bad(format!("`{key}` = {bound} must be positive"));
+            }
         }
         if self.sac.batch_size == 0 || self.sac.buffer_size < self.sac.batch_size {
             return bad(format!(
                 "`sac.buffer_size` ({}) must be at least `sac.batch_size` ({}) > 0",
                 self.sac.buffer_size, self.sac.batch_size
             ));
-        }
-        if self.adam_lr_divergence_bound.is_nan() || self.adam_lr_divergence_bound <= 0.0 {
-            return bad(format!("`adam_lr_divergence_bound` = {} must be positive", self.adam_lr_divergence_bound));
         }
         if self.temperature_optimizer != SAME {
             canonical_name(&self.temperature_optimizer).map_err(|e| {

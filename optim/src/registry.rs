@@ -27,25 +27,9 @@ use crate::sps::SpsConfig;
 
 /// The registry names in the order of the paper's Table 3: steepest descent (SGD, SPS, DoG,
 /// D-Adapt SGD), adaptive (Adam, COCOB, LDoG, D-Adapt Adam, Prodigy), proposed (PS-SPS,
-/// PS-DA-SGD). [`group`] names the three.
+/// PS-DA-SGD); `lrfree_plots::palette::group` names the three.
 pub const NAMES: [&str; 11] =
     ["sgd", "sps", "dog", "dadapt-sgd", "adam", "cocob", "ldog", "dadapt-adam", "prodigy", "ps-sps", "ps-da-sgd"];
-
-/// Table 3's groups, by the number of consecutive [`NAMES`] each takes.
-pub const GROUPS: [(&str, usize); 3] = [("steepest descent", 4), ("adaptive", 5), ("proposed", 2)];
-
-/// Table 3's group of optimizer `name`: `steepest descent`, `adaptive` or `proposed`.
-pub fn group(name: &str) -> Result<&'static str> {
-    let canonical = canonical_name(name)?;
-    let mut rank = NAMES.iter().position(|n| *n == canonical).unwrap_or_default();
-    for (group, size) in GROUPS {
-        if rank < size {
-            return Ok(group);
-        }
-        rank -= size;
-    }
-    unreachable!("GROUPS covers NAMES")
-}
 
 /// Whether the method needs the loss value at the optimum (SPS and PS-SPS: Polyak's step
 /// `(f − f*)/‖g‖²` with `f* = 0`). On a loss with no lower bound at 0 the step changes sign
