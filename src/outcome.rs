@@ -66,6 +66,13 @@ fn estimate_divergence(net: &str, est: &Estimate, bound: f64) -> Option<String> 
     None
 }
 
+/// Why a policy action means divergence, if it does: a non-finite component (the policy's
+/// weights are no longer finite).
+pub fn action_divergence(action: &[f32]) -> Option<String> {
+    let (i, a) = action.iter().enumerate().find(|(_, a)| !a.is_finite())?;
+    Some(format!("the policy's action[{i}] became {a}"))
+}
+
 /// Whether a seed succeeded.
 pub fn success(final_eval_return: Option<f64>, diverged: bool, threshold: f64) -> bool {
     !diverged && final_eval_return.is_some_and(|r| r >= threshold)
@@ -120,6 +127,13 @@ mod tests {
         assert_eq!(divergence(&s, &per_part), None);
         s.actor.lr = Some(1.5);
         assert!(divergence(&s, &per_part).unwrap().contains("actor lr estimate"));
+    }
+
+    #[test]
+    fn a_non_finite_action_diverges() {
+        assert_eq!(action_divergence(&[0.5, -1.0]), None);
+        assert_eq!(action_divergence(&[0.5, f32::NAN]).unwrap(), "the policy's action[1] became NaN");
+        assert!(action_divergence(&[f32::NEG_INFINITY]).unwrap().contains("action[0] became -inf"));
     }
 
     #[test]

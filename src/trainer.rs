@@ -7,7 +7,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use indicatif::ProgressBar;
 use lrfree_agents::{AgentError, Sac};
-use lrfree_envs::{Env, make_env};
+use lrfree_envs::{Env, Step, make_env};
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
@@ -59,15 +59,36 @@ fn say(bar: &ProgressBar, line: String) {
     if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
 }
 
-/// Mean and population std of the deterministic policy's return over `episodes` episodes.
-fn evaluate(sac: &mut Sac, env: &mut dyn Env, seed: u64, episodes: usize) -> Result<(f64, f64), RunError> {
+/// One environment step with `action`, or (inner `Err`) why the seed diverged instead.
+///
+/// A policy's action is non-finite only when its weights are (an update that overflowed them
+/// with finite gradients shows up here first), so that is the seed's divergence, not an
+/// environment error that would end the whole run.
+fn step_env(env: &mut dyn Env, action: &[f32]) -> Result<Result<Step, String>, RunError> {
+    if let Some(reason) = outcome::action_divergence(action) {
+        return Ok(Err(reason));
+    }
+    env.step(action).map(Ok).map_err(env_err)
+}
+
+/// Mean and population std of the deterministic policy's return over `episodes` episodes,
+/// or (inner `Err`) why the policy diverged.
+fn evaluate(
+    sac: &mut Sac,
+    env: &mut dyn Env,
+    seed: u64,
+    episodes: usize,
+) -> Result<Result<(f64, f64), String>, RunError> {
     let mut returns = Vec::with_capacity(episodes);
     for i in 0..episodes {
         let mut obs = env.reset(Some(eval_reset_seed(seed, i))).map_err(env_err)?;
         let mut total = 0.0;
         loop {
             let action = sac.act(&obs, true);
-            let step = env.step(&action).map_err(env_err)?;
+            let step = match step_env(env, &action)? {
+                Ok(step) => step,
+                Err(reason) => return Ok(Err(format!("in evaluation: {reason}"))),
+            };
             total += step.reward;
             obs = step.obs;
             if step.terminated || step.truncated {
@@ -78,7 +99,7 @@ fn evaluate(sac: &mut Sac, env: &mut dyn Env, seed: u64, episodes: usize) -> Res
     }
     let mean = returns.iter().sum::<f64>() / episodes as f64;
     let std = (returns.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / episodes as f64).sqrt();
-    Ok((mean, std))
+    Ok(Ok((mean, std)))
 }
 
 /// Run (or resume, or return the finished result of) one seed.
@@ -138,7 +159,13 @@ pub fn run_seed(
     while counters.step < config.steps {
         // Act: uniformly random until learning starts, then sample the policy.
         let action = if counters.step < config.learning_starts { sac.random_action() } else { sac.act(&obs, false) };
-        let step = env.step(&action).map_err(env_err)?;
+        let step = match step_env(env.as_mut(), &action)? {
+            Ok(step) => step,
+            Err(reason) => {
+                divergence = Some(Divergence { step: counters.step, reason });
+                break;
+            }
+        };
         // Only a true termination stops bootstrapping; a time limit (truncation) does not.
         sac.observe(&obs, &action, step.reward as f32, &step.obs, step.terminated);
         episode_return += step.reward;
@@ -175,8 +202,15 @@ pub fn run_seed(
         }
         if counters.step.is_multiple_of(config.eval_every) || counters.step == config.steps {
             let eval_started = Instant::now();
-            let (mean, std) = evaluate(&mut sac, eval_env.as_mut(), seed, config.eval_episodes)?;
+            let evaluation = evaluate(&mut sac, eval_env.as_mut(), seed, config.eval_episodes)?;
             eval_seconds += eval_started.elapsed().as_secs_f64();
+            let (mean, std) = match evaluation {
+                Ok(result) => result,
+                Err(reason) => {
+                    divergence = Some(Divergence { step: counters.step, reason });
+                    break;
+                }
+            };
             metrics.eval(counters.step, mean, std)?;
             counters.last_eval = Some((counters.step, mean));
             bar.set_message(format!("eval {mean:.1}"));
@@ -277,4 +311,21 @@ fn save_checkpoint(dir: &Path, sac: &Sac, counters: &Counters, include_buffer: b
         std::fs::remove_dir_all(&old).map_err(|e| RunError::io(&old, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_non_finite_policy_action_is_divergence_not_an_environment_error() {
+        let mut env = make_env("Pendulum", &Default::default()).unwrap();
+        env.reset(Some(0)).unwrap();
+        // The environment itself refuses such an action with an error (which used to end the run).
+        assert!(env.step(&[f32::NAN]).is_err());
+        let reason = step_env(env.as_mut(), &[f32::NAN]).unwrap().unwrap_err();
+        assert_eq!(reason, "the policy's action[0] became NaN");
+        let step = step_env(env.as_mut(), &[0.5]).unwrap().unwrap();
+        assert!(step.reward.is_finite());
+    }
 }
