@@ -326,6 +326,15 @@ fn one_line(message: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The plots crate (no Burn dependency) keeps its own list of the methods not run in RL;
+    /// it must stay the registry's.
+    #[test]
+    fn the_report_leaves_out_of_rl_exactly_the_methods_that_need_the_optimal_loss() {
+        let needing: Vec<&str> =
+            burn_lrfree::registry::NAMES.iter().copied().filter(|n| needs_optimal_loss(n).unwrap()).collect();
+        assert_eq!(needing, lrfree_plots::report::NOT_IN_RL);
+    }
+
     #[test]
     fn the_temperature_is_on_adam_unless_the_config_says_same() {
         let config = RunConfig::builtin("Pendulum").unwrap();
