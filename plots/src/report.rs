@@ -32,13 +32,16 @@ pub struct Cell {
     pub unfinished: usize,
     /// Seeds that ran the method on the critics only, actor on Adam (beyond the paper).
     pub critics_only: usize,
-    /// Seeds whose temperature was stepped by the method itself, not Adam (the ablation).
-    pub own_temperature: usize,
+    /// Seeds whose temperature was not stepped by Adam (the default): by the method itself
+    /// (`temperature_optimizer = "same"`, the ablation) or another method (e.g. COCOB).
+    pub temperature_not_adam: usize,
+    /// Those seeds' temperature optimizers, sorted, each once.
+    pub temperature_optimizers: Vec<String>,
 }
 
 impl Cell {
     /// `mean (successes/seeds)`, `n/a` for the mean when no seed has a final evaluation;
-    /// marked [`CRITICS_ONLY`] and/or [`OWN_TEMPERATURE`] where some seed ran that way.
+    /// marked [`CRITICS_ONLY`] and/or [`TEMPERATURE_NOT_ADAM`] where some seed ran that way.
     pub fn text(&self) -> String {
         let mean = self
             .mean_final_return
@@ -47,8 +50,8 @@ impl Cell {
         if self.critics_only > 0 {
             marks.push_str(CRITICS_ONLY);
         }
-        if self.own_temperature > 0 {
-            marks.push_str(OWN_TEMPERATURE);
+        if self.temperature_not_adam > 0 {
+            marks.push_str(TEMPERATURE_NOT_ADAM);
         }
         format!("{mean}{marks} ({}/{})", self.successes, self.seeds)
     }
@@ -66,8 +69,8 @@ impl Cell {
 
 /// Mark of a cell run beyond the paper: an SPS-type method on the critics only.
 pub const CRITICS_ONLY: &str = "†";
-/// Mark of a cell whose temperature used the method itself instead of Adam.
-pub const OWN_TEMPERATURE: &str = "‡";
+/// Mark of a cell whose temperature was not on Adam (the method itself, or another one).
+pub const TEMPERATURE_NOT_ADAM: &str = "‡";
 /// Methods the paper leaves out of RL (they need the loss at the optimum); their rows are
 /// always shown, `–` where not run, as in Table 3.
 pub const NOT_IN_RL: [&str; 2] = ["sps", "ps-sps"];
@@ -149,10 +152,15 @@ impl Report {
                     None => summary.success,
                 } as usize;
                 cell.critics_only += summary.actor_optimizer.is_some() as usize;
-                cell.own_temperature += summary
-                    .temperature_optimizer
-                    .as_ref()
-                    .is_some_and(|t| *t == seed.optimizer && t != "adam") as usize;
+                // Records from before the key have none: their temperature was the method's own.
+                let temperature = summary.temperature_optimizer.as_deref().unwrap_or(&seed.optimizer);
+                if temperature != "adam" {
+                    cell.temperature_not_adam += 1;
+                    if !cell.temperature_optimizers.iter().any(|t| t == temperature) {
+                        cell.temperature_optimizers.push(temperature.to_string());
+                        cell.temperature_optimizers.sort();
+                    }
+                }
                 cell.lr_diverged += summary.diverged as usize;
                 cell.final_returns
                     .push((seed.seed, summary.final_eval_return));
@@ -221,10 +229,20 @@ impl Report {
                 "\n{CRITICS_ONLY} beyond the paper: the method on the critics only, the actor on Adam (--sps-critics-only).\n"
             );
         }
-        if cells().flatten().any(|c| c.own_temperature > 0) {
+        let mut not_adam = Vec::new();
+        for row in &self.rows {
+            for (env, cell) in self.envs.iter().zip(&row.cells) {
+                if let Some(c) = cell.as_ref().filter(|c| c.temperature_not_adam > 0) {
+                    let on = c.temperature_optimizers.join(", ");
+                    not_adam.push(format!("{} on {env}: {on} ({}/{} seeds)", row.optimizer, c.temperature_not_adam, c.seeds));
+                }
+            }
+        }
+        if !not_adam.is_empty() {
             notes += &format!(
-                "\n{OWN_TEMPERATURE} the temperature stepped by the method itself (temperature_optimizer = \"same\", an \
-                 ablation); elsewhere by Adam.\n"
+                "\n{TEMPERATURE_NOT_ADAM} the temperature not on Adam (temperature_optimizer; the method itself is the \
+                 \"same\" ablation, another method is beyond the paper): {}.\n",
+                not_adam.join("; ")
             );
         }
         notes
@@ -245,7 +263,8 @@ impl Report {
             "final_returns",
             "unfinished",
             "critics_only",
-            "own_temperature",
+            "temperature_not_adam",
+            "temperature_optimizers",
         ];
         // Writing into a Vec cannot fail.
         w.write_record(header).expect("in memory");
@@ -266,7 +285,8 @@ impl Report {
                     finals.join(";"),
                     c.unfinished.to_string(),
                     c.critics_only.to_string(),
-                    c.own_temperature.to_string(),
+                    c.temperature_not_adam.to_string(),
+                    c.temperature_optimizers.join(";"),
                 ])
                 .expect("in memory");
             }

@@ -69,7 +69,8 @@ pub fn summary(
     format!(
         "{{\"optimizer\": \"{opt}\", \"seed\": {seed}, \"env\": \"Pendulum\", \"steps\": 2000, \"steps_done\": {done},
  \"complete\": true, \"final_eval_return\": {final_return}, \"success\": {success},
- \"diverged\": {}, \"divergence\": {div}, \"max_lr\": {{\"critic\": 0.8, \"actor\": 0.3, \"alpha\": 2.1}}}}",
+ \"diverged\": {}, \"divergence\": {div}, \"max_lr\": {{\"critic\": 0.8, \"actor\": 0.3, \"alpha\": 2.1}},
+ \"temperature_optimizer\": \"adam\"}}",
         divergence.is_some()
     )
 }
