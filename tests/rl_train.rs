@@ -137,6 +137,10 @@ fn a_diverged_seed_stops_cleanly_and_the_run_succeeds() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A bad-input case: the arguments, a word the one-line message must contain, extra
+/// environment variables.
+type BadInput<'a> = (Vec<&'a str>, &'a str, Vec<(&'a str, &'a str)>);
+
 /// Every bad input: exit status 2, one line on stderr saying what to do, no run directory.
 #[test]
 fn bad_input_gives_one_line_and_leaves_no_run_directory() {
@@ -151,7 +155,7 @@ fn bad_input_gives_one_line_and_leaves_no_run_directory() {
     let under_file = blocker.join("sub");
     let bad_temperature = dir.join("bad-temperature.toml");
     std::fs::write(&bad_temperature, format!("temperature_optimizer = \"adamw\"\n{}", read(&good))).unwrap();
-    let cases: Vec<(Vec<&str>, &str, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<BadInput> = vec![
         (vec!["--env", "Pendulm", "--out", o], "Pendulum", vec![]),
         (vec!["--opt", "adamw", "--out", o], "ps-da-sgd", vec![]),
         (vec!["--config", malformed.to_str().unwrap(), "--out", o], "steps", vec![]),

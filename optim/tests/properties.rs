@@ -173,8 +173,8 @@ fn p4_note_dead_parameter_keeps_shrink_inactive() {
     let mut lowered = 0;
     let layout = Layout::flat(w0.len());
     let mut w = w0.clone();
-    for k in 0..300 {
-        let (loss, mut g) = quadratic(&h, &targets[k], &w[..8]);
+    for target in targets.iter().take(300) {
+        let (loss, mut g) = quadratic(&h, target, &w[..8]);
         g.push(0.0);
         w = read(
             &opt.step_flat(FlatStep { lr: 1.0, params: tensor(&w), grads: tensor(&g), layout: &layout, loss: Some(loss) })
@@ -255,11 +255,11 @@ fn logistic_minimum(x: &[Vec<f64>], y: &[f64], d: usize) -> f64 {
         for col in 0..d {
             let piv = (col..d).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs())).unwrap();
             m.swap(col, piv);
-            for r in col + 1..d {
-                let f = m[r][col] / m[col][col];
-                for c in col..=d {
-                    m[r][c] -= f * m[col][c];
-                }
+            let (upper, lower) = m.split_at_mut(col + 1);
+            let pivot_row = &upper[col];
+            for row in lower.iter_mut() {
+                let f = row[col] / pivot_row[col];
+                row.iter_mut().zip(pivot_row).skip(col).for_each(|(x, p)| *x -= f * p);
             }
         }
         let mut step = vec![0.0; d];

@@ -104,7 +104,7 @@ fn a_module_without_gradients_is_refused_and_returned() {
         let mut opt = build(name).unwrap();
         let m = model(&device);
         let before = weights(&m);
-        let rejected = opt.step_with_loss(1.0, m, GradientsParams::new(), 1.0).err().expect("must refuse");
+        let rejected = opt.step_with_loss(1.0, m, GradientsParams::new(), 1.0).expect_err("must refuse");
         assert!(matches!(rejected.error, OptimError::NoGradients), "{name}: {:?}", rejected.error);
         assert_eq!(weights(&rejected.module), before);
     }
@@ -146,7 +146,7 @@ fn a_non_finite_gradient_is_refused_and_leaves_the_state_unchanged() {
         for step in 0..6 {
             if step == 3 {
                 for bad in [f32::NAN, f32::INFINITY] {
-                    let rejected = poisoned.step_with_loss(lr, b, filled_grads(&a, bad), 0.5).err().expect("must refuse");
+                    let rejected = poisoned.step_with_loss(lr, b, filled_grads(&a, bad), 0.5).expect_err("must refuse");
                     assert!(matches!(rejected.error, OptimError::NonFiniteGradient { .. }), "{name}: {:?}", rejected.error);
                     b = rejected.module;
                 }
@@ -167,7 +167,7 @@ fn polyak_steps_need_the_loss() {
         assert!(opt.needs_loss());
         let m = model(&device);
         let grads = filled_grads(&m, 0.1);
-        let err = opt.step(1.0, m, grads).err().expect("must refuse").error;
+        let err = opt.step(1.0, m, grads).expect_err("must refuse").error;
         assert!(matches!(err, OptimError::LossRequired { .. }), "{err:?}");
         assert!(err.to_string().contains("step_with_loss"));
         let m = model(&device);
@@ -238,7 +238,7 @@ fn loading_another_optimizers_state_is_an_error() {
     let state = adam.save_state();
     for name in NAMES.iter().filter(|n| **n != "adam") {
         let mut other = build(name).unwrap();
-        let err = other.load_state(state.clone(), &device).err().expect("must refuse");
+        let err = other.load_state(state.clone(), &device).expect_err("must refuse");
         assert!(matches!(err, OptimError::StateMismatch { .. }), "{name}: {err:?}");
         assert!(err.to_string().contains("adam") && err.to_string().contains(name));
     }
