@@ -13,7 +13,11 @@ use crate::run::{self, RunPlan};
 /// Train SAC with learning-rate-free optimizers over several seeds, and record returns,
 /// success rates and the optimizers' estimated learning rates.
 #[derive(Debug, Parser)]
-#[command(name = "rl-train", version, after_help = "Records: docs/records.md. Defaults per environment: configs/*.toml.")]
+#[command(
+    name = "rl-train",
+    version,
+    after_help = "Records: docs/records.md. Defaults per environment: configs/*.toml."
+)]
 pub struct Args {
     /// Environment: Pendulum, MountainCarContinuous (native), Hopper, Humanoid or any Gymnasium id.
     #[arg(long)]
@@ -85,12 +89,19 @@ impl Args {
                 ConfigFile::Run(config) => (config, None),
                 ConfigFile::Suite(suite, base) => (base, Some(suite)),
             },
-            None => (RunConfig::builtin(self.env.as_deref().unwrap_or("Pendulum"))?, None),
+            None => (
+                RunConfig::builtin(self.env.as_deref().unwrap_or("Pendulum"))?,
+                None,
+            ),
         };
         if let (Some(env), Some(path)) = (&self.env, &self.config)
             && env != &config.env
         {
-            return Err(RunError::Usage(format!("--env {env} contradicts env = \"{}\" in {}", config.env, path.display())));
+            return Err(RunError::Usage(format!(
+                "--env {env} contradicts env = \"{}\" in {}",
+                config.env,
+                path.display()
+            )));
         }
         if let Some(suite) = &suite {
             config.steps = suite.steps;
@@ -108,10 +119,19 @@ impl Args {
             (None, None) => vec!["ps-da-sgd".to_string()],
         };
         let optimizers = canonical_optimizers(&names)?;
-        let plan = RunPlan { env: config.env.clone(), steps: config.steps, optimizers, seeds, config };
+        let plan = RunPlan {
+            env: config.env.clone(),
+            steps: config.steps,
+            optimizers,
+            seeds,
+            config,
+        };
         Ok(Resolved {
             plan,
-            out: self.out.clone().or_else(|| suite.as_ref().map(|s| s.out.clone())),
+            out: self
+                .out
+                .clone()
+                .or_else(|| suite.as_ref().map(|s| s.out.clone())),
             jobs: self.jobs.or(suite.as_ref().map(|s| s.jobs)),
         })
     }
@@ -140,7 +160,13 @@ fn run_with(args: &Args) -> Result<(), RunError> {
         let out = args.out.clone().expect("clap requires --out with --resume");
         let plan = run::load(&out)?;
         plan.validate()?;
-        eprintln!("rl-train: resuming {} ({} on {}, seeds {:?})", out.display(), plan.optimizers.join(","), plan.env, plan.seeds);
+        eprintln!(
+            "rl-train: resuming {} ({} on {}, seeds {:?})",
+            out.display(),
+            plan.optimizers.join(","),
+            plan.env,
+            plan.seeds
+        );
         (out, plan, args.jobs)
     } else {
         let Resolved { plan, out, jobs } = args.resolve()?;
@@ -148,13 +174,25 @@ fn run_with(args: &Args) -> Result<(), RunError> {
         run::check_fresh_out(&out)?;
         plan.validate()?;
         run::create(&out, &plan)?;
-        eprintln!("rl-train: {} on {} for {} steps, seeds {:?} -> {}", plan.optimizers.join(","), plan.env, plan.steps, plan.seeds, out.display());
+        eprintln!(
+            "rl-train: {} on {} for {} steps, seeds {:?} -> {}",
+            plan.optimizers.join(","),
+            plan.env,
+            plan.steps,
+            plan.seeds,
+            out.display()
+        );
         (out, plan, jobs)
     };
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let summary = run::execute(&out, &plan, jobs, progress)?;
-    println!("{} ({} steps, {} seeds): mean final return (successes/seeds)", summary.env, summary.steps, plan.seeds.len());
+    println!(
+        "{} ({} steps, {} seeds): mean final return (successes/seeds)",
+        summary.env,
+        summary.steps,
+        plan.seeds.len()
+    );
     for r in &summary.results {
         println!("  {}", r.line());
     }
@@ -165,9 +203,20 @@ fn run_with(args: &Args) -> Result<(), RunError> {
                 for w in &report.warnings {
                     eprintln!("rl-plot: {w}");
                 }
-                println!("figures: {}", report.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "));
+                println!(
+                    "figures: {}",
+                    report
+                        .files
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
-            Err(e) => eprintln!("rl-train: could not draw the figures ({e}); run `rl-plot {}` to retry", out.display()),
+            Err(e) => eprintln!(
+                "rl-train: could not draw the figures ({e}); run `rl-plot {}` to retry",
+                out.display()
+            ),
         }
     }
     println!("records: {}", out.display());
@@ -188,7 +237,11 @@ pub struct SeedArgs {
 impl SeedArgs {
     /// The explicit list, else seeds `0..N` with N from `--seeds` or `default_count`.
     pub fn resolve(&self, default_count: u64) -> Vec<u64> {
-        if self.seed_list.is_empty() { (0..self.seeds.unwrap_or(default_count)).collect() } else { self.seed_list.clone() }
+        if self.seed_list.is_empty() {
+            (0..self.seeds.unwrap_or(default_count)).collect()
+        } else {
+            self.seed_list.clone()
+        }
     }
 }
 
@@ -196,7 +249,8 @@ impl SeedArgs {
 pub fn canonical_optimizers(names: &[String]) -> Result<Vec<String>, RunError> {
     let mut optimizers: Vec<String> = Vec::new();
     for name in names {
-        let canonical = burn_lrfree::registry::canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
+        let canonical = burn_lrfree::registry::canonical_name(name)
+            .map_err(|e| RunError::Usage(e.to_string()))?;
         if !optimizers.iter().any(|o| o == canonical) {
             optimizers.push(canonical.to_string());
         }

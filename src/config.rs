@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use burn_lrfree::registry::{OptimizerConfig, adam_equivalent_lr, canonical_name, default_lr, needs_optimal_loss, toml_to_json};
+use burn_lrfree::registry::{
+    OptimizerConfig, adam_equivalent_lr, canonical_name, default_lr, needs_optimal_loss,
+    toml_to_json,
+};
 use lrfree_agents::{OptimizerSpec, SacConfig, SacOptimizers};
 use lrfree_envs::{KwargValue, Kwargs};
 use serde::{Deserialize, Serialize};
@@ -15,7 +18,10 @@ use crate::outcome::LrBounds;
 /// Built-in defaults, by the environment names they serve.
 const BUILTIN: &[(&str, &str)] = &[
     ("Pendulum", include_str!("../configs/pendulum.toml")),
-    ("MountainCarContinuous", include_str!("../configs/mountaincar.toml")),
+    (
+        "MountainCarContinuous",
+        include_str!("../configs/mountaincar.toml"),
+    ),
     ("Hopper", include_str!("../configs/hopper.toml")),
     ("Humanoid", include_str!("../configs/humanoid.toml")),
 ];
@@ -83,7 +89,9 @@ impl RunConfig {
     /// The built-in defaults for `env`: its own file for the four named environments, the
     /// Hopper settings (with `env` replaced) for any other Gymnasium id.
     pub fn builtin(env: &str) -> Result<Self, RunError> {
-        let own = BUILTIN.iter().find(|(name, _)| name.eq_ignore_ascii_case(env));
+        let own = BUILTIN
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(env));
         let (_, text) = own
             .or_else(|| BUILTIN.iter().find(|(name, _)| *name == "Hopper"))
             .expect("the built-in table has Hopper");
@@ -94,7 +102,8 @@ impl RunConfig {
 
     /// Parse a TOML config's text (`origin` names it in errors).
     pub fn parse(text: &str, origin: &str) -> Result<Self, RunError> {
-        toml::from_str(text).map_err(|e| RunError::Usage(format!("{origin}: {}", one_line(&e.to_string()))))
+        toml::from_str(text)
+            .map_err(|e| RunError::Usage(format!("{origin}: {}", one_line(&e.to_string()))))
     }
 
     /// Read a TOML config file.
@@ -116,12 +125,17 @@ impl RunConfig {
             return bad("`steps` must be at least 1".into());
         }
         if self.eval_every == 0 || self.log_every == 0 || self.checkpoint_every == 0 {
-            return bad("`eval_every`, `log_every` and `checkpoint_every` must be at least 1".into());
+            return bad(
+                "`eval_every`, `log_every` and `checkpoint_every` must be at least 1".into(),
+            );
         }
         if self.eval_episodes == 0 {
             return bad("`eval_episodes` must be at least 1".into());
         }
-        for (key, bound) in [("lr_divergence_bound", self.lr_divergence_bound), ("adam_lr_divergence_bound", self.adam_lr_divergence_bound)] {
+        for (key, bound) in [
+            ("lr_divergence_bound", self.lr_divergence_bound),
+            ("adam_lr_divergence_bound", self.adam_lr_divergence_bound),
+        ] {
             if bound.is_nan() || bound <= 0.0 {
                 return bad(format!("`{key}` = {bound} must be positive"));
             }
@@ -134,7 +148,10 @@ impl RunConfig {
         }
         if self.temperature_optimizer != SAME {
             canonical_name(&self.temperature_optimizer).map_err(|e| {
-                RunError::Usage(format!("temperature_optimizer = \"{}\": {e} (or \"{SAME}\")", self.temperature_optimizer))
+                RunError::Usage(format!(
+                    "temperature_optimizer = \"{}\": {e} (or \"{SAME}\")",
+                    self.temperature_optimizer
+                ))
             })?;
         }
         for name in self.optimizers.keys() {
@@ -160,18 +177,29 @@ impl RunConfig {
     /// `adam_lr_divergence_bound`).
     pub fn lr_bounds(&self, name: &str) -> LrBounds {
         let bound = |n: &str| {
-            if adam_equivalent_lr(n).unwrap_or(false) { self.adam_lr_divergence_bound } else { self.lr_divergence_bound }
+            if adam_equivalent_lr(n).unwrap_or(false) {
+                self.adam_lr_divergence_bound
+            } else {
+                self.lr_divergence_bound
+            }
         };
         LrBounds {
             critic: bound(name),
-            actor: bound(if self.critics_only(name) { "adam" } else { name }),
+            actor: bound(if self.critics_only(name) {
+                "adam"
+            } else {
+                name
+            }),
             temperature: bound(self.temperature_optimizer_for(name)),
         }
     }
 
     /// The environment's keyword arguments.
     pub fn kwargs(&self) -> Result<Kwargs, RunError> {
-        self.env_kwargs.iter().map(|(k, v)| Ok((k.clone(), kwarg(k, v)?))).collect()
+        self.env_kwargs
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), kwarg(k, v)?)))
+            .collect()
     }
 
     /// The optimizers for SAC's three parts, each its own instance: `name` for the critics;
@@ -180,8 +208,16 @@ impl RunConfig {
     pub fn optimizer(&self, name: &str) -> Result<SacOptimizers, RunError> {
         self.check_rl_optimizer(name)?;
         let spec = self.spec(name)?;
-        let actor = if self.critics_only(name) { self.spec("adam")? } else { spec.clone() };
-        Ok(SacOptimizers { actor, critic: spec, alpha: self.spec(self.temperature_optimizer_for(name))? })
+        let actor = if self.critics_only(name) {
+            self.spec("adam")?
+        } else {
+            spec.clone()
+        };
+        Ok(SacOptimizers {
+            actor,
+            critic: spec,
+            alpha: self.spec(self.temperature_optimizer_for(name))?,
+        })
     }
 
     /// Whether `name` runs on the critics only (an SPS-type method under `sps_critics_only`).
@@ -191,7 +227,11 @@ impl RunConfig {
 
     /// The registry name of the temperature's optimizer in a run of `name`.
     pub fn temperature_optimizer_for<'a>(&'a self, name: &'a str) -> &'a str {
-        if self.temperature_optimizer == SAME { name } else { &self.temperature_optimizer }
+        if self.temperature_optimizer == SAME {
+            name
+        } else {
+            &self.temperature_optimizer
+        }
     }
 
     /// Optimizer `name` with `lr` and options from `[optimizers.<name>]` (defaults otherwise).
@@ -236,22 +276,25 @@ impl ConfigFile {
         let text = std::fs::read_to_string(path)
             .map_err(|e| RunError::Usage(format!("cannot read config {}: {e}", path.display())))?;
         let origin = path.display().to_string();
-        let table: toml::Table =
-            toml::from_str(&text).map_err(|e| RunError::Usage(format!("{origin}: {}", one_line(&e.to_string()))))?;
+        let table: toml::Table = toml::from_str(&text)
+            .map_err(|e| RunError::Usage(format!("{origin}: {}", one_line(&e.to_string()))))?;
         let Some(suite) = table.get("suite") else {
             return RunConfig::parse(&text, &origin).map(Self::Run);
         };
         if table.len() > 1 {
-            let other: Vec<&str> = table.keys().filter(|k| *k != "suite").map(String::as_str).collect();
+            let other: Vec<&str> = table
+                .keys()
+                .filter(|k| *k != "suite")
+                .map(String::as_str)
+                .collect();
             return Err(RunError::Usage(format!(
                 "{origin}: a suite file holds only [suite] (run settings go in its `base` config), found {}",
                 other.join(", ")
             )));
         }
-        let suite: Suite = suite
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| RunError::Usage(format!("{origin}: [suite] {}", one_line(&e.to_string()))))?;
+        let suite: Suite = suite.clone().try_into().map_err(|e: toml::de::Error| {
+            RunError::Usage(format!("{origin}: [suite] {}", one_line(&e.to_string())))
+        })?;
         let base_path = path.parent().unwrap_or(Path::new("")).join(&suite.base);
         let base = RunConfig::load(&base_path)?;
         if !base.env.eq_ignore_ascii_case(&suite.env) {
@@ -263,7 +306,9 @@ impl ConfigFile {
             )));
         }
         if suite.seeds == 0 || suite.jobs == 0 || suite.optimizers.is_empty() {
-            return Err(RunError::Usage(format!("{origin}: [suite] needs seeds >= 1, jobs >= 1 and at least one optimizer")));
+            return Err(RunError::Usage(format!(
+                "{origin}: [suite] needs seeds >= 1, jobs >= 1 and at least one optimizer"
+            )));
         }
         Ok(Self::Suite(suite, base))
     }
@@ -271,7 +316,10 @@ impl ConfigFile {
 
 /// Optimizer `name` with `lr` and options from its `[optimizers.<name>]` table in `tables`
 /// (defaults otherwise); shared with `sl-train`.
-pub fn optimizer_spec(tables: &BTreeMap<String, toml::Table>, name: &str) -> Result<OptimizerSpec, RunError> {
+pub fn optimizer_spec(
+    tables: &BTreeMap<String, toml::Table>,
+    name: &str,
+) -> Result<OptimizerSpec, RunError> {
     let canonical = canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
     let mut options = tables
         .iter()
@@ -284,7 +332,11 @@ pub fn optimizer_spec(tables: &BTreeMap<String, toml::Table>, name: &str) -> Res
             .as_float()
             .or_else(|| v.as_integer().map(|i| i as f64))
             .filter(|lr| *lr > 0.0 && lr.is_finite())
-            .ok_or_else(|| RunError::Usage(format!("[optimizers.{canonical}] lr = {v} must be a positive number")))?,
+            .ok_or_else(|| {
+                RunError::Usage(format!(
+                    "[optimizers.{canonical}] lr = {v} must be a positive number"
+                ))
+            })?,
     };
     let config = OptimizerConfig::from_json(canonical, toml_to_json(toml::Value::Table(options)))
         .map_err(|e| RunError::Usage(e.to_string()))?;
@@ -297,8 +349,17 @@ fn kwarg(key: &str, value: &toml::Value) -> Result<KwargValue, RunError> {
         toml::Value::Integer(i) => KwargValue::Int(*i),
         toml::Value::Float(f) => KwargValue::Float(*f),
         toml::Value::String(s) => KwargValue::Str(s.clone()),
-        toml::Value::Array(items) => KwargValue::List(items.iter().map(|v| kwarg(key, v)).collect::<Result<_, _>>()?),
-        other => return Err(RunError::Usage(format!("env_kwargs.{key} = {other}: only numbers, booleans, strings and lists"))),
+        toml::Value::Array(items) => KwargValue::List(
+            items
+                .iter()
+                .map(|v| kwarg(key, v))
+                .collect::<Result<_, _>>()?,
+        ),
+        other => {
+            return Err(RunError::Usage(format!(
+                "env_kwargs.{key} = {other}: only numbers, booleans, strings and lists"
+            )));
+        }
     })
 }
 
@@ -330,8 +391,11 @@ mod tests {
     /// it must stay the registry's.
     #[test]
     fn the_report_leaves_out_of_rl_exactly_the_methods_that_need_the_optimal_loss() {
-        let needing: Vec<&str> =
-            burn_lrfree::registry::NAMES.iter().copied().filter(|n| needs_optimal_loss(n).unwrap()).collect();
+        let needing: Vec<&str> = burn_lrfree::registry::NAMES
+            .iter()
+            .copied()
+            .filter(|n| needs_optimal_loss(n).unwrap())
+            .collect();
         assert_eq!(needing, lrfree_plots::report::NOT_IN_RL);
     }
 
@@ -340,23 +404,47 @@ mod tests {
         let config = RunConfig::builtin("Pendulum").unwrap();
         assert_eq!(config.temperature_optimizer, "adam");
         let sac = config.optimizer("ps-da-sgd").unwrap();
-        assert_eq!((sac.critic.config.name(), sac.actor.config.name(), sac.alpha.config.name()), ("ps-da-sgd", "ps-da-sgd", "adam"));
+        assert_eq!(
+            (
+                sac.critic.config.name(),
+                sac.actor.config.name(),
+                sac.alpha.config.name()
+            ),
+            ("ps-da-sgd", "ps-da-sgd", "adam")
+        );
         assert_eq!(sac.alpha.lr, 3e-4);
         // A config without the key (written before it had a default) now means Adam too.
-        let old: String = config.to_toml().lines().filter(|l| !l.starts_with("temperature_optimizer")).collect::<Vec<_>>().join("\n");
-        assert_eq!(RunConfig::parse(&old, "old").unwrap().temperature_optimizer, "adam");
+        let old: String = config
+            .to_toml()
+            .lines()
+            .filter(|l| !l.starts_with("temperature_optimizer"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(
+            RunConfig::parse(&old, "old").unwrap().temperature_optimizer,
+            "adam"
+        );
         let mut same = config.clone();
         same.temperature_optimizer = SAME.into();
         let same = RunConfig::parse(&same.to_toml(), "run").unwrap();
-        assert_eq!(same.optimizer("prodigy").unwrap().alpha.config.name(), "prodigy");
+        assert_eq!(
+            same.optimizer("prodigy").unwrap().alpha.config.name(),
+            "prodigy"
+        );
         let mut cocob = config.clone();
         cocob.temperature_optimizer = "COCOB".into();
         assert!(cocob.validate().is_ok());
-        assert_eq!(cocob.optimizer("ps-da-sgd").unwrap().alpha.config.name(), "cocob");
+        assert_eq!(
+            cocob.optimizer("ps-da-sgd").unwrap().alpha.config.name(),
+            "cocob"
+        );
         let mut bad = config;
         bad.temperature_optimizer = "adamw".into();
         let e = bad.validate().unwrap_err().to_string();
-        assert!(e.contains("temperature_optimizer") && e.contains("same"), "{e}");
+        assert!(
+            e.contains("temperature_optimizer") && e.contains("same"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -364,12 +452,22 @@ mod tests {
         let mut config = RunConfig::builtin("Pendulum").unwrap();
         for name in ["sps", "PS_SPS"] {
             let e = config.optimizer(name).unwrap_err().to_string();
-            assert!(e.contains("--sps-critics-only") && e.contains("optimum"), "{e}");
+            assert!(
+                e.contains("--sps-critics-only") && e.contains("optimum"),
+                "{e}"
+            );
         }
         assert!(config.optimizer("dog").is_ok());
         config.sps_critics_only = true;
         let sac = config.optimizer("ps-sps").unwrap();
-        assert_eq!((sac.critic.config.name(), sac.actor.config.name(), sac.alpha.config.name()), ("ps-sps", "adam", "adam"));
+        assert_eq!(
+            (
+                sac.critic.config.name(),
+                sac.actor.config.name(),
+                sac.alpha.config.name()
+            ),
+            ("ps-sps", "adam", "adam")
+        );
         // Other methods are untouched by the opt-in.
         assert_eq!(config.optimizer("dog").unwrap().actor.config.name(), "dog");
     }
@@ -391,16 +489,30 @@ mod tests {
 
     #[test]
     fn flush_denormals_defaults_on_and_round_trips_through_a_run_config() {
-        for env in ["Pendulum", "MountainCarContinuous", "Hopper", "Humanoid", "Walker2d-v5"] {
+        for env in [
+            "Pendulum",
+            "MountainCarContinuous",
+            "Hopper",
+            "Humanoid",
+            "Walker2d-v5",
+        ] {
             assert!(RunConfig::builtin(env).unwrap().flush_denormals, "{env}");
         }
         // A config written before the key existed reads as on.
         let mut old = RunConfig::builtin("Pendulum").unwrap().to_toml();
-        old = old.lines().filter(|l| !l.starts_with("flush_denormals")).collect::<Vec<_>>().join("\n");
+        old = old
+            .lines()
+            .filter(|l| !l.starts_with("flush_denormals"))
+            .collect::<Vec<_>>()
+            .join("\n");
         assert!(RunConfig::parse(&old, "old").unwrap().flush_denormals);
         // Off survives the run directory's config.toml, so a resume keeps IEEE subnormals.
         let mut off = RunConfig::builtin("Pendulum").unwrap();
         off.flush_denormals = false;
-        assert!(!RunConfig::parse(&off.to_toml(), "run").unwrap().flush_denormals);
+        assert!(
+            !RunConfig::parse(&off.to_toml(), "run")
+                .unwrap()
+                .flush_denormals
+        );
     }
 }

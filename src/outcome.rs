@@ -58,7 +58,9 @@ fn estimate_divergence(net: &str, est: &Estimate, bound: f64) -> Option<String> 
         match value {
             Some(v) if !v.is_finite() => return Some(format!("{net} {what} became {v}")),
             Some(v) if what == "lr estimate" && v > bound => {
-                return Some(format!("{net} lr estimate {v:.3e} exceeds the bound {bound:e}"));
+                return Some(format!(
+                    "{net} lr estimate {v:.3e} exceeds the bound {bound:e}"
+                ));
             }
             _ => {}
         }
@@ -88,14 +90,26 @@ mod tests {
             actor_loss: -3.0,
             alpha_loss: 0.1,
             alpha: 0.2,
-            critic: Estimate { lr: Some(0.5), d: Some(1e-3), d_next: Some(1e-3), ..Estimate::default() },
-            actor: Estimate { lr: Some(0.1), ..Estimate::default() },
+            critic: Estimate {
+                lr: Some(0.5),
+                d: Some(1e-3),
+                d_next: Some(1e-3),
+                ..Estimate::default()
+            },
+            actor: Estimate {
+                lr: Some(0.1),
+                ..Estimate::default()
+            },
             alpha_est: Estimate::default(),
         }
     }
 
     fn bounds(bound: f64) -> LrBounds {
-        LrBounds { critic: bound, actor: bound, temperature: bound }
+        LrBounds {
+            critic: bound,
+            actor: bound,
+            temperature: bound,
+        }
     }
 
     #[test]
@@ -107,10 +121,18 @@ mod tests {
     fn non_finite_losses_and_estimates_diverge() {
         let mut s = stats();
         s.critic_loss = f64::NAN;
-        assert!(divergence(&s, &bounds(1e3)).unwrap().contains("critic loss"));
+        assert!(
+            divergence(&s, &bounds(1e3))
+                .unwrap()
+                .contains("critic loss")
+        );
         let mut s = stats();
         s.actor.lr = Some(f64::INFINITY);
-        assert!(divergence(&s, &bounds(1e3)).unwrap().contains("actor lr estimate"));
+        assert!(
+            divergence(&s, &bounds(1e3))
+                .unwrap()
+                .contains("actor lr estimate")
+        );
         let mut s = stats();
         s.critic.d_next = Some(f64::INFINITY);
         assert!(divergence(&s, &bounds(1e3)).unwrap().contains("critic D"));
@@ -120,20 +142,39 @@ mod tests {
     fn an_estimate_above_the_bound_diverges() {
         let mut s = stats();
         s.critic.lr = Some(2e3);
-        assert!(divergence(&s, &bounds(1e3)).unwrap().contains("exceeds the bound"));
+        assert!(
+            divergence(&s, &bounds(1e3))
+                .unwrap()
+                .contains("exceeds the bound")
+        );
         assert_eq!(divergence(&s, &bounds(1e4)), None);
         // Each part is held to its own bound.
-        let per_part = LrBounds { critic: 1e4, actor: 1.0, temperature: 1.0 };
+        let per_part = LrBounds {
+            critic: 1e4,
+            actor: 1.0,
+            temperature: 1.0,
+        };
         assert_eq!(divergence(&s, &per_part), None);
         s.actor.lr = Some(1.5);
-        assert!(divergence(&s, &per_part).unwrap().contains("actor lr estimate"));
+        assert!(
+            divergence(&s, &per_part)
+                .unwrap()
+                .contains("actor lr estimate")
+        );
     }
 
     #[test]
     fn a_non_finite_action_diverges() {
         assert_eq!(action_divergence(&[0.5, -1.0]), None);
-        assert_eq!(action_divergence(&[0.5, f32::NAN]).unwrap(), "the policy's action[1] became NaN");
-        assert!(action_divergence(&[f32::NEG_INFINITY]).unwrap().contains("action[0] became -inf"));
+        assert_eq!(
+            action_divergence(&[0.5, f32::NAN]).unwrap(),
+            "the policy's action[1] became NaN"
+        );
+        assert!(
+            action_divergence(&[f32::NEG_INFINITY])
+                .unwrap()
+                .contains("action[0] became -inf")
+        );
     }
 
     #[test]

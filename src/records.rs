@@ -22,7 +22,11 @@ pub struct MetricsWriter {
 
 /// A CSV cell: the number, `NaN` spelled out (shared with `sl-train`'s records).
 pub(crate) fn num(v: f64) -> String {
-    if v.is_nan() { "NaN".into() } else { v.to_string() }
+    if v.is_nan() {
+        "NaN".into()
+    } else {
+        v.to_string()
+    }
 }
 
 /// A CSV cell that may be empty.
@@ -35,26 +39,43 @@ impl MetricsWriter {
     pub fn create(path: &Path) -> Result<Self, RunError> {
         let mut file = File::create(path).map_err(|e| RunError::io(path, e))?;
         writeln!(file, "{}", COLUMNS.join(",")).map_err(|e| RunError::io(path, e))?;
-        Ok(Self { path: path.to_path_buf(), file })
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+        })
     }
 
     /// Reopen an existing file for a resumed run, cut back to `len` bytes (its length at the
     /// checkpoint), so rows written after the checkpoint are not repeated.
     pub fn resume(path: &Path, len: u64) -> Result<Self, RunError> {
-        let file = OpenOptions::new().write(true).open(path).map_err(|e| RunError::io(path, e))?;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| RunError::io(path, e))?;
         file.set_len(len).map_err(|e| RunError::io(path, e))?;
-        let file = OpenOptions::new().append(true).open(path).map_err(|e| RunError::io(path, e))?;
-        Ok(Self { path: path.to_path_buf(), file })
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| RunError::io(path, e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+        })
     }
 
     /// Bytes written so far (recorded in checkpoints).
     #[allow(clippy::len_without_is_empty)] // a byte offset, not a collection
     pub fn len(&self) -> Result<u64, RunError> {
-        self.file.metadata().map(|m| m.len()).map_err(|e| RunError::io(&self.path, e))
+        self.file
+            .metadata()
+            .map(|m| m.len())
+            .map_err(|e| RunError::io(&self.path, e))
     }
 
     fn row(&mut self, cells: [String; 16]) -> Result<(), RunError> {
-        writeln!(self.file, "{}", cells.join(",")).and_then(|_| self.file.flush()).map_err(|e| RunError::io(&self.path, e))
+        writeln!(self.file, "{}", cells.join(","))
+            .and_then(|_| self.file.flush())
+            .map_err(|e| RunError::io(&self.path, e))
     }
 
     /// A training episode ended.
@@ -127,7 +148,11 @@ pub struct MaxLr {
 impl MaxLr {
     /// Fold in one update's estimates.
     pub fn observe(&mut self, s: &UpdateStats) {
-        for (slot, est) in [(&mut self.critic, &s.critic), (&mut self.actor, &s.actor), (&mut self.alpha, &s.alpha_est)] {
+        for (slot, est) in [
+            (&mut self.critic, &s.critic),
+            (&mut self.actor, &s.actor),
+            (&mut self.alpha, &s.alpha_est),
+        ] {
             if let Some(lr) = est.lr.filter(|v| v.is_finite()) {
                 *slot = Some(slot.map_or(lr, |m: f64| m.max(lr)));
             }
@@ -202,7 +227,13 @@ impl SeedTiming {
     pub fn line(&self) -> String {
         format!(
             "{} seed {}: {} steps in {:.1} s ({:.1} steps/s; {:.1} without {:.1} s of evaluation)",
-            self.optimizer, self.seed, self.env_steps, self.wall_seconds, self.steps_per_second, self.train_steps_per_second, self.eval_seconds
+            self.optimizer,
+            self.seed,
+            self.env_steps,
+            self.wall_seconds,
+            self.steps_per_second,
+            self.train_steps_per_second,
+            self.eval_seconds
         )
     }
 }
@@ -231,7 +262,9 @@ impl OptimizerResult {
     pub fn from_seeds(optimizer: &str, seeds: &[SeedSummary]) -> Self {
         let finals: Vec<f64> = seeds.iter().filter_map(|s| s.final_eval_return).collect();
         let mean = (!finals.is_empty()).then(|| finals.iter().sum::<f64>() / finals.len() as f64);
-        let std = mean.map(|m| (finals.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / finals.len() as f64).sqrt());
+        let std = mean.map(|m| {
+            (finals.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / finals.len() as f64).sqrt()
+        });
         Self {
             optimizer: optimizer.to_string(),
             seeds: seeds.len(),
@@ -245,7 +278,9 @@ impl OptimizerResult {
 
     /// The Table-3 style line: `mean (successes/seeds)` and the divergence count.
     pub fn line(&self) -> String {
-        let mean = self.mean_final_return.map_or("n/a".to_string(), |m| format!("{m:.1}"));
+        let mean = self
+            .mean_final_return
+            .map_or("n/a".to_string(), |m| format!("{m:.1}"));
         format!(
             "{:<12} {mean} ({}/{})  lr diverged {}/{}",
             self.optimizer, self.successes, self.seeds, self.lr_diverged, self.seeds
@@ -274,7 +309,9 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), Run
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     let tmp = path.with_extension("tmp");
     let mut f = File::create(&tmp).map_err(|e| RunError::io(&tmp, e))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| RunError::io(&tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| RunError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| RunError::io(path, e))
 }
 

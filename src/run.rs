@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
 use crate::error::RunError;
-use crate::records::{OptimizerResult, RunSummary, SeedSummary, read_json, write_atomic, write_json_atomic};
+use crate::records::{
+    OptimizerResult, RunSummary, SeedSummary, read_json, write_atomic, write_json_atomic,
+};
 use crate::trainer::run_seed;
 
 /// What a run does (`run.json`).
@@ -38,16 +40,24 @@ impl RunPlan {
     pub fn validate(&self) -> Result<(), RunError> {
         self.config.validate()?;
         if self.seeds.is_empty() {
-            return Err(RunError::Usage("no seeds: give --seeds N (N >= 1) or --seed-list".into()));
+            return Err(RunError::Usage(
+                "no seeds: give --seeds N (N >= 1) or --seed-list".into(),
+            ));
         }
         if self.optimizers.is_empty() {
-            return Err(RunError::Usage("no optimizer: give --opt NAME[,NAME...]".into()));
+            return Err(RunError::Usage(
+                "no optimizer: give --opt NAME[,NAME...]".into(),
+            ));
         }
         for name in &self.optimizers {
             let spec = self.config.optimizer(name)?;
-            spec.critic.config.build().map_err(|e| RunError::Usage(e.to_string()))?;
+            spec.critic
+                .config
+                .build()
+                .map_err(|e| RunError::Usage(e.to_string()))?;
         }
-        let mut env = make_env(&self.config.env, &self.config.kwargs()?).map_err(|e| RunError::Usage(e.to_string()))?;
+        let mut env = make_env(&self.config.env, &self.config.kwargs()?)
+            .map_err(|e| RunError::Usage(e.to_string()))?;
         env.close().ok();
         Ok(())
     }
@@ -67,17 +77,29 @@ pub fn check_fresh_out(out: &Path) -> Result<(), RunError> {
 /// Refuse a `--out` that is a file or a non-empty directory (shared with `sl-train`).
 pub fn check_empty_out(out: &Path) -> Result<(), RunError> {
     if out.exists() && !out.is_dir() {
-        return Err(RunError::Usage(format!("--out {} exists and is not a directory", out.display())));
+        return Err(RunError::Usage(format!(
+            "--out {} exists and is not a directory",
+            out.display()
+        )));
     }
-    if out.is_dir() && std::fs::read_dir(out).map_err(|e| RunError::io(out, e))?.next().is_some() {
-        return Err(RunError::Usage(format!("--out {} is not empty; choose another directory", out.display())));
+    if out.is_dir()
+        && std::fs::read_dir(out)
+            .map_err(|e| RunError::io(out, e))?
+            .next()
+            .is_some()
+    {
+        return Err(RunError::Usage(format!(
+            "--out {} is not empty; choose another directory",
+            out.display()
+        )));
     }
     Ok(())
 }
 
 /// Create the run directory and write `run.json` and `config.toml`.
 pub fn create(out: &Path, plan: &RunPlan) -> Result<(), RunError> {
-    std::fs::create_dir_all(out).map_err(|e| RunError::Usage(format!("cannot create --out {}: {e}", out.display())))?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| RunError::Usage(format!("cannot create --out {}: {e}", out.display())))?;
     write_json_atomic(&out.join("run.json"), plan)?;
     write_atomic(&out.join("config.toml"), plan.config.to_toml().as_bytes())
 }
@@ -86,26 +108,44 @@ pub fn create(out: &Path, plan: &RunPlan) -> Result<(), RunError> {
 pub fn load(out: &Path) -> Result<RunPlan, RunError> {
     let path = out.join("run.json");
     if !path.exists() {
-        return Err(RunError::Usage(format!("{} holds no run to resume (no run.json)", out.display())));
+        return Err(RunError::Usage(format!(
+            "{} holds no run to resume (no run.json)",
+            out.display()
+        )));
     }
     let mut plan: serde_json::Value = read_json(&path)?;
     if let Some(config) = plan.get_mut("config").and_then(|c| c.as_object_mut()) {
         // Run directories written before these keys had defaults resume as they ran: the
         // temperature on the run's own optimizer, no bound on Adam-equivalent rates but the
         // one on all rates.
-        config.entry("temperature_optimizer").or_insert_with(|| crate::config::SAME.into());
-        config.entry("adam_lr_divergence_bound").or_insert_with(|| f64::MAX.into());
+        config
+            .entry("temperature_optimizer")
+            .or_insert_with(|| crate::config::SAME.into());
+        config
+            .entry("adam_lr_divergence_bound")
+            .or_insert_with(|| f64::MAX.into());
     }
     serde_json::from_value(plan).map_err(|e| RunError::io(&path, e))
 }
 
 /// Train every (optimizer, seed) pair with `jobs` in parallel; write the run summary.
 /// Seeds that already finished (a resumed run) are read back, not rerun.
-pub fn execute(out: &Path, plan: &RunPlan, jobs: usize, progress: bool) -> Result<RunSummary, RunError> {
-    let multi = MultiProgress::with_draw_target(if progress { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
-    let style = ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos:>8}/{len} {per_sec:>10} ETA {eta:>6} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+pub fn execute(
+    out: &Path,
+    plan: &RunPlan,
+    jobs: usize,
+    progress: bool,
+) -> Result<RunSummary, RunError> {
+    let multi = MultiProgress::with_draw_target(if progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let style = ProgressStyle::with_template(
+        "{prefix:>20} [{bar:30}] {pos:>8}/{len} {per_sec:>10} ETA {eta:>6} {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
     let work: VecDeque<(usize, String, u64)> = plan
         .optimizers
         .iter()
@@ -124,13 +164,17 @@ pub fn execute(out: &Path, plan: &RunPlan, jobs: usize, progress: bool) -> Resul
         })
         .collect();
     let queue = Mutex::new(work);
-    let results: Mutex<Vec<Option<Result<SeedSummary, RunError>>>> = Mutex::new((0..total).map(|_| None).collect());
+    let results: Mutex<Vec<Option<Result<SeedSummary, RunError>>>> =
+        Mutex::new((0..total).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, total.max(1)) {
             scope.spawn(|| {
                 let device = Device::default().autodiff();
                 loop {
-                    let Some((i, optimizer, seed)) = queue.lock().expect("queue").pop_front() else { break };
+                    let Some((i, optimizer, seed)) = queue.lock().expect("queue").pop_front()
+                    else {
+                        break;
+                    };
                     let result = run_seed(&plan.config, out, &optimizer, seed, &device, &bars[i]);
                     if let Err(e) = &result {
                         bars[i].abandon_with_message(format!("error: {e}"));
@@ -158,7 +202,16 @@ pub fn execute(out: &Path, plan: &RunPlan, jobs: usize, progress: bool) -> Resul
         results: plan
             .optimizers
             .iter()
-            .map(|o| OptimizerResult::from_seeds(o, &seeds.iter().filter(|s| &s.optimizer == o).cloned().collect::<Vec<_>>()))
+            .map(|o| {
+                OptimizerResult::from_seeds(
+                    o,
+                    &seeds
+                        .iter()
+                        .filter(|s| &s.optimizer == o)
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                )
+            })
             .collect(),
     };
     if let Some(e) = first_error {
@@ -167,13 +220,18 @@ pub fn execute(out: &Path, plan: &RunPlan, jobs: usize, progress: bool) -> Resul
     }
     write_json_atomic(&out.join("summary.json"), &summary)?;
     let lines: Vec<String> = summary.results.iter().map(OptimizerResult::line).collect();
-    write_atomic(&out.join("result.txt"), (lines.join("\n") + "\n").as_bytes())?;
+    write_atomic(
+        &out.join("result.txt"),
+        (lines.join("\n") + "\n").as_bytes(),
+    )?;
     Ok(summary)
 }
 
 /// `runs/<env>-<optimizers>-<UTC date and time>`: a new directory for each run by default.
 pub fn default_out(env: &str, optimizers: &[String]) -> PathBuf {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -185,7 +243,11 @@ pub fn default_out(env: &str, optimizers: &[String]) -> PathBuf {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let opts = if optimizers.len() > 3 { format!("{}-optimizers", optimizers.len()) } else { optimizers.join("+") };
+    let opts = if optimizers.len() > 3 {
+        format!("{}-optimizers", optimizers.len())
+    } else {
+        optimizers.join("+")
+    };
     PathBuf::from("runs").join(format!(
         "{}-{opts}-{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
         env.to_ascii_lowercase().replace(['/', ':'], "_"),
@@ -206,15 +268,35 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("lrfree-old-run-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let config = RunConfig::builtin("Pendulum").unwrap();
-        let plan = RunPlan { env: "Pendulum".into(), steps: 100, optimizers: vec!["ps-da-sgd".into()], seeds: vec![0], config };
+        let plan = RunPlan {
+            env: "Pendulum".into(),
+            steps: 100,
+            optimizers: vec!["ps-da-sgd".into()],
+            seeds: vec![0],
+            config,
+        };
         let mut json = serde_json::to_value(&plan).unwrap();
         let fresh: RunPlan = serde_json::from_value(json.clone()).unwrap();
-        json["config"].as_object_mut().unwrap().remove("temperature_optimizer");
-        json["config"].as_object_mut().unwrap().remove("adam_lr_divergence_bound");
+        json["config"]
+            .as_object_mut()
+            .unwrap()
+            .remove("temperature_optimizer");
+        json["config"]
+            .as_object_mut()
+            .unwrap()
+            .remove("adam_lr_divergence_bound");
         std::fs::write(dir.join("run.json"), json.to_string()).unwrap();
         let old = load(&dir).unwrap();
         assert_eq!(old.config.temperature_optimizer, crate::config::SAME);
-        assert_eq!(old.config.optimizer("ps-da-sgd").unwrap().alpha.config.name(), "ps-da-sgd");
+        assert_eq!(
+            old.config
+                .optimizer("ps-da-sgd")
+                .unwrap()
+                .alpha
+                .config
+                .name(),
+            "ps-da-sgd"
+        );
         assert_eq!(old.config.adam_lr_divergence_bound, f64::MAX);
         // A current run.json keeps its values.
         write_json_atomic(&dir.join("run.json"), &fresh).unwrap();

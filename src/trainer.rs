@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::RunConfig;
 use crate::error::RunError;
 use crate::outcome;
-use crate::records::{Divergence, MaxLr, MetricsWriter, SeedSummary, SeedTiming, read_json, write_json_atomic};
+use crate::records::{
+    Divergence, MaxLr, MetricsWriter, SeedSummary, SeedTiming, read_json, write_json_atomic,
+};
 
 /// Where a seed stands; saved with each checkpoint.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -56,7 +58,11 @@ fn agent_err(e: AgentError) -> RunError {
 
 /// A line above the progress bars, or on stderr when they are hidden (not a terminal).
 fn say(bar: &ProgressBar, line: String) {
-    if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
+    if bar.is_hidden() {
+        eprintln!("{line}")
+    } else {
+        bar.println(line)
+    }
 }
 
 /// One environment step with `action`, or (inner `Err`) why the seed diverged instead.
@@ -98,7 +104,8 @@ fn evaluate(
         returns.push(total);
     }
     let mean = returns.iter().sum::<f64>() / episodes as f64;
-    let std = (returns.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / episodes as f64).sqrt();
+    let std =
+        (returns.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / episodes as f64).sqrt();
     Ok(Ok((mean, std)))
 }
 
@@ -129,28 +136,44 @@ pub fn run_seed(
     let kwargs = config.kwargs()?;
     let mut env = make_env(&config.env, &kwargs).map_err(env_err)?;
     let mut eval_env = make_env(&config.env, &kwargs).map_err(env_err)?;
-    let (low, high) = (env.action_space().low().to_vec(), env.action_space().high().to_vec());
+    let (low, high) = (
+        env.action_space().low().to_vec(),
+        env.action_space().high().to_vec(),
+    );
     let obs_dim = env.observation_space().dim();
 
     let metrics_path = dir.join("metrics.csv");
     let (mut sac, mut counters, mut metrics) = match latest_checkpoint(&dir) {
         Some(checkpoint) => {
             let counters: Counters = read_json(&checkpoint.join("counters.json"))?;
-            let sac = Sac::load(&checkpoint.join("agent"), &config.sac, &optimizers, device).map_err(agent_err)?;
+            let sac = Sac::load(&checkpoint.join("agent"), &config.sac, &optimizers, device)
+                .map_err(agent_err)?;
             let metrics = MetricsWriter::resume(&metrics_path, counters.metrics_len)?;
-            say(bar, format!("{optimizer} seed {seed}: resuming at step {}", counters.step));
+            say(
+                bar,
+                format!(
+                    "{optimizer} seed {seed}: resuming at step {}",
+                    counters.step
+                ),
+            );
             (sac, counters, metrics)
         }
         None => {
-            let sac = Sac::new(obs_dim, &low, &high, &config.sac, &optimizers, seed, device).map_err(agent_err)?;
-            let counters = Counters { next_checkpoint: config.checkpoint_every, ..Counters::default() };
+            let sac = Sac::new(obs_dim, &low, &high, &config.sac, &optimizers, seed, device)
+                .map_err(agent_err)?;
+            let counters = Counters {
+                next_checkpoint: config.checkpoint_every,
+                ..Counters::default()
+            };
             (sac, counters, MetricsWriter::create(&metrics_path)?)
         }
     };
     bar.set_position(counters.step);
 
     let mut divergence: Option<Divergence> = None;
-    let mut obs = env.reset(Some(train_reset_seed(seed, counters.episode))).map_err(env_err)?;
+    let mut obs = env
+        .reset(Some(train_reset_seed(seed, counters.episode)))
+        .map_err(env_err)?;
     counters.episode += 1;
     let (mut episode_return, mut episode_len) = (0.0, 0u64);
     // Throughput of this process's part of the seed (timing.json).
@@ -158,16 +181,29 @@ pub fn run_seed(
     let mut eval_seconds = 0.0;
     while counters.step < config.steps {
         // Act: uniformly random until learning starts, then sample the policy.
-        let action = if counters.step < config.learning_starts { sac.random_action() } else { sac.act(&obs, false) };
+        let action = if counters.step < config.learning_starts {
+            sac.random_action()
+        } else {
+            sac.act(&obs, false)
+        };
         let step = match step_env(env.as_mut(), &action)? {
             Ok(step) => step,
             Err(reason) => {
-                divergence = Some(Divergence { step: counters.step, reason });
+                divergence = Some(Divergence {
+                    step: counters.step,
+                    reason,
+                });
                 break;
             }
         };
         // Only a true termination stops bootstrapping; a time limit (truncation) does not.
-        sac.observe(&obs, &action, step.reward as f32, &step.obs, step.terminated);
+        sac.observe(
+            &obs,
+            &action,
+            step.reward as f32,
+            &step.obs,
+            step.terminated,
+        );
         episode_return += step.reward;
         episode_len += 1;
         counters.step += 1;
@@ -183,12 +219,18 @@ pub fn run_seed(
                         metrics.update(counters.step, &stats)?;
                     }
                     if let Some(reason) = diverged {
-                        divergence = Some(Divergence { step: counters.step, reason });
+                        divergence = Some(Divergence {
+                            step: counters.step,
+                            reason,
+                        });
                         break;
                     }
                 }
                 Err(refused @ AgentError::Refused { .. }) => {
-                    divergence = Some(Divergence { step: counters.step, reason: refused.to_string() });
+                    divergence = Some(Divergence {
+                        step: counters.step,
+                        reason: refused.to_string(),
+                    });
                     break;
                 }
                 Err(e) => return Err(agent_err(e)),
@@ -207,7 +249,10 @@ pub fn run_seed(
             let (mean, std) = match evaluation {
                 Ok(result) => result,
                 Err(reason) => {
-                    divergence = Some(Divergence { step: counters.step, reason });
+                    divergence = Some(Divergence {
+                        step: counters.step,
+                        reason,
+                    });
                     break;
                 }
             };
@@ -215,7 +260,10 @@ pub fn run_seed(
             counters.last_eval = Some((counters.step, mean));
             bar.set_message(format!("eval {mean:.1}"));
             if bar.is_hidden() {
-                eprintln!("{optimizer} seed {seed}: step {} eval return {mean:.1} ± {std:.1}", counters.step);
+                eprintln!(
+                    "{optimizer} seed {seed}: step {} eval return {mean:.1} ± {std:.1}",
+                    counters.step
+                );
             }
         }
         if episode_over && counters.step < config.steps {
@@ -227,14 +275,22 @@ pub fn run_seed(
                 counters.metrics_len = metrics.len()?;
                 save_checkpoint(&dir, &sac, &counters, config.save_buffer)?;
             }
-            obs = env.reset(Some(train_reset_seed(seed, counters.episode))).map_err(env_err)?;
+            obs = env
+                .reset(Some(train_reset_seed(seed, counters.episode)))
+                .map_err(env_err)?;
             counters.episode += 1;
         }
         bar.set_position(counters.step);
     }
     let wall_seconds = started.elapsed().as_secs_f64();
     let env_steps = counters.step - start_step;
-    let rate = |secs: f64| if secs > 0.0 { env_steps as f64 / secs } else { 0.0 };
+    let rate = |secs: f64| {
+        if secs > 0.0 {
+            env_steps as f64 / secs
+        } else {
+            0.0
+        }
+    };
     let timing = SeedTiming {
         optimizer: optimizer.to_string(),
         seed,
@@ -252,7 +308,13 @@ pub fn run_seed(
     let final_eval_return = counters.last_eval.map(|(_, r)| r);
     let diverged = divergence.is_some();
     if let Some(d) = &divergence {
-        say(bar, format!("{optimizer} seed {seed}: diverged at step {}: {}", d.step, d.reason));
+        say(
+            bar,
+            format!(
+                "{optimizer} seed {seed}: diverged at step {}: {}",
+                d.step, d.reason
+            ),
+        );
     }
     sac.save(&dir.join("final"), false).map_err(agent_err)?;
     let summary = SeedSummary {
@@ -289,7 +351,12 @@ fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Write a checkpoint so that a crash at any moment leaves a complete one behind.
-fn save_checkpoint(dir: &Path, sac: &Sac, counters: &Counters, include_buffer: bool) -> Result<(), RunError> {
+fn save_checkpoint(
+    dir: &Path,
+    sac: &Sac,
+    counters: &Counters,
+    include_buffer: bool,
+) -> Result<(), RunError> {
     let tmp = dir.join("checkpoint.tmp");
     let current = dir.join("checkpoint");
     let old = dir.join("checkpoint.old");
@@ -297,7 +364,8 @@ fn save_checkpoint(dir: &Path, sac: &Sac, counters: &Counters, include_buffer: b
         std::fs::remove_dir_all(&tmp).map_err(|e| RunError::io(&tmp, e))?;
     }
     std::fs::create_dir_all(&tmp).map_err(|e| RunError::io(&tmp, e))?;
-    sac.save(&tmp.join("agent"), include_buffer).map_err(agent_err)?;
+    sac.save(&tmp.join("agent"), include_buffer)
+        .map_err(agent_err)?;
     // counters.json last: its presence marks the checkpoint complete.
     write_json_atomic(&tmp.join("counters.json"), counters)?;
     if current.exists() {

@@ -44,7 +44,11 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn rl_train(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).arg("--no-progress").output().expect("run rl-train")
+    Command::new(BIN)
+        .args(args)
+        .arg("--no-progress")
+        .output()
+        .expect("run rl-train")
 }
 
 fn read(path: &Path) -> String {
@@ -56,10 +60,40 @@ fn same_seed_same_config_gives_identical_records_also_in_parallel() {
     let dir = temp_dir("determinism");
     let config = quick_config(&dir, "");
     let (a, b) = (dir.join("a"), dir.join("b"));
-    let out_a = rl_train(&["--config", config.to_str().unwrap(), "--opt", "adam,ps-da-sgd", "--seeds", "2", "--jobs", "1", "--out", a.to_str().unwrap()]);
-    assert!(out_a.status.success(), "{}", String::from_utf8_lossy(&out_a.stderr));
-    let out_b = rl_train(&["--config", config.to_str().unwrap(), "--opt", "adam,ps-da-sgd", "--seeds", "2", "--jobs", "2", "--out", b.to_str().unwrap()]);
-    assert!(out_b.status.success(), "{}", String::from_utf8_lossy(&out_b.stderr));
+    let out_a = rl_train(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--opt",
+        "adam,ps-da-sgd",
+        "--seeds",
+        "2",
+        "--jobs",
+        "1",
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    assert!(
+        out_a.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out_a.stderr)
+    );
+    let out_b = rl_train(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--opt",
+        "adam,ps-da-sgd",
+        "--seeds",
+        "2",
+        "--jobs",
+        "2",
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert!(
+        out_b.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out_b.stderr)
+    );
     for opt in ["adam", "ps-da-sgd"] {
         for seed in 0..2 {
             let rel = format!("{opt}/seed-{seed}/metrics.csv");
@@ -69,7 +103,10 @@ fn same_seed_same_config_gives_identical_records_also_in_parallel() {
         }
     }
     // Different seeds really differ.
-    assert_ne!(read(&a.join("adam/seed-0/metrics.csv")), read(&a.join("adam/seed-1/metrics.csv")));
+    assert_ne!(
+        read(&a.join("adam/seed-0/metrics.csv")),
+        read(&a.join("adam/seed-1/metrics.csv"))
+    );
     let summary: serde_json::Value = serde_json::from_str(&read(&a.join("summary.json"))).unwrap();
     assert_eq!(summary["env"], "Pendulum");
     assert_eq!(summary["results"][0]["optimizer"], "adam");
@@ -85,16 +122,35 @@ fn a_killed_run_resumes_to_the_same_records() {
     let steps = ["--steps", "2400"];
     let (full, killed) = (dir.join("full"), dir.join("killed"));
     let args = |out: &Path| {
-        let mut v = vec!["--config".to_string(), config.display().to_string(), "--opt".into(), "ps-da-sgd".into()];
+        let mut v = vec![
+            "--config".to_string(),
+            config.display().to_string(),
+            "--opt".into(),
+            "ps-da-sgd".into(),
+        ];
         v.extend(steps.iter().map(|s| s.to_string()));
         v.extend(["--out".into(), out.display().to_string()]);
         v
     };
-    let done = Command::new(BIN).args(args(&full)).arg("--no-progress").output().unwrap();
-    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let done = Command::new(BIN)
+        .args(args(&full))
+        .arg("--no-progress")
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
 
     // Start the same run, kill it once a checkpoint exists, then resume.
-    let mut child = Command::new(BIN).args(args(&killed)).arg("--no-progress").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = Command::new(BIN)
+        .args(args(&killed))
+        .arg("--no-progress")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let marker = killed.join("ps-da-sgd/seed-0/checkpoint/counters.json");
     let start = Instant::now();
     while !marker.exists() && start.elapsed() < Duration::from_secs(120) {
@@ -106,14 +162,32 @@ fn a_killed_run_resumes_to_the_same_records() {
     assert!(marker.exists(), "no checkpoint appeared");
     let interrupted = !killed.join("summary.json").exists();
     let resumed = rl_train(&["--resume", "--out", killed.to_str().unwrap()]);
-    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
     if interrupted {
-        assert!(String::from_utf8_lossy(&resumed.stderr).contains("resuming at step"), "{}", String::from_utf8_lossy(&resumed.stderr));
+        assert!(
+            String::from_utf8_lossy(&resumed.stderr).contains("resuming at step"),
+            "{}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
     }
     let rel = "ps-da-sgd/seed-0/metrics.csv";
-    assert_eq!(read(&full.join(rel)), read(&killed.join(rel)), "resumed metrics differ from the uninterrupted run");
-    assert_eq!(read(&full.join("ps-da-sgd/seed-0/summary.json")), read(&killed.join("ps-da-sgd/seed-0/summary.json")));
-    assert_eq!(read(&full.join("summary.json")), read(&killed.join("summary.json")));
+    assert_eq!(
+        read(&full.join(rel)),
+        read(&killed.join(rel)),
+        "resumed metrics differ from the uninterrupted run"
+    );
+    assert_eq!(
+        read(&full.join("ps-da-sgd/seed-0/summary.json")),
+        read(&killed.join("ps-da-sgd/seed-0/summary.json"))
+    );
+    assert_eq!(
+        read(&full.join("summary.json")),
+        read(&killed.join("summary.json"))
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -122,17 +196,43 @@ fn a_diverged_seed_stops_cleanly_and_the_run_succeeds() {
     let dir = temp_dir("diverge");
     // A bound no estimate can stay under: every seed of ps-da-sgd "diverges" at its first update.
     let config = quick_config(&dir, "");
-    let text = read(&config).replace("lr_divergence_bound = 1000.0", "lr_divergence_bound = 1e-30\nadam_lr_divergence_bound = 1e-30");
+    let text = read(&config).replace(
+        "lr_divergence_bound = 1000.0",
+        "lr_divergence_bound = 1e-30\nadam_lr_divergence_bound = 1e-30",
+    );
     std::fs::write(&config, text).unwrap();
     let out = dir.join("run");
-    let res = rl_train(&["--config", config.to_str().unwrap(), "--opt", "ps-da-sgd", "--seeds", "2", "--out", out.to_str().unwrap()]);
-    assert!(res.status.success(), "a diverged seed must not fail the run: {}", String::from_utf8_lossy(&res.stderr));
-    let seed: serde_json::Value = serde_json::from_str(&read(&out.join("ps-da-sgd/seed-1/summary.json"))).unwrap();
+    let res = rl_train(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--opt",
+        "ps-da-sgd",
+        "--seeds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        res.status.success(),
+        "a diverged seed must not fail the run: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let seed: serde_json::Value =
+        serde_json::from_str(&read(&out.join("ps-da-sgd/seed-1/summary.json"))).unwrap();
     assert_eq!(seed["diverged"], true);
     assert_eq!(seed["success"], false);
-    assert_eq!(seed["divergence"]["step"], 300, "diverges at the first update (learning_starts = 300)");
-    assert!(seed["divergence"]["reason"].as_str().unwrap().contains("exceeds the bound"));
-    let summary: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+    assert_eq!(
+        seed["divergence"]["step"], 300,
+        "diverges at the first update (learning_starts = 300)"
+    );
+    assert!(
+        seed["divergence"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds the bound")
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
     assert_eq!(summary["results"][0]["lr_diverged"], 2);
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -154,32 +254,112 @@ fn bad_input_gives_one_line_and_leaves_no_run_directory() {
     let o = out.to_str().unwrap();
     let under_file = blocker.join("sub");
     let bad_temperature = dir.join("bad-temperature.toml");
-    std::fs::write(&bad_temperature, format!("temperature_optimizer = \"adamw\"\n{}", read(&good))).unwrap();
+    std::fs::write(
+        &bad_temperature,
+        format!("temperature_optimizer = \"adamw\"\n{}", read(&good)),
+    )
+    .unwrap();
     let cases: Vec<BadInput> = vec![
         (vec!["--env", "Pendulm", "--out", o], "Pendulum", vec![]),
         (vec!["--opt", "adamw", "--out", o], "ps-da-sgd", vec![]),
-        (vec!["--config", malformed.to_str().unwrap(), "--out", o], "steps", vec![]),
-        (vec!["--config", good.to_str().unwrap(), "--out", under_file.to_str().unwrap()], "a-file", vec![]),
-        (vec!["--env", "Hopper", "--out", o], "python", vec![("LRFREE_PYTHON", "/nonexistent/python3")]),
-        (vec!["--config", good.to_str().unwrap(), "--seeds", "0", "--out", o], "seeds", vec![]),
-        (vec!["--config", bad_temperature.to_str().unwrap(), "--out", o], "temperature_optimizer = \"adamw\": unknown optimizer", vec![]),
-        (vec!["--config", good.to_str().unwrap(), "--opt", "adam,sps", "--out", o], "--sps-critics-only", vec![]),
-        (vec!["--config", good.to_str().unwrap(), "--opt", "ps-sps", "--out", o], "--sps-critics-only", vec![]),
+        (
+            vec!["--config", malformed.to_str().unwrap(), "--out", o],
+            "steps",
+            vec![],
+        ),
+        (
+            vec![
+                "--config",
+                good.to_str().unwrap(),
+                "--out",
+                under_file.to_str().unwrap(),
+            ],
+            "a-file",
+            vec![],
+        ),
+        (
+            vec!["--env", "Hopper", "--out", o],
+            "python",
+            vec![("LRFREE_PYTHON", "/nonexistent/python3")],
+        ),
+        (
+            vec![
+                "--config",
+                good.to_str().unwrap(),
+                "--seeds",
+                "0",
+                "--out",
+                o,
+            ],
+            "seeds",
+            vec![],
+        ),
+        (
+            vec!["--config", bad_temperature.to_str().unwrap(), "--out", o],
+            "temperature_optimizer = \"adamw\": unknown optimizer",
+            vec![],
+        ),
+        (
+            vec![
+                "--config",
+                good.to_str().unwrap(),
+                "--opt",
+                "adam,sps",
+                "--out",
+                o,
+            ],
+            "--sps-critics-only",
+            vec![],
+        ),
+        (
+            vec![
+                "--config",
+                good.to_str().unwrap(),
+                "--opt",
+                "ps-sps",
+                "--out",
+                o,
+            ],
+            "--sps-critics-only",
+            vec![],
+        ),
     ];
     for (args, needle, envs) in cases {
-        let res = Command::new(BIN).args(&args).arg("--no-progress").envs(envs).output().unwrap();
+        let res = Command::new(BIN)
+            .args(&args)
+            .arg("--no-progress")
+            .envs(envs)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&res.stderr).to_string();
         assert_eq!(res.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: not one line:\n{stderr}");
-        assert!(stderr.to_lowercase().contains(&needle.to_lowercase()), "{args:?}: `{stderr}` lacks `{needle}`");
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "{args:?}: not one line:\n{stderr}"
+        );
+        assert!(
+            stderr.to_lowercase().contains(&needle.to_lowercase()),
+            "{args:?}: `{stderr}` lacks `{needle}`"
+        );
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!out.exists(), "{args:?} left {}", out.display());
     }
     // --jobs 0 is refused by the argument parser (its usual three-line message), nothing written.
-    let res = rl_train(&["--config", good.to_str().unwrap(), "--jobs", "0", "--out", o]);
+    let res = rl_train(&[
+        "--config",
+        good.to_str().unwrap(),
+        "--jobs",
+        "0",
+        "--out",
+        o,
+    ]);
     let stderr = String::from_utf8_lossy(&res.stderr).to_string();
     assert_eq!(res.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--jobs") && stderr.contains("at least 1"), "{stderr}");
+    assert!(
+        stderr.contains("--jobs") && stderr.contains("at least 1"),
+        "{stderr}"
+    );
     assert!(!out.exists());
     // An existing run is not overwritten.
     std::fs::create_dir_all(&out).unwrap();
@@ -210,25 +390,66 @@ fn suite_file_runs_its_optimizers_and_seeds() {
     };
     write_suite("Pendulum", &out);
     let res = rl_train(&["--config", suite.to_str().unwrap(), "--no-plots"]);
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     let mut made: Vec<String> = Vec::new();
-    for opt in std::fs::read_dir(&out).unwrap().flatten().filter(|e| e.path().is_dir()) {
+    for opt in std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+    {
         for seed in std::fs::read_dir(opt.path()).unwrap().flatten() {
-            assert!(seed.path().join("summary.json").is_file(), "{} has no summary", seed.path().display());
-            made.push(format!("{}/{}", opt.file_name().to_string_lossy(), seed.file_name().to_string_lossy()));
+            assert!(
+                seed.path().join("summary.json").is_file(),
+                "{} has no summary",
+                seed.path().display()
+            );
+            made.push(format!(
+                "{}/{}",
+                opt.file_name().to_string_lossy(),
+                seed.file_name().to_string_lossy()
+            ));
         }
     }
     made.sort();
-    assert_eq!(made, ["adam/seed-0", "adam/seed-1", "sgd/seed-0", "sgd/seed-1"]);
+    assert_eq!(
+        made,
+        ["adam/seed-0", "adam/seed-1", "sgd/seed-0", "sgd/seed-1"]
+    );
     let config = read(&out.join("config.toml"));
-    assert!(config.contains("steps = 400"), "the suite's steps, not the base's 1200:\n{config}");
+    assert!(
+        config.contains("steps = 400"),
+        "the suite's steps, not the base's 1200:\n{config}"
+    );
     let metrics = read(&out.join("sgd/seed-1/metrics.csv"));
-    assert!(!metrics.lines().any(|l| l.split(',').next().and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| s > 400)));
+    assert!(!metrics.lines().any(|l| {
+        l.split(',')
+            .next()
+            .and_then(|s| s.parse::<u64>().ok())
+            .is_some_and(|s| s > 400)
+    }));
 
     // Flags win over the suite's values.
     let out2 = dir.join("override");
-    let res = rl_train(&["--config", suite.to_str().unwrap(), "--opt", "adam", "--seeds", "1", "--out", out2.to_str().unwrap(), "--no-plots"]);
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let res = rl_train(&[
+        "--config",
+        suite.to_str().unwrap(),
+        "--opt",
+        "adam",
+        "--seeds",
+        "1",
+        "--out",
+        out2.to_str().unwrap(),
+        "--no-plots",
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     assert!(out2.join("adam/seed-0/summary.json").is_file());
     assert!(!out2.join("sgd").exists() && !out2.join("adam/seed-1").exists());
 
@@ -238,7 +459,10 @@ fn suite_file_runs_its_optimizers_and_seeds() {
     let res = rl_train(&["--config", suite.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&res.stderr);
     assert_eq!(res.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("base") && stderr.trim().lines().count() == 1, "{stderr}");
+    assert!(
+        stderr.contains("base") && stderr.trim().lines().count() == 1,
+        "{stderr}"
+    );
     assert!(!out3.exists());
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -249,7 +473,13 @@ fn update_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
     let mut lines = text.lines();
     let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
     lines
-        .map(|l| header.iter().cloned().zip(l.split(',').map(String::from)).collect::<std::collections::HashMap<_, _>>())
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(String::from))
+                .collect::<std::collections::HashMap<_, _>>()
+        })
         .filter(|row| row["event"] == "update")
         .collect()
 }
@@ -263,37 +493,100 @@ fn temperature_on_adam_by_default_and_sps_on_the_critics_only_when_opted_in() {
     let config = quick_config(&dir, "");
     let c = config.to_str().unwrap();
     let out = dir.join("default");
-    let res = rl_train(&["--config", c, "--opt", "ps-da-sgd", "--steps", "600", "--out", out.to_str().unwrap(), "--no-plots"]);
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let res = rl_train(&[
+        "--config",
+        c,
+        "--opt",
+        "ps-da-sgd",
+        "--steps",
+        "600",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-plots",
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     let rows = update_rows(&out.join("ps-da-sgd/seed-0/metrics.csv"));
     assert!(!rows.is_empty());
     for row in &rows {
-        assert_eq!(row["alpha_lr"].parse::<f64>().unwrap(), 1e-3, "temperature on adam, lr 1e-3 from [optimizers.adam]");
+        assert_eq!(
+            row["alpha_lr"].parse::<f64>().unwrap(),
+            1e-3,
+            "temperature on adam, lr 1e-3 from [optimizers.adam]"
+        );
         assert_ne!(row["critic_lr"].parse::<f64>().unwrap(), 1e-3);
     }
-    let seed: serde_json::Value = serde_json::from_str(&read(&out.join("ps-da-sgd/seed-0/summary.json"))).unwrap();
+    let seed: serde_json::Value =
+        serde_json::from_str(&read(&out.join("ps-da-sgd/seed-0/summary.json"))).unwrap();
     assert_eq!(seed["temperature_optimizer"], "adam");
     assert!(seed.get("actor_optimizer").is_none());
 
     // The ablation: the run's own optimizer on the temperature, its estimate recorded.
     let same = dir.join("same.toml");
-    std::fs::write(&same, format!("temperature_optimizer = \"same\"\n{}", read(&config))).unwrap();
+    std::fs::write(
+        &same,
+        format!("temperature_optimizer = \"same\"\n{}", read(&config)),
+    )
+    .unwrap();
     let out = dir.join("same");
-    let res = rl_train(&["--config", same.to_str().unwrap(), "--opt", "ps-da-sgd", "--steps", "600", "--out", out.to_str().unwrap(), "--no-plots"]);
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let res = rl_train(&[
+        "--config",
+        same.to_str().unwrap(),
+        "--opt",
+        "ps-da-sgd",
+        "--steps",
+        "600",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-plots",
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     let rows = update_rows(&out.join("ps-da-sgd/seed-0/metrics.csv"));
-    assert!(rows.iter().all(|r| r["alpha_lr"].parse::<f64>().unwrap() != 1e-3 && !r["alpha_d"].is_empty()));
-    let seed: serde_json::Value = serde_json::from_str(&read(&out.join("ps-da-sgd/seed-0/summary.json"))).unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r["alpha_lr"].parse::<f64>().unwrap() != 1e-3 && !r["alpha_d"].is_empty())
+    );
+    let seed: serde_json::Value =
+        serde_json::from_str(&read(&out.join("ps-da-sgd/seed-0/summary.json"))).unwrap();
     assert_eq!(seed["temperature_optimizer"], "ps-da-sgd");
 
     // PS-SPS opted in: critics on PS-SPS, actor and temperature on Adam.
     let out = dir.join("sps");
-    let res = rl_train(&["--config", c, "--opt", "ps-sps", "--sps-critics-only", "--steps", "600", "--out", out.to_str().unwrap(), "--no-plots"]);
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let res = rl_train(&[
+        "--config",
+        c,
+        "--opt",
+        "ps-sps",
+        "--sps-critics-only",
+        "--steps",
+        "600",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-plots",
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     let rows = update_rows(&out.join("ps-sps/seed-0/metrics.csv"));
-    assert!(rows.iter().all(|r| r["actor_lr"].parse::<f64>().unwrap() == 1e-3));
-    assert!(rows.iter().any(|r| r["critic_lr"].parse::<f64>().unwrap() != 1e-3));
-    let seed: serde_json::Value = serde_json::from_str(&read(&out.join("ps-sps/seed-0/summary.json"))).unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r["actor_lr"].parse::<f64>().unwrap() == 1e-3)
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["critic_lr"].parse::<f64>().unwrap() != 1e-3)
+    );
+    let seed: serde_json::Value =
+        serde_json::from_str(&read(&out.join("ps-sps/seed-0/summary.json"))).unwrap();
     assert_eq!(seed["actor_optimizer"], "adam");
     // The opt-in is kept in the run's config, so a resume keeps it.
     assert!(read(&out.join("config.toml")).contains("sps_critics_only = true"));

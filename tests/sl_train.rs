@@ -18,11 +18,19 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn sl_train(args: &[&str]) -> Output {
-    std::process::Command::new(BIN).args(args).env("RAYON_NUM_THREADS", "1").output().expect("run sl-train")
+    std::process::Command::new(BIN)
+        .args(args)
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .expect("run sl-train")
 }
 
 fn ok(out: &Output) {
-    assert!(out.status.success(), "sl-train failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "sl-train failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn read(path: &Path) -> String {
@@ -38,7 +46,9 @@ fn csv_rows(path: &Path) -> Vec<Vec<String>> {
     let text = read(path);
     let mut lines = text.lines();
     assert_eq!(lines.next().unwrap(), lrfree_plots::sl::COLUMNS.join(","));
-    lines.map(|l| l.split(',').map(String::from).collect()).collect()
+    lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
 }
 
 fn write_config(dir: &Path, text: &str) -> PathBuf {
@@ -51,7 +61,16 @@ fn write_config(dir: &Path, text: &str) -> PathBuf {
 fn digits_with_adam_learns_and_records_report_and_figures_agree() {
     let dir = temp_dir("digits");
     let out = dir.join("run");
-    let res = sl_train(&["--opt", "adam", "--epochs", "4", "--model", "cnn", "--out", out.to_str().unwrap()]);
+    let res = sl_train(&[
+        "--opt",
+        "adam",
+        "--epochs",
+        "4",
+        "--model",
+        "cnn",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     ok(&res);
     let seed = out.join("adam/seed-0");
     let rows = csv_rows(&seed.join("epochs.csv"));
@@ -63,11 +82,21 @@ fn digits_with_adam_learns_and_records_report_and_figures_agree() {
     // JSON is read back with serde_json's fast float parser: compare to 1e-12.
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(1.0);
     let last = rows.last().unwrap();
-    assert!(close(last[6].parse().unwrap(), acc), "summary and epochs.csv disagree");
+    assert!(
+        close(last[6].parse().unwrap(), acc),
+        "summary and epochs.csv disagree"
+    );
     let loss = summary["final_train_loss"].as_f64().unwrap();
     assert!(close(last[3].parse().unwrap(), loss));
-    assert!(rows[0][3].parse::<f64>().unwrap() > loss, "training loss did not fall");
-    assert_eq!(last[8].parse::<f64>().unwrap(), 1e-3, "adam's lr is recorded");
+    assert!(
+        rows[0][3].parse::<f64>().unwrap() > loss,
+        "training loss did not fall"
+    );
+    assert_eq!(
+        last[8].parse::<f64>().unwrap(),
+        1e-3,
+        "adam's lr is recorded"
+    );
     // Report: the Table-3 cell, in Markdown, CSV and on stdout.
     let cell = format!("{acc:.2} ({loss:.4})");
     let stdout = String::from_utf8_lossy(&res.stdout);
@@ -75,18 +104,52 @@ fn digits_with_adam_learns_and_records_report_and_figures_agree() {
     assert!(read(&out.join("sl-report.md")).contains(&cell));
     let csv = read(&out.join("sl-report.csv"));
     let line: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
-    assert_eq!(&line[..6], &["digits / cnn", "adam", "adaptive", "test_accuracy", "1", "0"], "{csv}");
-    assert!(close(line[6].parse().unwrap(), acc) && close(line[8].parse().unwrap(), loss), "{csv}");
+    assert_eq!(
+        &line[..6],
+        &[
+            "digits / cnn",
+            "adam",
+            "adaptive",
+            "test_accuracy",
+            "1",
+            "0"
+        ],
+        "{csv}"
+    );
+    assert!(
+        close(line[6].parse().unwrap(), acc) && close(line[8].parse().unwrap(), loss),
+        "{csv}"
+    );
     assert!(read(&out.join("result.txt")).contains(&cell));
     let run = json(&out.join("summary.json"));
-    assert!(close(run["results"][0]["mean_test_metric"].as_f64().unwrap(), acc));
-    for f in ["plots/sl-curves.png", "plots/sl-curves.svg", "adam/seed-0/model.bpk", "adam/seed-0/encoder.bpk", "run.json", "config.toml"] {
-        assert!(std::fs::metadata(out.join(f)).map(|m| m.len() > 100).unwrap_or(false), "{f} missing or empty");
+    assert!(close(
+        run["results"][0]["mean_test_metric"].as_f64().unwrap(),
+        acc
+    ));
+    for f in [
+        "plots/sl-curves.png",
+        "plots/sl-curves.svg",
+        "adam/seed-0/model.bpk",
+        "adam/seed-0/encoder.bpk",
+        "run.json",
+        "config.toml",
+    ] {
+        assert!(
+            std::fs::metadata(out.join(f))
+                .map(|m| m.len() > 100)
+                .unwrap_or(false),
+            "{f} missing or empty"
+        );
     }
     assert!(read(&out.join("plots/sl-curves.svg")).contains("adam"));
     // The report of finished runs, without training.
     let table = dir.join("table");
-    let res = sl_train(&["--report", out.to_str().unwrap(), "--out", table.to_str().unwrap()]);
+    let res = sl_train(&[
+        "--report",
+        out.to_str().unwrap(),
+        "--out",
+        table.to_str().unwrap(),
+    ]);
     ok(&res);
     assert!(String::from_utf8_lossy(&res.stdout).contains(&cell));
     assert_eq!(read(&table.join("sl-report.csv")), csv);
@@ -99,13 +162,42 @@ fn digits_with_adam_learns_and_records_report_and_figures_agree() {
 fn same_seed_gives_the_same_records_also_in_parallel() {
     let dir = temp_dir("determinism");
     let (a, b) = (dir.join("a"), dir.join("b"));
-    ok(&sl_train(&["--opt", "adam,ps-da-sgd", "--epochs", "2", "--model", "mlp", "--jobs", "1", "--no-plots", "--out", a.to_str().unwrap()]));
-    ok(&sl_train(&["--opt", "adam,ps-da-sgd", "--epochs", "2", "--model", "mlp", "--jobs", "2", "--no-plots", "--out", b.to_str().unwrap()]));
+    ok(&sl_train(&[
+        "--opt",
+        "adam,ps-da-sgd",
+        "--epochs",
+        "2",
+        "--model",
+        "mlp",
+        "--jobs",
+        "1",
+        "--no-plots",
+        "--out",
+        a.to_str().unwrap(),
+    ]));
+    ok(&sl_train(&[
+        "--opt",
+        "adam,ps-da-sgd",
+        "--epochs",
+        "2",
+        "--model",
+        "mlp",
+        "--jobs",
+        "2",
+        "--no-plots",
+        "--out",
+        b.to_str().unwrap(),
+    ]));
     for opt in ["adam", "ps-da-sgd"] {
-        let strip = |p: &Path| csv_rows(&p.join(opt).join("seed-0/epochs.csv")).into_iter().map(|mut r| {
-            r.pop(); // wall_s
-            r
-        }).collect::<Vec<_>>();
+        let strip = |p: &Path| {
+            csv_rows(&p.join(opt).join("seed-0/epochs.csv"))
+                .into_iter()
+                .map(|mut r| {
+                    r.pop(); // wall_s
+                    r
+                })
+                .collect::<Vec<_>>()
+        };
         assert_eq!(strip(&a), strip(&b), "{opt}");
     }
 }
@@ -117,9 +209,16 @@ fn bad_input_exits_2_with_one_line_and_no_run_directory() {
     std::fs::create_dir_all(&cifar).unwrap();
     std::fs::write(cifar.join("train.bin"), vec![0u8; 1000]).unwrap();
     std::fs::write(cifar.join("test.bin"), vec![0u8; formats::CIFAR_RECORD]).unwrap();
-    let config = write_config(&dir, "task = \"digits\"\nmodel = \"cnn\"\nepochs = 1\nbatch_size = 8\nlr_divergence_bound = 1e3\nlearning_rate = 3\n");
+    let config = write_config(
+        &dir,
+        "task = \"digits\"\nmodel = \"cnn\"\nepochs = 1\nbatch_size = 8\nlr_divergence_bound = 1e3\nlearning_rate = 3\n",
+    );
     let sps_opt_in = dir.join("sps.toml");
-    std::fs::write(&sps_opt_in, "task = \"digits\"\nmodel = \"cnn\"\nepochs = 1\nsps_critics_only = true\n").unwrap();
+    std::fs::write(
+        &sps_opt_in,
+        "task = \"digits\"\nmodel = \"cnn\"\nepochs = 1\nsps_critics_only = true\n",
+    )
+    .unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["--opt".into(), "adamw".into()], "adamw"),
         (vec!["--model".into(), "resnet50".into()], "unknown model"),
@@ -128,12 +227,43 @@ fn bad_input_exits_2_with_one_line_and_no_run_directory() {
         (vec!["--epochs".into(), "0".into()], "epochs"),
         (vec!["--seeds".into(), "0".into()], "no seeds"),
         (vec!["--task".into(), "cifar100".into()], "--data"),
-        (vec!["--task".into(), "cifar100".into(), "--data".into(), dir.join("nowhere").display().to_string()], "nowhere"),
-        (vec!["--task".into(), "cifar100".into(), "--data".into(), cifar.display().to_string()], "train.bin: 1000 bytes"),
-        (vec!["--config".into(), config.display().to_string()], "learning_rate"),
-        (vec!["--config".into(), dir.join("none.toml").display().to_string()], "none.toml"),
-        (vec!["--opt".into(), "ps-sps".into(), "--sps-critics-only".into()], "sps_critics_only is for RL runs"),
-        (vec!["--config".into(), sps_opt_in.display().to_string()], "sps_critics_only is for RL runs"),
+        (
+            vec![
+                "--task".into(),
+                "cifar100".into(),
+                "--data".into(),
+                dir.join("nowhere").display().to_string(),
+            ],
+            "nowhere",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "cifar100".into(),
+                "--data".into(),
+                cifar.display().to_string(),
+            ],
+            "train.bin: 1000 bytes",
+        ),
+        (
+            vec!["--config".into(), config.display().to_string()],
+            "learning_rate",
+        ),
+        (
+            vec![
+                "--config".into(),
+                dir.join("none.toml").display().to_string(),
+            ],
+            "none.toml",
+        ),
+        (
+            vec!["--opt".into(), "ps-sps".into(), "--sps-critics-only".into()],
+            "sps_critics_only is for RL runs",
+        ),
+        (
+            vec!["--config".into(), sps_opt_in.display().to_string()],
+            "sps_critics_only is for RL runs",
+        ),
     ];
     for (i, (args, expect)) in cases.iter().enumerate() {
         let out = dir.join(format!("run-{i}"));
@@ -142,7 +272,10 @@ fn bad_input_exits_2_with_one_line_and_no_run_directory() {
         let res = sl_train(&all);
         let stderr = String::from_utf8_lossy(&res.stderr);
         assert_eq!(res.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(expect), "{args:?}: expected `{expect}` in {stderr}");
+        assert!(
+            stderr.contains(expect),
+            "{args:?}: expected `{expect}` in {stderr}"
+        );
         assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!out.exists(), "{args:?} left {}", out.display());
@@ -206,15 +339,26 @@ fn write_image_folder(dir: &Path) {
 
 fn write_ade20k(dir: &Path, classes: u8) {
     for split in ["training", "validation"] {
-        let (imgs, anns) = (dir.join("images").join(split), dir.join("annotations").join(split));
+        let (imgs, anns) = (
+            dir.join("images").join(split),
+            dir.join("annotations").join(split),
+        );
         std::fs::create_dir_all(&imgs).unwrap();
         std::fs::create_dir_all(&anns).unwrap();
         for i in 0..3 {
             let stem = format!("ADE_{split}_{i:08}");
-            rgb(i, i, 16).save(imgs.join(format!("{stem}.jpg"))).unwrap();
+            rgb(i, i, 16)
+                .save(imgs.join(format!("{stem}.jpg")))
+                .unwrap();
             // Left half class 1, right half class 2, a border of 0 (ignored).
             let ann = image::GrayImage::from_fn(16, 16, |x, y| {
-                image::Luma([if x == 0 || y == 0 { 0 } else if x < 8 { 1 } else { classes.min(2) }])
+                image::Luma([if x == 0 || y == 0 {
+                    0
+                } else if x < 8 {
+                    1
+                } else {
+                    classes.min(2)
+                }])
             });
             ann.save(anns.join(format!("{stem}.png"))).unwrap();
         }
@@ -253,7 +397,10 @@ fn cifar100_parses_and_rejects_truncated_files_and_bad_labels() {
     let dir = temp_dir("cifar");
     write_cifar(&dir, 4, 2);
     let split = formats::cifar100(&dir, true).unwrap();
-    assert_eq!((split.train.len(), split.test.len(), split.train.classes), (4, 2, 100));
+    assert_eq!(
+        (split.train.len(), split.test.len(), split.train.classes),
+        (4, 2, 100)
+    );
     assert_eq!(split.train.labels, vec![0, 1, 2, 0]);
     assert_eq!(split.train.image(1)[0], pixel(1, 1, 0, 0, 0));
     assert_eq!(formats::cifar100(&dir, false).unwrap().train.classes, 20);
@@ -265,7 +412,10 @@ fn cifar100_parses_and_rejects_truncated_files_and_bad_labels() {
     bad[formats::CIFAR_RECORD + 1] = 100; // second record's fine label
     std::fs::write(dir.join("train.bin"), bad).unwrap();
     let e = err_text(formats::cifar100(&dir, true).unwrap_err());
-    assert!(e.contains("train.bin: record 1") && e.contains("fine 100"), "{e}");
+    assert!(
+        e.contains("train.bin: record 1") && e.contains("fine 100"),
+        "{e}"
+    );
     std::fs::remove_file(dir.join("test.bin")).unwrap();
     std::fs::write(dir.join("train.bin"), bytes).unwrap();
     assert!(err_text(formats::cifar100(&dir, true).unwrap_err()).contains("test.bin"));
@@ -277,14 +427,27 @@ fn image_folder_reads_png_and_jpeg_and_rejects_broken_images() {
     write_image_folder(&dir);
     let (split, classes) = formats::image_folder(&dir, 16).unwrap();
     assert_eq!(classes, vec!["cat", "dog"]);
-    assert_eq!((split.train.len(), split.test.len(), split.train.height), (6, 6, 16));
+    assert_eq!(
+        (split.train.len(), split.test.len(), split.train.height),
+        (6, 6, 16)
+    );
     assert_eq!(split.train.labels, vec![0, 0, 0, 1, 1, 1]);
     // Class 1 images are brighter than class 0 ones (the pattern survived decoding).
-    let mean = |i: usize| split.train.image(i).iter().map(|&p| f64::from(p)).sum::<f64>();
+    let mean = |i: usize| {
+        split
+            .train
+            .image(i)
+            .iter()
+            .map(|&p| f64::from(p))
+            .sum::<f64>()
+    };
     assert!(mean(4) > mean(1));
     std::fs::write(dir.join("train/dog/broken.png"), b"\x89PNG not really").unwrap();
     let e = err_text(formats::image_folder(&dir, 16).unwrap_err());
-    assert!(e.contains("broken.png") && e.contains("cannot decode"), "{e}");
+    assert!(
+        e.contains("broken.png") && e.contains("cannot decode"),
+        "{e}"
+    );
     std::fs::remove_file(dir.join("train/dog/broken.png")).unwrap();
     std::fs::create_dir_all(dir.join("val/bird")).unwrap();
     let e = err_text(formats::image_folder(&dir, 16).unwrap_err());
@@ -301,13 +464,21 @@ fn ade20k_pairs_parse_and_missing_or_bad_annotations_are_named() {
     assert!(split.train.masks.iter().all(|&m| m <= 2) && split.train.masks.contains(&2));
     // A label above `classes`.
     let e = err_text(formats::ade20k(&dir, 8, 1).unwrap_err());
-    assert!(e.contains("ADE_training_00000000.png") && e.contains("label 2"), "{e}");
+    assert!(
+        e.contains("ADE_training_00000000.png") && e.contains("label 2"),
+        "{e}"
+    );
     // An image without its annotation.
     std::fs::remove_file(dir.join("annotations/validation/ADE_validation_00000001.png")).unwrap();
     let e = err_text(formats::ade20k(&dir, 8, 2).unwrap_err());
-    assert!(e.contains("ADE_validation_00000001.jpg") && e.contains("without its annotation"), "{e}");
+    assert!(
+        e.contains("ADE_validation_00000001.jpg") && e.contains("without its annotation"),
+        "{e}"
+    );
     // An RGB annotation.
-    rgb(0, 0, 16).save(dir.join("annotations/validation/ADE_validation_00000001.png")).unwrap();
+    rgb(0, 0, 16)
+        .save(dir.join("annotations/validation/ADE_validation_00000001.png"))
+        .unwrap();
     let e = err_text(formats::ade20k(&dir, 8, 2).unwrap_err());
     assert!(e.contains("single-channel"), "{e}");
     // An annotation whose image is missing.
@@ -328,7 +499,10 @@ fn stl10_parses_and_rejects_wrong_sizes_and_labels() {
     assert_eq!(split.train.image(0)[96 + 2], pixel(0, 0, 0, 1, 2));
     std::fs::write(dir.join("train_y.bin"), [1u8, 2, 1, 2, 1]).unwrap();
     let e = err_text(formats::stl10(&dir, 96, None).unwrap_err());
-    assert!(e.contains("train_y.bin") && e.contains("5 labels for 6 images"), "{e}");
+    assert!(
+        e.contains("train_y.bin") && e.contains("5 labels for 6 images"),
+        "{e}"
+    );
     std::fs::write(dir.join("train_y.bin"), [1u8, 2, 1, 2, 1, 11]).unwrap();
     let e = err_text(formats::stl10(&dir, 96, None).unwrap_err());
     assert!(e.contains("label 11 of image 5"), "{e}");
@@ -344,7 +518,15 @@ fn run_config(dir: &Path, name: &str, config: &str, opt: &str) -> PathBuf {
     let cfg = dir.join(format!("{name}.toml"));
     std::fs::write(&cfg, config).unwrap();
     let out = dir.join(name);
-    ok(&sl_train(&["--config", cfg.to_str().unwrap(), "--opt", opt, "--no-plots", "--out", out.to_str().unwrap()]));
+    ok(&sl_train(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--opt",
+        opt,
+        "--no-plots",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
     let summary = json(&out.join(opt).join("seed-0/summary.json"));
     assert_eq!(summary["complete"], true);
     assert_eq!(summary["diverged"], false, "{summary}");
@@ -356,13 +538,18 @@ fn each_task_and_model_runs_end_to_end() {
     let dir = temp_dir("tasks");
     let common = "lr_divergence_bound = 1e6\neval_batch_size = 4\n";
     write_cifar(&dir.join("cifar"), 6, 3);
-    for (model, opts) in [("resnet32", "resnet_blocks = 1\nresnet_widths = [4, 8, 8]"), ("vgg19", "vgg_widths = [4, 4, 8, 8, 8]")] {
+    for (model, opts) in [
+        ("resnet32", "resnet_blocks = 1\nresnet_widths = [4, 8, 8]"),
+        ("vgg19", "vgg_widths = [4, 4, 8, 8, 8]"),
+    ] {
         let cfg = format!(
             "task = \"cifar100\"\nmodel = \"{model}\"\ndata = \"{}\"\nepochs = 1\nbatch_size = 3\n{common}[augment]\ncrop_pad = 4\nhflip = true\n[model_options]\n{opts}\n",
             dir.join("cifar").display()
         );
         let out = run_config(&dir, model, &cfg, "dadapt-sgd");
-        let acc = json(&out.join("dadapt-sgd/seed-0/summary.json"))["final_test_accuracy"].as_f64().unwrap();
+        let acc = json(&out.join("dadapt-sgd/seed-0/summary.json"))["final_test_accuracy"]
+            .as_f64()
+            .unwrap();
         assert!((0.0..=100.0).contains(&acc));
     }
     write_image_folder(&dir.join("folder"));
@@ -370,9 +557,21 @@ fn each_task_and_model_runs_end_to_end() {
         "task = \"imagefolder\"\ndata = \"{}\"\nimage_size = 8\nepochs = 1\nbatch_size = 3\n{common}",
         dir.join("folder").display()
     );
-    run_config(&dir, "vit", &format!("{folder}model = \"vit-tiny\"\n[model_options]\nvit_patch = 4\nvit_width = 12\nvit_depth = 2\nvit_heads = 3\n"), "prodigy");
+    run_config(
+        &dir,
+        "vit",
+        &format!(
+            "{folder}model = \"vit-tiny\"\n[model_options]\nvit_patch = 4\nvit_width = 12\nvit_depth = 2\nvit_heads = 3\n"
+        ),
+        "prodigy",
+    );
     // A cnn classifier on RGB images gives the encoder the segmentation model fine-tunes from.
-    let cnn = run_config(&dir, "cnn", &format!("{folder}model = \"cnn\"\n[model_options]\ncnn_widths = [4, 8]\n"), "adam");
+    let cnn = run_config(
+        &dir,
+        "cnn",
+        &format!("{folder}model = \"cnn\"\n[model_options]\ncnn_widths = [4, 8]\n"),
+        "adam",
+    );
     let encoder = cnn.join("adam/seed-0/encoder.bpk");
     write_ade20k(&dir.join("ade"), 2);
     let seg = format!(
@@ -382,12 +581,26 @@ fn each_task_and_model_runs_end_to_end() {
     );
     let out = run_config(&dir, "seg", &seg, "ps-da-sgd");
     let rows = csv_rows(&out.join("ps-da-sgd/seed-0/epochs.csv"));
-    assert!(rows.iter().all(|r| r[7].parse::<f64>().is_ok() && r[6].is_empty()), "mIoU, not accuracy: {rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r[7].parse::<f64>().is_ok() && r[6].is_empty()),
+        "mIoU, not accuracy: {rows:?}"
+    );
     // An encoder of other widths does not fit: refused before anything is written.
     let wrong = seg.replace("cnn_widths = [4, 8]", "cnn_widths = [8, 8]");
     let cfg = write_config(&dir, &wrong);
-    let res = sl_train(&["--config", cfg.to_str().unwrap(), "--out", dir.join("seg-wrong").to_str().unwrap()]);
-    assert_eq!(res.status.code(), Some(2), "{}", String::from_utf8_lossy(&res.stderr));
+    let res = sl_train(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        dir.join("seg-wrong").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        res.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     assert!(String::from_utf8_lossy(&res.stderr).contains("does not fit"));
     assert!(!dir.join("seg-wrong").exists());
     write_stl10(&dir.join("stl"));
@@ -397,7 +610,16 @@ fn each_task_and_model_runs_end_to_end() {
     );
     let out = run_config(&dir, "simclr", &stl, "adam");
     let rows = csv_rows(&out.join("adam/seed-0/epochs.csv"));
-    let phases: Vec<(&str, &str)> = rows.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
-    assert_eq!(phases, vec![("1", "pretrain"), ("2", "linear"), ("3", "linear")]);
-    assert!(rows[2][6].parse::<f64>().is_ok(), "linear evaluation has a test accuracy");
+    let phases: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
+    assert_eq!(
+        phases,
+        vec![("1", "pretrain"), ("2", "linear"), ("3", "linear")]
+    );
+    assert!(
+        rows[2][6].parse::<f64>().is_ok(),
+        "linear evaluation has a test accuracy"
+    );
 }

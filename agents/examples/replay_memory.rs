@@ -18,13 +18,20 @@ fn rss() -> Option<(u64, u64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let field = |name: &str| -> Option<u64> {
         let line = status.lines().find(|l| l.starts_with(name))?;
-        line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
+        line.split_whitespace()
+            .nth(1)?
+            .parse::<u64>()
+            .ok()
+            .map(|kb| kb * 1024)
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let (capacity, obs_dim, act_dim) = (
         args.first().copied().unwrap_or(1_000_000),
         args.get(1).copied().unwrap_or(348),
@@ -43,6 +50,16 @@ fn main() {
     let raw = (capacity * (2 * obs_dim + act_dim + 2) * 4) as u64;
     let (now, peak) = rss().expect("/proc/self/status");
     let gb = |b: u64| b as f64 / 1e9;
-    println!("transitions {capacity}, obs {obs_dim}, act {act_dim}: raw f32 size {:.3} GB", gb(raw));
-    println!("resident now {:.3} GB ({:.3}x raw), peak {:.3} GB ({:.3}x raw), before the buffer {:.3} GB", gb(now - base), (now - base) as f64 / raw as f64, gb(peak - base), (peak - base) as f64 / raw as f64, gb(base));
+    println!(
+        "transitions {capacity}, obs {obs_dim}, act {act_dim}: raw f32 size {:.3} GB",
+        gb(raw)
+    );
+    println!(
+        "resident now {:.3} GB ({:.3}x raw), peak {:.3} GB ({:.3}x raw), before the buffer {:.3} GB",
+        gb(now - base),
+        (now - base) as f64 / raw as f64,
+        gb(peak - base),
+        (peak - base) as f64 / raw as f64,
+        gb(base)
+    );
 }

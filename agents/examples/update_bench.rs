@@ -32,25 +32,52 @@ fn main() {
     if std::env::var("LRFREE_FUSED").is_ok_and(|v| v == "0") {
         burn_lrfree::set_fused_cpu(false);
     }
-    let _denormals = burn_lrfree::FlushDenormals::scoped(!std::env::var("LRFREE_FTZ").is_ok_and(|v| v == "0"));
+    let _denormals =
+        burn_lrfree::FlushDenormals::scoped(!std::env::var("LRFREE_FTZ").is_ok_and(|v| v == "0"));
     let args: Vec<String> = std::env::args().skip(1).collect();
     let name = args.first().map(String::as_str).unwrap_or("adam");
     let updates: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
     let only = args.get(2).map(String::as_str);
-    let optimizers = SacOptimizers::same(OptimizerConfig::defaults(name).expect("optimizer"), default_lr(name).unwrap());
+    let optimizers = SacOptimizers::same(
+        OptimizerConfig::defaults(name).expect("optimizer"),
+        default_lr(name).unwrap(),
+    );
     let hidden: Vec<usize> = match std::env::var("HIDDEN") {
-        Ok(h) => h.split(',').map(|x| x.trim().parse().expect("HIDDEN: comma-separated layer widths")).collect(),
+        Ok(h) => h
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse()
+                    .expect("HIDDEN: comma-separated layer widths")
+            })
+            .collect(),
         Err(_) => vec![256, 256],
     };
-    let config = SacConfig { buffer_size: 10_000, hidden, ..SacConfig::default() };
-    println!("{:<10} {:>4} {:>4} {:>12} {:>12} {:>12}", "env", "obs", "act", "update_ms", "mean_ms", "act_ms");
+    let config = SacConfig {
+        buffer_size: 10_000,
+        hidden,
+        ..SacConfig::default()
+    };
+    println!(
+        "{:<10} {:>4} {:>4} {:>12} {:>12} {:>12}",
+        "env", "obs", "act", "update_ms", "mean_ms", "act_ms"
+    );
     for (env, obs_dim, act_dim) in [("hopper", 11, 3), ("humanoid", 348, 17)] {
         if only.is_some_and(|o| o != env) {
             continue;
         }
         let low = vec![-1.0f32; act_dim];
         let high = vec![1.0f32; act_dim];
-        let mut sac = Sac::new(obs_dim, &low, &high, &config, &optimizers, 0, &Device::default()).expect("sac");
+        let mut sac = Sac::new(
+            obs_dim,
+            &low,
+            &high,
+            &config,
+            &optimizers,
+            0,
+            &Device::default(),
+        )
+        .expect("sac");
         let obs: Vec<f32> = (0..obs_dim).map(|i| (i as f32 * 0.1).sin()).collect();
         for i in 0..2000 {
             let action = sac.random_action();
@@ -74,6 +101,11 @@ fn main() {
             act_times.push(start.elapsed().as_secs_f64());
         }
         let mean = times.iter().sum::<f64>() / times.len() as f64;
-        println!("{env:<10} {obs_dim:>4} {act_dim:>4} {:>12.3} {:>12.3} {:>12.4}", median(times) * 1e3, mean * 1e3, median(act_times) * 1e3);
+        println!(
+            "{env:<10} {obs_dim:>4} {act_dim:>4} {:>12.3} {:>12.3} {:>12.4}",
+            median(times) * 1e3,
+            mean * 1e3,
+            median(act_times) * 1e3
+        );
     }
 }

@@ -67,7 +67,11 @@ struct BufferMeta {
 impl RngState {
     fn of(rng: &ChaCha8Rng) -> Self {
         let key = rng.get_seed().iter().map(|b| format!("{b:02x}")).collect();
-        Self { key, stream: rng.get_stream(), word_pos: rng.get_word_pos().to_string() }
+        Self {
+            key,
+            stream: rng.get_stream(),
+            word_pos: rng.get_word_pos().to_string(),
+        }
     }
 
     fn restore(&self) -> Option<ChaCha8Rng> {
@@ -108,7 +112,10 @@ fn read_tensors(path: &Path) -> Result<HostParams, AgentError> {
     let mut magic = [0u8; 8];
     r.read_exact(&mut magic).map_err(io)?;
     if &magic != MAGIC {
-        return Err(AgentError::checkpoint(path, "not a tensor file of this version"));
+        return Err(AgentError::checkpoint(
+            path,
+            "not a tensor file of this version",
+        ));
     }
     let u64_ = |r: &mut BufReader<fs::File>| -> Result<u64, AgentError> {
         let mut b = [0u8; 8];
@@ -120,25 +127,39 @@ fn read_tensors(path: &Path) -> Result<HostParams, AgentError> {
     for _ in 0..count {
         let rank = u64_(&mut r)?;
         if rank > 8 {
-            return Err(AgentError::checkpoint(path, format!("implausible tensor rank {rank}")));
+            return Err(AgentError::checkpoint(
+                path,
+                format!("implausible tensor rank {rank}"),
+            ));
         }
-        let shape: Vec<usize> = (0..rank).map(|_| u64_(&mut r).map(|d| d as usize)).collect::<Result<_, _>>()?;
+        let shape: Vec<usize> = (0..rank)
+            .map(|_| u64_(&mut r).map(|d| d as usize))
+            .collect::<Result<_, _>>()?;
         let n: usize = shape.iter().product();
         let mut bytes = vec![0u8; n * 4];
         r.read_exact(&mut bytes).map_err(io)?;
-        let values = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let values = bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
         out.push((shape, values));
     }
     let mut rest = [0u8; 1];
     if r.read(&mut rest).map_err(io)? != 0 {
-        return Err(AgentError::checkpoint(path, "trailing bytes after the last tensor"));
+        return Err(AgentError::checkpoint(
+            path,
+            "trailing bytes after the last tensor",
+        ));
     }
     Ok(out)
 }
 
 fn save_module<M: Module>(path: &Path, module: &M) -> Result<(), AgentError> {
     let params = to_host(module);
-    let views: Vec<(Vec<usize>, &[f32])> = params.iter().map(|(s, v)| (s.clone(), v.as_slice())).collect();
+    let views: Vec<(Vec<usize>, &[f32])> = params
+        .iter()
+        .map(|(s, v)| (s.clone(), v.as_slice()))
+        .collect();
     write_tensors(path, &views)
 }
 
@@ -156,18 +177,30 @@ impl Sac {
         save_module(&dir.join("critic.f32"), &self.critic)?;
         save_module(&dir.join("critic_target.f32"), &self.critic_target)?;
         save_module(&dir.join("temperature.f32"), &self.temperature)?;
-        for (name, opt) in [("actor", &self.opt_actor), ("critic", &self.opt_critic), ("alpha", &self.opt_alpha)] {
-            opt.save_state().save(&dir.join(format!("optim-{name}.bpk")))?;
+        for (name, opt) in [
+            ("actor", &self.opt_actor),
+            ("critic", &self.opt_critic),
+            ("alpha", &self.opt_alpha),
+        ] {
+            opt.save_state()
+                .save(&dir.join(format!("optim-{name}.bpk")))?;
         }
         let buffer = if include_buffer {
             let (o, a) = self.buffer.dims();
             let len = self.buffer.len();
             let widths = [o, a, 1, o, 1];
             let arrays = self.buffer.arrays();
-            let views: Vec<(Vec<usize>, &[f32])> =
-                arrays.iter().zip(widths).map(|(values, w)| (vec![len, w], *values)).collect();
+            let views: Vec<(Vec<usize>, &[f32])> = arrays
+                .iter()
+                .zip(widths)
+                .map(|(values, w)| (vec![len, w], *values))
+                .collect();
             write_tensors(&dir.join("buffer.f32"), &views)?;
-            Some(BufferMeta { capacity: self.buffer.capacity(), pos: self.buffer.pos(), len })
+            Some(BufferMeta {
+                capacity: self.buffer.capacity(),
+                pos: self.buffer.pos(),
+                len,
+            })
         } else {
             None
         };
@@ -177,7 +210,11 @@ impl Sac {
             act_low: self.act_low.clone(),
             act_high: self.act_high.clone(),
             config: self.config.clone(),
-            optimizers: [self.opt_actor.name().into(), self.opt_critic.name().into(), self.opt_alpha.name().into()],
+            optimizers: [
+                self.opt_actor.name().into(),
+                self.opt_critic.name().into(),
+                self.opt_alpha.name().into(),
+            ],
             seed: self.seed,
             rng: RngState::of(&self.rng),
             updates: self.updates,
@@ -192,29 +229,63 @@ impl Sac {
     /// same networks and optimizer kinds as at saving (they are not taken from the checkpoint,
     /// so a run file stays the single source of settings); a mismatch is an error. Without a
     /// saved buffer the agent starts with an empty one.
-    pub fn load(dir: &Path, config: &SacConfig, optimizers: &SacOptimizers, device: &Device) -> Result<Self, AgentError> {
+    pub fn load(
+        dir: &Path,
+        config: &SacConfig,
+        optimizers: &SacOptimizers,
+        device: &Device,
+    ) -> Result<Self, AgentError> {
         let meta_path = dir.join("sac.json");
         let text = fs::read_to_string(&meta_path).map_err(|e| AgentError::io(&meta_path, e))?;
-        let meta: Meta = serde_json::from_str(&text).map_err(|e| AgentError::checkpoint(&meta_path, e.to_string()))?;
+        let meta: Meta = serde_json::from_str(&text)
+            .map_err(|e| AgentError::checkpoint(&meta_path, e.to_string()))?;
         let bad = |m: String| Err(AgentError::checkpoint(dir, m));
         if meta.format != CHECKPOINT_FORMAT {
-            return bad(format!("format `{}`, this build reads `{CHECKPOINT_FORMAT}`", meta.format));
+            return bad(format!(
+                "format `{}`, this build reads `{CHECKPOINT_FORMAT}`",
+                meta.format
+            ));
         }
         if meta.config.hidden != config.hidden {
-            return bad(format!("saved with hidden = {:?}, asked for {:?}", meta.config.hidden, config.hidden));
+            return bad(format!(
+                "saved with hidden = {:?}, asked for {:?}",
+                meta.config.hidden, config.hidden
+            ));
         }
-        let wanted = [optimizers.actor.config.name(), optimizers.critic.config.name(), optimizers.alpha.config.name()];
+        let wanted = [
+            optimizers.actor.config.name(),
+            optimizers.critic.config.name(),
+            optimizers.alpha.config.name(),
+        ];
         if meta.optimizers != wanted {
-            return bad(format!("saved with optimizers {:?} (actor, critic, alpha), asked for {wanted:?}", meta.optimizers));
+            return bad(format!(
+                "saved with optimizers {:?} (actor, critic, alpha), asked for {wanted:?}",
+                meta.optimizers
+            ));
         }
-        let mut sac = Sac::new(meta.obs_dim, &meta.act_low, &meta.act_high, config, optimizers, meta.seed, device)?;
+        let mut sac = Sac::new(
+            meta.obs_dim,
+            &meta.act_low,
+            &meta.act_high,
+            config,
+            optimizers,
+            meta.seed,
+            device,
+        )?;
         sac.actor = load_module(&dir.join("actor.f32"), sac.actor)?;
         sac.critic = load_module(&dir.join("critic.f32"), sac.critic)?;
         sac.critic_target = load_module(&dir.join("critic_target.f32"), sac.critic_target)?;
         sac.temperature = load_module(&dir.join("temperature.f32"), sac.temperature)?;
         // The optimizers work on plain (non-autodiff) flat vectors.
-        for (name, opt) in [("actor", &mut sac.opt_actor), ("critic", &mut sac.opt_critic), ("alpha", &mut sac.opt_alpha)] {
-            opt.load_state(OptimState::load(&dir.join(format!("optim-{name}.bpk")))?, &sac.plain)?;
+        for (name, opt) in [
+            ("actor", &mut sac.opt_actor),
+            ("critic", &mut sac.opt_critic),
+            ("alpha", &mut sac.opt_alpha),
+        ] {
+            opt.load_state(
+                OptimState::load(&dir.join(format!("optim-{name}.bpk")))?,
+                &sac.plain,
+            )?;
         }
         sac.rng = match meta.rng.restore() {
             Some(rng) => rng,
@@ -223,16 +294,22 @@ impl Sac {
         sac.updates = meta.updates;
         if let Some(b) = meta.buffer {
             if b.capacity != config.buffer_size {
-                return bad(format!("buffer saved with capacity {}, asked for buffer_size {}", b.capacity, config.buffer_size));
+                return bad(format!(
+                    "buffer saved with capacity {}, asked for buffer_size {}",
+                    b.capacity, config.buffer_size
+                ));
             }
             let path = dir.join("buffer.f32");
             let arrays: Vec<Vec<f32>> = read_tensors(&path)?.into_iter().map(|(_, v)| v).collect();
-            let arrays: [Vec<f32>; 5] =
-                arrays.try_into().map_err(|_| AgentError::checkpoint(&path, "expected 5 arrays"))?;
+            let arrays: [Vec<f32>; 5] = arrays
+                .try_into()
+                .map_err(|_| AgentError::checkpoint(&path, "expected 5 arrays"))?;
             let (o, a) = (sac.obs_dim, sac.act_dim);
             sac.buffer = ReplayBuffer::from_arrays(o, a, b.capacity, b.pos, arrays)
                 .filter(|buf| buf.len() == b.len)
-                .ok_or_else(|| AgentError::checkpoint(&path, "buffer arrays do not match sac.json"))?;
+                .ok_or_else(|| {
+                    AgentError::checkpoint(&path, "buffer arrays do not match sac.json")
+                })?;
         }
         Ok(sac)
     }

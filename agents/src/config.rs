@@ -72,12 +72,21 @@ impl SacConfig {
             return bad("buffer_size must be at least 1");
         }
         if self.hidden.contains(&0) {
-            return bad(&format!("hidden layer widths must be positive, got {:?}", self.hidden));
+            return bad(&format!(
+                "hidden layer widths must be positive, got {:?}",
+                self.hidden
+            ));
         }
         if !(self.init_alpha.is_finite() && self.init_alpha > 0.0) {
-            return bad(&format!("init_alpha must be positive, got {}", self.init_alpha));
+            return bad(&format!(
+                "init_alpha must be positive, got {}",
+                self.init_alpha
+            ));
         }
-        if !(self.log_std_min.is_finite() && self.log_std_max.is_finite() && self.log_std_min < self.log_std_max) {
+        if !(self.log_std_min.is_finite()
+            && self.log_std_max.is_finite()
+            && self.log_std_min < self.log_std_max)
+        {
             return bad(&format!(
                 "need finite log_std_min < log_std_max, got {} and {}",
                 self.log_std_min, self.log_std_max
@@ -110,7 +119,10 @@ pub struct OptimizerSpec {
 impl OptimizerSpec {
     /// Method `name` with its reference defaults and [`default_lr`].
     pub fn defaults(name: &str) -> Result<Self, AgentError> {
-        Ok(Self { config: OptimizerConfig::defaults(name)?, lr: default_lr(name)? })
+        Ok(Self {
+            config: OptimizerConfig::defaults(name)?,
+            lr: default_lr(name)?,
+        })
     }
 }
 
@@ -130,6 +142,10 @@ impl SacOptimizers {
     /// One kind of optimizer, with the same options and `lr`, for all three parts.
     pub fn same(config: OptimizerConfig, lr: f64) -> Self {
         let spec = OptimizerSpec { config, lr };
-        Self { actor: spec.clone(), critic: spec.clone(), alpha: spec }
+        Self {
+            actor: spec.clone(),
+            critic: spec.clone(),
+            alpha: spec,
+        }
     }
 }

@@ -36,10 +36,16 @@ pub enum AgentError {
 impl AgentError {
     /// An I/O error with the path it happened on.
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        AgentError::Io(std::io::Error::new(source.kind(), format!("{}: {source}", path.display())))
+        AgentError::Io(std::io::Error::new(
+            source.kind(),
+            format!("{}: {source}", path.display()),
+        ))
     }
 
     pub(crate) fn checkpoint(path: &std::path::Path, message: impl Into<String>) -> Self {
-        AgentError::Checkpoint { path: path.display().to_string(), message: message.into() }
+        AgentError::Checkpoint {
+            path: path.display().to_string(),
+            message: message.into(),
+        }
     }
 }

@@ -16,12 +16,19 @@ const HALF_LN_2PI: f64 = 0.918_938_533_204_672_7;
 /// A fully connected layer `fan_in → fan_out` with PyTorch's default initialisation.
 fn linear<R: Rng + ?Sized>(rng: &mut R, fan_in: usize, fan_out: usize, device: &Device) -> Linear {
     let k = 1.0 / (fan_in as f64).sqrt();
-    let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-k..k) as f32).collect() };
+    let mut draw =
+        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-k..k) as f32).collect() };
     let weight = draw(fan_in * fan_out);
     let bias = draw(fan_out);
     Linear {
-        weight: Param::from_tensor(Tensor::from_data(TensorData::new(weight, [fan_in, fan_out]), device)),
-        bias: Some(Param::from_tensor(Tensor::from_data(TensorData::new(bias, [fan_out]), device))),
+        weight: Param::from_tensor(Tensor::from_data(
+            TensorData::new(weight, [fan_in, fan_out]),
+            device,
+        )),
+        bias: Some(Param::from_tensor(Tensor::from_data(
+            TensorData::new(bias, [fan_out]),
+            device,
+        ))),
     }
 }
 
@@ -33,7 +40,12 @@ pub struct Mlp {
 
 impl Mlp {
     fn new<R: Rng + ?Sized>(rng: &mut R, sizes: &[usize], device: &Device) -> Self {
-        Self { layers: sizes.windows(2).map(|w| linear(rng, w[0], w[1], device)).collect() }
+        Self {
+            layers: sizes
+                .windows(2)
+                .map(|w| linear(rng, w[0], w[1], device))
+                .collect(),
+        }
     }
 
     fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
@@ -81,7 +93,13 @@ pub struct ActionMap {
 
 impl Actor {
     /// `obs_dim → hidden… → (mean, log_std)` of width `act_dim`.
-    pub fn new<R: Rng + ?Sized>(rng: &mut R, obs_dim: usize, act_dim: usize, hidden: &[usize], device: &Device) -> Self {
+    pub fn new<R: Rng + ?Sized>(
+        rng: &mut R,
+        obs_dim: usize,
+        act_dim: usize,
+        hidden: &[usize],
+        device: &Device,
+    ) -> Self {
         let mut sizes = vec![obs_dim];
         sizes.extend_from_slice(hidden);
         let width = *sizes.last().expect("sizes");
@@ -89,16 +107,30 @@ impl Actor {
         let trunk = Mlp::new(rng, &sizes, device);
         let mean = linear(rng, width, act_dim, device);
         let log_std = linear(rng, width, act_dim, device);
-        Self { trunk, mean, log_std }
+        Self {
+            trunk,
+            mean,
+            log_std,
+        }
     }
 
     /// The Gaussian's mean and log standard deviation (after CleanRL's tanh rescaling into
     /// `[log_std_min, log_std_max]`).
     pub fn forward(&self, obs: Tensor<2>, map: &ActionMap) -> (Tensor<2>, Tensor<2>) {
-        let h = if self.trunk.layers.is_empty() { obs } else { relu(self.trunk.forward(obs)) };
+        let h = if self.trunk.layers.is_empty() {
+            obs
+        } else {
+            relu(self.trunk.forward(obs))
+        };
         let mean = self.mean.forward(h.clone());
         let (lo, hi) = (map.log_std_min, map.log_std_max);
-        let log_std = self.log_std.forward(h).tanh().add_scalar(1.0).mul_scalar(0.5 * (hi - lo)).add_scalar(lo);
+        let log_std = self
+            .log_std
+            .forward(h)
+            .tanh()
+            .add_scalar(1.0)
+            .mul_scalar(0.5 * (hi - lo))
+            .add_scalar(lo);
         (mean, log_std)
     }
 
@@ -113,8 +145,13 @@ impl Actor {
         let y = u.tanh();
         let action = y.clone() * map.scale.clone() + map.bias.clone();
         let gaussian = noise.square().mul_scalar(-0.5) - log_std - HALF_LN_2PI;
-        let squash = (y.square().neg().add_scalar(1.0) * map.scale.clone()).add_scalar(1e-6).log();
-        PolicySample { action, log_prob: (gaussian - squash).sum_dim(1) }
+        let squash = (y.square().neg().add_scalar(1.0) * map.scale.clone())
+            .add_scalar(1e-6)
+            .log();
+        PolicySample {
+            action,
+            log_prob: (gaussian - squash).sum_dim(1),
+        }
     }
 
     /// The deterministic (evaluation) action `tanh(mean)·scale + bias`.
@@ -134,7 +171,13 @@ pub struct Critic {
 
 impl Critic {
     /// Two independent `obs_dim + act_dim → hidden… → 1` networks.
-    pub fn new<R: Rng + ?Sized>(rng: &mut R, obs_dim: usize, act_dim: usize, hidden: &[usize], device: &Device) -> Self {
+    pub fn new<R: Rng + ?Sized>(
+        rng: &mut R,
+        obs_dim: usize,
+        act_dim: usize,
+        hidden: &[usize],
+        device: &Device,
+    ) -> Self {
         let mut sizes = vec![obs_dim + act_dim];
         sizes.extend_from_slice(hidden);
         sizes.push(1);
@@ -161,7 +204,9 @@ impl Temperature {
     /// `log α = ln init_alpha`.
     pub fn new(init_alpha: f64, device: &Device) -> Self {
         let value = TensorData::new(vec![init_alpha.ln() as f32], [1]);
-        Self { log_alpha: Param::from_tensor(Tensor::from_data(value, device)) }
+        Self {
+            log_alpha: Param::from_tensor(Tensor::from_data(value, device)),
+        }
     }
 }
 
@@ -176,7 +221,8 @@ pub fn to_host<M: Module>(module: &M) -> HostParams {
             let value = param.val().inner();
             let shape = value.shape().to_vec();
             let data = value.into_data().convert::<f32>();
-            self.0.push((shape, data.try_to_vec::<f32>().expect("f32 parameter")));
+            self.0
+                .push((shape, data.try_to_vec::<f32>().expect("f32 parameter")));
         }
     }
     let mut collect = Collect(Vec::new());
@@ -196,32 +242,45 @@ pub fn from_host<M: Module>(module: M, params: HostParams) -> Result<M, String> 
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
             self.index += 1;
             let Some((shape, values)) = self.params.next() else {
-                self.error.get_or_insert_with(|| format!("too few tensors (module has more than {})", self.index - 1));
+                self.error.get_or_insert_with(|| {
+                    format!("too few tensors (module has more than {})", self.index - 1)
+                });
                 return param;
             };
             let (id, old, mapper) = param.consume();
             let expected = old.shape().to_vec();
             if shape != expected || values.len() != shape.iter().product::<usize>() {
                 self.error.get_or_insert_with(|| {
-                    format!("tensor {} has shape {shape:?}, the network expects {expected:?}", self.index - 1)
+                    format!(
+                        "tensor {} has shape {shape:?}, the network expects {expected:?}",
+                        self.index - 1
+                    )
                 });
                 return Param::from_mapped_value(id, old, mapper);
             }
             let require_grad = old.is_require_grad();
-            let mut value: Tensor<D> = Tensor::from_data(TensorData::new(values, shape), &old.device());
+            let mut value: Tensor<D> =
+                Tensor::from_data(TensorData::new(values, shape), &old.device());
             if require_grad {
                 value = value.require_grad();
             }
             Param::from_mapped_value(id, value, mapper)
         }
     }
-    let mut load = Load { params: params.into_iter(), error: None, index: 0 };
+    let mut load = Load {
+        params: params.into_iter(),
+        error: None,
+        index: 0,
+    };
     let module = module.map(&mut load);
     if let Some(error) = load.error {
         return Err(error);
     }
     if load.params.len() > 0 {
-        return Err(format!("{} tensors more than the network has", load.params.len()));
+        return Err(format!(
+            "{} tensors more than the network has",
+            load.params.len()
+        ));
     }
     Ok(module)
 }
@@ -245,12 +304,19 @@ pub fn polyak<M: Module>(target: M, online: &M, tau: f64) -> M {
     impl ModuleMapper for Blend {
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
             let (id, old, mapper) = param.consume();
-            let online = self.online.next().expect("same structure").reshape(old.shape());
+            let online = self
+                .online
+                .next()
+                .expect("same structure")
+                .reshape(old.shape());
             let value = old.mul_scalar(1.0 - self.tau) + online.mul_scalar(self.tau);
             Param::from_mapped_value(id, value, mapper)
         }
     }
     let mut collect = Collect(Vec::new());
     online.visit(&mut collect);
-    target.map(&mut Blend { online: collect.0.into_iter(), tau })
+    target.map(&mut Blend {
+        online: collect.0.into_iter(),
+        tau,
+    })
 }

@@ -80,8 +80,18 @@ impl ReplayBuffer {
 
     /// Store one transition, overwriting the oldest when full. Slices must have the buffer's
     /// widths (checked by the caller, [`Sac::observe`](crate::Sac::observe)).
-    pub fn push(&mut self, obs: &[f32], action: &[f32], reward: f32, next_obs: &[f32], terminated: bool) {
-        debug_assert_eq!((obs.len(), action.len(), next_obs.len()), (self.obs_dim, self.act_dim, self.obs_dim));
+    pub fn push(
+        &mut self,
+        obs: &[f32],
+        action: &[f32],
+        reward: f32,
+        next_obs: &[f32],
+        terminated: bool,
+    ) {
+        debug_assert_eq!(
+            (obs.len(), action.len(), next_obs.len()),
+            (self.obs_dim, self.act_dim, self.obs_dim)
+        );
         let term = if terminated { 1.0 } else { 0.0 };
         if self.len < self.capacity && self.pos == self.len {
             // Still filling: append. The arrays are reserved for the whole capacity at once;
@@ -134,9 +144,13 @@ impl ReplayBuffer {
         for _ in 0..batch_size {
             let i = rng.random_range(0..self.len);
             batch.obs.extend_from_slice(&self.obs[i * o..(i + 1) * o]);
-            batch.actions.extend_from_slice(&self.actions[i * a..(i + 1) * a]);
+            batch
+                .actions
+                .extend_from_slice(&self.actions[i * a..(i + 1) * a]);
             batch.rewards.push(self.rewards[i]);
-            batch.next_obs.extend_from_slice(&self.next_obs[i * o..(i + 1) * o]);
+            batch
+                .next_obs
+                .extend_from_slice(&self.next_obs[i * o..(i + 1) * o]);
             batch.terminated.push(self.terminated[i]);
         }
         batch
@@ -150,7 +164,13 @@ impl ReplayBuffer {
     /// The stored arrays in a fixed order (obs, actions, rewards, next_obs, terminated), each
     /// `len` rows, for checkpoints.
     pub(crate) fn arrays(&self) -> [&[f32]; 5] {
-        [&self.obs, &self.actions, &self.rewards, &self.next_obs, &self.terminated]
+        [
+            &self.obs,
+            &self.actions,
+            &self.rewards,
+            &self.next_obs,
+            &self.terminated,
+        ]
     }
 
     /// Rebuild from [`arrays`](Self::arrays) and the write position; `None` if they do not fit.
@@ -170,7 +190,18 @@ impl ReplayBuffer {
             && next_obs.len() == len * obs_dim
             && actions.len() == len * act_dim
             && terminated.len() == len;
-        fits.then_some(Self { obs_dim, act_dim, capacity, pos, len, obs, actions, rewards, next_obs, terminated })
+        fits.then_some(Self {
+            obs_dim,
+            act_dim,
+            capacity,
+            pos,
+            len,
+            obs,
+            actions,
+            rewards,
+            next_obs,
+            terminated,
+        })
     }
 }
 
@@ -181,7 +212,13 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     fn push_id(buf: &mut ReplayBuffer, id: f32) {
-        buf.push(&[id, -id], &[id * 10.0], id, &[id + 0.5, 0.0], id as i64 % 2 == 0);
+        buf.push(
+            &[id, -id],
+            &[id * 10.0],
+            id,
+            &[id + 0.5, 0.0],
+            id as i64 % 2 == 0,
+        );
     }
 
     #[test]
@@ -197,7 +234,10 @@ mod tests {
         assert_eq!((buf.len(), buf.pos()), (5, 3));
         // Slots 0..3 hold 5, 6, 7; slots 3..5 still hold 3, 4.
         assert_eq!(buf.rewards, vec![5.0, 6.0, 7.0, 3.0, 4.0]);
-        assert_eq!(buf.obs, vec![5.0, -5.0, 6.0, -6.0, 7.0, -7.0, 3.0, -3.0, 4.0, -4.0]);
+        assert_eq!(
+            buf.obs,
+            vec![5.0, -5.0, 6.0, -6.0, 7.0, -7.0, 3.0, -3.0, 4.0, -4.0]
+        );
         assert_eq!(buf.actions, vec![50.0, 60.0, 70.0, 30.0, 40.0]);
         assert_eq!(buf.next_obs[..2], [5.5, 0.0]);
         assert_eq!(buf.terminated, vec![0.0, 1.0, 0.0, 0.0, 1.0]);
@@ -249,7 +289,10 @@ mod tests {
         assert_eq!(counts[..3], [0, 0, 0]);
         let expected = draws as f64 / n as f64;
         // Chi-square with n − 1 = 9 degrees of freedom: 99.9% quantile is 27.9.
-        let chi2: f64 = counts[3..].iter().map(|&c| (c as f64 - expected).powi(2) / expected).sum();
+        let chi2: f64 = counts[3..]
+            .iter()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum();
         assert!(chi2 < 27.9, "chi2 = {chi2}, counts = {counts:?}");
     }
 

@@ -79,7 +79,9 @@ impl Sac {
         config.validate()?;
         let act_dim = act_low.len();
         if obs_dim == 0 || act_dim == 0 {
-            return Err(AgentError::BadInput(format!("need obs_dim > 0 and act_dim > 0, got {obs_dim} and {act_dim}")));
+            return Err(AgentError::BadInput(format!(
+                "need obs_dim > 0 and act_dim > 0, got {obs_dim} and {act_dim}"
+            )));
         }
         if act_high.len() != act_dim {
             return Err(AgentError::BadInput(format!(
@@ -87,7 +89,9 @@ impl Sac {
                 act_high.len()
             )));
         }
-        if let Some(i) = (0..act_dim).find(|&i| !(act_low[i].is_finite() && act_high[i].is_finite() && act_low[i] < act_high[i])) {
+        if let Some(i) = (0..act_dim).find(|&i| {
+            !(act_low[i].is_finite() && act_high[i].is_finite() && act_low[i] < act_high[i])
+        }) {
             return Err(AgentError::BadInput(format!(
                 "action dimension {i} needs finite low < high, got [{}, {}]",
                 act_low[i], act_high[i]
@@ -101,8 +105,12 @@ impl Sac {
         // The targets start as exact copies of the online critics.
         let critic_target = critic.valid();
         let temperature = Temperature::new(config.init_alpha, &train);
-        let scale: Vec<f32> = (0..act_dim).map(|i| (act_high[i] - act_low[i]) / 2.0).collect();
-        let bias: Vec<f32> = (0..act_dim).map(|i| (act_high[i] + act_low[i]) / 2.0).collect();
+        let scale: Vec<f32> = (0..act_dim)
+            .map(|i| (act_high[i] - act_low[i]) / 2.0)
+            .collect();
+        let bias: Vec<f32> = (0..act_dim)
+            .map(|i| (act_high[i] + act_low[i]) / 2.0)
+            .collect();
         let map = ActionMap {
             scale: Tensor::from_data(TensorData::new(scale, [1, act_dim]), &plain),
             bias: Tensor::from_data(TensorData::new(bias, [1, act_dim]), &plain),
@@ -150,9 +158,16 @@ impl Sac {
             let noise = self.noise(1);
             actor.sample(x, noise, &self.map).action
         };
-        let mut action = action.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 action");
+        let mut action = action
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32 action");
         // tanh can round to ±1 in f32: keep the action inside the box exactly.
-        for (a, (lo, hi)) in action.iter_mut().zip(self.act_low.iter().zip(&self.act_high)) {
+        for (a, (lo, hi)) in action
+            .iter_mut()
+            .zip(self.act_low.iter().zip(&self.act_high))
+        {
             *a = a.clamp(*lo, *hi);
         }
         action
@@ -173,7 +188,14 @@ impl Sac {
     ///
     /// # Panics
     /// If a slice does not have the agent's width.
-    pub fn observe(&mut self, obs: &[f32], action: &[f32], reward: f32, next_obs: &[f32], terminated: bool) {
+    pub fn observe(
+        &mut self,
+        obs: &[f32],
+        action: &[f32],
+        reward: f32,
+        next_obs: &[f32],
+        terminated: bool,
+    ) {
         assert_eq!(obs.len(), self.obs_dim, "observation length");
         assert_eq!(next_obs.len(), self.obs_dim, "next observation length");
         assert_eq!(action.len(), self.act_dim, "action length");
@@ -193,7 +215,9 @@ impl Sac {
     /// earlier in this update keep their new ones).
     pub fn update(&mut self) -> Result<UpdateStats, AgentError> {
         if self.buffer.is_empty() {
-            return Err(AgentError::BadInput("update needs at least one transition in the replay buffer".into()));
+            return Err(AgentError::BadInput(
+                "update needs at least one transition in the replay buffer".into(),
+            ));
         }
         let b = self.config.batch_size;
         let batch = self.buffer.sample(b, &mut self.rng);
@@ -202,7 +226,13 @@ impl Sac {
         let batch = self.upload_batch(batch);
         // α as a constant for the critic target and the actor loss (the value before this
         // update's temperature step, as in CleanRL).
-        let alpha = self.temperature.log_alpha.val().inner().exp().reshape([1, 1]);
+        let alpha = self
+            .temperature
+            .log_alpha
+            .val()
+            .inner()
+            .exp()
+            .reshape([1, 1]);
 
         // 1. Critics: one step towards the soft Bellman target (see `soft_target`).
         let critic_loss_value = self.critic_step(&batch, next_noise, alpha.clone())?;
@@ -217,7 +247,14 @@ impl Sac {
         let actor_loss = (log_pi.clone() * alpha - q1.min_pair(q2)).mean();
         let actor_loss_value = actor_loss.clone().into_scalar::<f64>();
         let grads = GradientsParams::from_grads(actor_loss.backward(), &self.actor);
-        step("actor", &mut *self.opt_actor, self.optimizers.actor.lr, &mut self.actor, grads, actor_loss_value)?;
+        step(
+            "actor",
+            &mut *self.opt_actor,
+            self.optimizers.actor.lr,
+            &mut self.actor,
+            grads,
+            actor_loss_value,
+        )?;
 
         // 3. Temperature: minimise −α·(log π + H̄) with log π detached: CleanRL's loss (SB3
         // multiplies by log α instead). log π is step 2's sample, drawn before the actor's
@@ -226,7 +263,14 @@ impl Sac {
         let alpha_loss = (self.temperature.log_alpha.val().exp() * entropy_gap).neg();
         let alpha_loss_value = alpha_loss.clone().into_scalar::<f64>();
         let grads = GradientsParams::from_grads(alpha_loss.backward(), &self.temperature);
-        step("temperature", &mut *self.opt_alpha, self.optimizers.alpha.lr, &mut self.temperature, grads, alpha_loss_value)?;
+        step(
+            "temperature",
+            &mut *self.opt_alpha,
+            self.optimizers.alpha.lr,
+            &mut self.temperature,
+            grads,
+            alpha_loss_value,
+        )?;
 
         // 4. Targets: θ̄ ← τ·θ + (1 − τ)·θ̄.
         self.critic_target = polyak(self.critic_target.clone(), &self.critic, self.config.tau);
@@ -245,7 +289,12 @@ impl Sac {
 
     /// The current temperature α.
     pub fn alpha(&self) -> f64 {
-        self.temperature.log_alpha.val().inner().into_scalar::<f64>().exp()
+        self.temperature
+            .log_alpha
+            .val()
+            .inner()
+            .into_scalar::<f64>()
+            .exp()
     }
 
     /// Completed updates.
@@ -280,28 +329,56 @@ impl Sac {
 
     /// What each optimizer estimated at its last step: `(actor, critic, alpha)`.
     pub fn estimates(&self) -> (Estimate, Estimate, Estimate) {
-        (self.opt_actor.estimate(), self.opt_critic.estimate(), self.opt_alpha.estimate())
+        (
+            self.opt_actor.estimate(),
+            self.opt_critic.estimate(),
+            self.opt_alpha.estimate(),
+        )
     }
 
     /// The soft Bellman target `y = r + γ·(1 − terminated)·(min(Q̄₁, Q̄₂)(s', a') − α·log π(a'|s'))`,
     /// `a' = ` the policy's sample at `s'` with `noise`. Computed entirely on the plain device:
     /// no graph, no gradient.
-    pub(crate) fn soft_target(&self, batch: &BatchTensors, noise: Tensor<2>, alpha: Tensor<2>) -> Tensor<2> {
-        let next = self.actor.valid().sample(batch.next_obs.clone(), noise, &self.map);
-        let (q1, q2) = self.critic_target.forward(batch.next_obs.clone(), next.action);
+    pub(crate) fn soft_target(
+        &self,
+        batch: &BatchTensors,
+        noise: Tensor<2>,
+        alpha: Tensor<2>,
+    ) -> Tensor<2> {
+        let next = self
+            .actor
+            .valid()
+            .sample(batch.next_obs.clone(), noise, &self.map);
+        let (q1, q2) = self
+            .critic_target
+            .forward(batch.next_obs.clone(), next.action);
         let soft_value = q1.min_pair(q2) - next.log_prob * alpha;
         let not_terminated = batch.terminated.clone().neg().add_scalar(1.0);
         batch.rewards.clone() + not_terminated * soft_value.mul_scalar(self.config.gamma)
     }
 
     /// One step of the twin critics on `MSE(Q₁, y) + MSE(Q₂, y)`; returns that loss.
-    pub(crate) fn critic_step(&mut self, batch: &BatchTensors, noise: Tensor<2>, alpha: Tensor<2>) -> Result<f64, AgentError> {
+    pub(crate) fn critic_step(
+        &mut self,
+        batch: &BatchTensors,
+        noise: Tensor<2>,
+        alpha: Tensor<2>,
+    ) -> Result<f64, AgentError> {
         let target = self.soft_target(batch, noise, alpha);
-        let (q1, q2) = self.critic.forward(batch.obs.clone(), batch.actions.clone());
+        let (q1, q2) = self
+            .critic
+            .forward(batch.obs.clone(), batch.actions.clone());
         let loss = (q1 - target.clone()).square().mean() + (q2 - target).square().mean();
         let value = loss.clone().into_scalar::<f64>();
         let grads = GradientsParams::from_grads(loss.backward(), &self.critic);
-        step("critic", &mut *self.opt_critic, self.optimizers.critic.lr, &mut self.critic, grads, value)?;
+        step(
+            "critic",
+            &mut *self.opt_critic,
+            self.optimizers.critic.lr,
+            &mut self.critic,
+            grads,
+            value,
+        )?;
         Ok(value)
     }
 
@@ -383,9 +460,22 @@ mod tests {
     use burn_lrfree::registry::OptimizerConfig;
 
     fn tiny(optimizer: &str, lr: f64) -> Sac {
-        let config = SacConfig { hidden: vec![16, 16], batch_size: 4, ..SacConfig::default() };
+        let config = SacConfig {
+            hidden: vec![16, 16],
+            batch_size: 4,
+            ..SacConfig::default()
+        };
         let optimizers = SacOptimizers::same(OptimizerConfig::defaults(optimizer).unwrap(), lr);
-        Sac::new(3, &[-1.0, -2.0], &[1.0, 0.0], &config, &optimizers, 5, &Device::default()).unwrap()
+        Sac::new(
+            3,
+            &[-1.0, -2.0],
+            &[1.0, 0.0],
+            &config,
+            &optimizers,
+            5,
+            &Device::default(),
+        )
+        .unwrap()
     }
 
     fn host(t: Tensor<2>) -> Vec<f32> {
@@ -407,9 +497,19 @@ mod tests {
     #[test]
     fn target_bootstraps_only_when_not_terminated() {
         let mut sac = tiny("adam", 1e-3);
-        let alpha = sac.temperature.log_alpha.val().inner().exp().reshape([1, 1]);
+        let alpha = sac
+            .temperature
+            .log_alpha
+            .val()
+            .inner()
+            .exp()
+            .reshape([1, 1]);
         let noise = sac.noise(1).repeat_dim(0, 4);
-        let y = host(sac.soft_target(&batch(&sac, [1.0, 2.0, 3.0, 4.0]), noise.clone(), alpha.clone()));
+        let y = host(sac.soft_target(
+            &batch(&sac, [1.0, 2.0, 3.0, 4.0]),
+            noise.clone(),
+            alpha.clone(),
+        ));
         let y0 = host(sac.soft_target(&batch(&sac, [0.0; 4]), noise, alpha));
         // Terminated rows: exactly the reward.
         assert_eq!((y[0], y[2]), (1.0, 3.0));
@@ -426,7 +526,13 @@ mod tests {
     fn twin_critic_loss_decreases_on_a_fixed_batch() {
         for (optimizer, lr) in [("adam", 1e-3), ("ps-da-sgd", 1.0)] {
             let mut sac = tiny(optimizer, lr);
-            let alpha = sac.temperature.log_alpha.val().inner().exp().reshape([1, 1]);
+            let alpha = sac
+                .temperature
+                .log_alpha
+                .val()
+                .inner()
+                .exp()
+                .reshape([1, 1]);
             let n = 64;
             let noise = sac.noise(n);
             let fixed = sac.upload_batch(Batch {
@@ -437,13 +543,20 @@ mod tests {
                 next_obs: (0..3 * n).map(|i| (i as f32 * 0.23).cos()).collect(),
                 terminated: (0..n).map(|i| (i % 3 == 0) as u8 as f32).collect(),
             });
-            let first = sac.critic_step(&fixed, noise.clone(), alpha.clone()).unwrap();
+            let first = sac
+                .critic_step(&fixed, noise.clone(), alpha.clone())
+                .unwrap();
             let mut last = first;
             for _ in 0..400 {
-                last = sac.critic_step(&fixed, noise.clone(), alpha.clone()).unwrap();
+                last = sac
+                    .critic_step(&fixed, noise.clone(), alpha.clone())
+                    .unwrap();
             }
             eprintln!("{optimizer}: critic loss {first} -> {last}");
-            assert!(last < 0.75 * first, "{optimizer}: critic loss {first} -> {last}");
+            assert!(
+                last < 0.75 * first,
+                "{optimizer}: critic loss {first} -> {last}"
+            );
         }
     }
 
@@ -455,6 +568,9 @@ mod tests {
         let n = x.len() as f64;
         let mean = x.iter().map(|&v| v as f64).sum::<f64>() / n;
         let var = x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
-        assert!(mean.abs() < 0.015 && (var - 1.0).abs() < 0.02, "mean {mean}, var {var}");
+        assert!(
+            mean.abs() < 0.015 && (var - 1.0).abs() < 0.02,
+            "mean {mean}, var {var}"
+        );
     }
 }

@@ -9,7 +9,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn small_config() -> SacConfig {
-    SacConfig { hidden: vec![32, 32], batch_size: 32, buffer_size: 500, ..SacConfig::default() }
+    SacConfig {
+        hidden: vec![32, 32],
+        batch_size: 32,
+        buffer_size: 500,
+        ..SacConfig::default()
+    }
 }
 
 fn optimizers(name: &str, lr: f64) -> SacOptimizers {
@@ -31,10 +36,18 @@ impl Stream {
     }
 
     fn feed(&mut self, sac: &mut Sac, random: bool) {
-        let action = if random { sac.random_action() } else { sac.act(&self.obs, false) };
+        let action = if random {
+            sac.random_action()
+        } else {
+            sac.act(&self.obs, false)
+        };
         let target = [self.obs[0].tanh() * 0.8, -self.obs[1] * 0.5];
         let reward = -((action[0] - target[0]).powi(2) + (action[1] - target[1]).powi(2));
-        let next: Vec<f32> = self.obs.iter().map(|v| (0.9 * v + self.rng.random_range(-0.3..0.3)).clamp(-1.0, 1.0)).collect();
+        let next: Vec<f32> = self
+            .obs
+            .iter()
+            .map(|v| (0.9 * v + self.rng.random_range(-0.3..0.3)).clamp(-1.0, 1.0))
+            .collect();
         let terminated = self.rng.random::<f32>() < 0.05;
         sac.observe(&self.obs, &action, reward, &next, terminated);
         self.obs = next;
@@ -42,12 +55,26 @@ impl Stream {
 }
 
 fn new_sac(config: &SacConfig, opts: &SacOptimizers, seed: u64) -> Sac {
-    Sac::new(4, &[-1.0, -1.0], &[1.0, 1.0], config, opts, seed, &Device::default()).unwrap()
+    Sac::new(
+        4,
+        &[-1.0, -1.0],
+        &[1.0, 1.0],
+        config,
+        opts,
+        seed,
+        &Device::default(),
+    )
+    .unwrap()
 }
 
 /// A fingerprint of an update that compares bit for bit.
 fn bits(stats: &UpdateStats) -> [u64; 4] {
-    [stats.critic_loss.to_bits(), stats.actor_loss.to_bits(), stats.alpha_loss.to_bits(), stats.alpha.to_bits()]
+    [
+        stats.critic_loss.to_bits(),
+        stats.actor_loss.to_bits(),
+        stats.alpha_loss.to_bits(),
+        stats.alpha.to_bits(),
+    ]
 }
 
 /// `steps` env steps (random for the first 64), one update per step from step 32 on; returns
@@ -80,9 +107,18 @@ fn log_prob_matches_the_density_of_the_squashed_gaussian() {
     };
     // The same observation on every row, a grid of noise values ε.
     let n = 4001;
-    let eps: Vec<f32> = (0..n).map(|i| -7.0 + 14.0 * i as f32 / (n - 1) as f32).collect();
-    let obs = Tensor::<2>::from_data(TensorData::new([0.3f32, -0.5, 0.8].repeat(n), [n, 3]), &device);
-    let sample = actor.sample(obs.clone(), Tensor::from_data(TensorData::new(eps.clone(), [n, 1]), &device), &map);
+    let eps: Vec<f32> = (0..n)
+        .map(|i| -7.0 + 14.0 * i as f32 / (n - 1) as f32)
+        .collect();
+    let obs = Tensor::<2>::from_data(
+        TensorData::new([0.3f32, -0.5, 0.8].repeat(n), [n, 3]),
+        &device,
+    );
+    let sample = actor.sample(
+        obs.clone(),
+        Tensor::from_data(TensorData::new(eps.clone(), [n, 1]), &device),
+        &map,
+    );
     let host = |t: Tensor<2>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
     let (actions, log_probs) = (host(sample.action), host(sample.log_prob));
     let (mean, log_std) = actor.forward(obs.slice([0..1, 0..3]), &map);
@@ -96,7 +132,8 @@ fn log_prob_matches_the_density_of_the_squashed_gaussian() {
         let u = mean + std * eps[i] as f64;
         let h = 1e-5;
         let dadu = (a_of(u + h) - a_of(u - h)) / (2.0 * h);
-        let gauss = -0.5 * (eps[i] as f64).powi(2) - std.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
+        let gauss =
+            -0.5 * (eps[i] as f64).powi(2) - std.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
         let expected = gauss - (dadu + 1e-6).ln();
         worst = worst.max((log_probs[i] as f64 - expected).abs());
         assert!((actions[i] as f64 - a_of(u)).abs() < 1e-5);
@@ -126,7 +163,10 @@ fn same_seed_same_results_different_seed_differs_also_in_threads() {
     assert_ne!(a.0, c.0, "different seeds give different updates");
     assert_ne!(a.1, c.1, "different seeds give different actions");
     // Several agents in parallel threads: each still reproduces its serial result.
-    let threads: Vec<_> = [1u64, 2, 1].into_iter().map(|seed| std::thread::spawn(move || once(seed))).collect();
+    let threads: Vec<_> = [1u64, 2, 1]
+        .into_iter()
+        .map(|seed| std::thread::spawn(move || once(seed)))
+        .collect();
     let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     assert_eq!(results[0], a);
     assert_eq!(results[1], c);
@@ -139,13 +179,22 @@ fn round_trip(name: &str, lr: f64) {
     let mut original = new_sac(&config, &opts, 7);
     let mut stream = Stream::new(3);
     run(&mut original, &mut stream, 300);
-    let dir = std::env::temp_dir().join(format!("lrfree-agents-roundtrip-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "lrfree-agents-roundtrip-{name}-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     original.save(&dir, true).unwrap();
     let mut resumed = Sac::load(&dir, &config, &opts, &Device::default()).unwrap();
-    assert_eq!((resumed.buffer_len(), resumed.updates()), (original.buffer_len(), original.updates()));
+    assert_eq!(
+        (resumed.buffer_len(), resumed.updates()),
+        (original.buffer_len(), original.updates())
+    );
     assert_eq!(resumed.estimates(), original.estimates());
-    let mut stream2 = Stream { rng: stream.rng.clone(), obs: stream.obs.clone() };
+    let mut stream2 = Stream {
+        rng: stream.rng.clone(),
+        obs: stream.obs.clone(),
+    };
     let continued = run(&mut original, &mut stream, 40);
     let from_checkpoint = run(&mut resumed, &mut stream2, 40);
     assert_eq!(continued.0.len(), 40);
@@ -162,10 +211,19 @@ fn round_trip(name: &str, lr: f64) {
     assert_eq!(light.act(&obs, false), original.act(&obs, false));
 
     // A mismatching configuration is an error, not a panic.
-    let other = SacConfig { hidden: vec![16, 16], ..config.clone() };
-    assert!(matches!(Sac::load(&dir, &other, &opts, &Device::default()), Err(AgentError::Checkpoint { .. })));
+    let other = SacConfig {
+        hidden: vec![16, 16],
+        ..config.clone()
+    };
+    assert!(matches!(
+        Sac::load(&dir, &other, &opts, &Device::default()),
+        Err(AgentError::Checkpoint { .. })
+    ));
     let other_opts = optimizers(if name == "adam" { "prodigy" } else { "adam" }, 1e-3);
-    assert!(matches!(Sac::load(&dir, &config, &other_opts, &Device::default()), Err(AgentError::Checkpoint { .. })));
+    assert!(matches!(
+        Sac::load(&dir, &config, &other_opts, &Device::default()),
+        Err(AgentError::Checkpoint { .. })
+    ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -181,7 +239,10 @@ fn save_load_round_trip_is_exact_ps_da_sgd() {
 
 #[test]
 fn non_finite_gradient_is_an_error_not_a_panic() {
-    let config = SacConfig { batch_size: 8, ..small_config() };
+    let config = SacConfig {
+        batch_size: 8,
+        ..small_config()
+    };
     let opts = optimizers("ps-da-sgd", 1.0);
     let mut sac = new_sac(&config, &opts, 4);
     let mut stream = Stream::new(5);
@@ -200,7 +261,10 @@ fn non_finite_gradient_is_an_error_not_a_panic() {
             assert_eq!(network, "critic");
             assert!(error.to_string().contains("NaN"), "{error}");
         }
-        other => panic!("expected AgentError::Refused, got {:?}", other.map(|s| s.critic_loss)),
+        other => panic!(
+            "expected AgentError::Refused, got {:?}",
+            other.map(|s| s.critic_loss)
+        ),
     }
     // The refused critic kept its parameters, and the agent still works.
     assert_eq!(sac.act(&obs, true), before);
@@ -211,56 +275,124 @@ fn non_finite_gradient_is_an_error_not_a_panic() {
 fn bad_arguments_are_errors() {
     let opts = optimizers("adam", 1e-3);
     let d = Device::default();
-    assert!(matches!(Sac::new(4, &[-1.0], &[1.0, 1.0], &small_config(), &opts, 0, &d), Err(AgentError::BadInput(_))));
-    assert!(matches!(Sac::new(4, &[1.0], &[-1.0], &small_config(), &opts, 0, &d), Err(AgentError::BadInput(_))));
-    let bad = SacConfig { gamma: 1.5, ..small_config() };
-    assert!(matches!(Sac::new(4, &[-1.0], &[1.0], &bad, &opts, 0, &d), Err(AgentError::BadInput(_))));
+    assert!(matches!(
+        Sac::new(4, &[-1.0], &[1.0, 1.0], &small_config(), &opts, 0, &d),
+        Err(AgentError::BadInput(_))
+    ));
+    assert!(matches!(
+        Sac::new(4, &[1.0], &[-1.0], &small_config(), &opts, 0, &d),
+        Err(AgentError::BadInput(_))
+    ));
+    let bad = SacConfig {
+        gamma: 1.5,
+        ..small_config()
+    };
+    assert!(matches!(
+        Sac::new(4, &[-1.0], &[1.0], &bad, &opts, 0, &d),
+        Err(AgentError::BadInput(_))
+    ));
     let mut sac = Sac::new(4, &[-1.0], &[1.0], &small_config(), &opts, 0, &d).unwrap();
     assert!(matches!(sac.update(), Err(AgentError::BadInput(_))));
     let json = r#"{"gamma": 0.9, "hiden": [8]}"#;
-    assert!(serde_json::from_str::<SacConfig>(json).unwrap_err().to_string().contains("hiden"));
+    assert!(
+        serde_json::from_str::<SacConfig>(json)
+            .unwrap_err()
+            .to_string()
+            .contains("hiden")
+    );
     let partial: SacConfig = serde_json::from_str(r#"{"gamma": 0.9}"#).unwrap();
-    assert_eq!(partial, SacConfig { gamma: 0.9, ..SacConfig::default() });
+    assert_eq!(
+        partial,
+        SacConfig {
+            gamma: 0.9,
+            ..SacConfig::default()
+        }
+    );
 }
 
 #[test]
 fn actions_stay_in_bounds() {
     let opts = optimizers("adam", 1e-3);
-    let mut sac = Sac::new(2, &[-0.5, 2.0], &[0.5, 10.0], &small_config(), &opts, 9, &Device::default()).unwrap();
+    let mut sac = Sac::new(
+        2,
+        &[-0.5, 2.0],
+        &[0.5, 10.0],
+        &small_config(),
+        &opts,
+        9,
+        &Device::default(),
+    )
+    .unwrap();
     for i in 0..200 {
         let obs = [i as f32 * 10.0, -(i as f32) * 10.0];
-        for a in [sac.act(&obs, false), sac.act(&obs, true), sac.random_action()] {
-            assert!((-0.5..=0.5).contains(&a[0]) && (2.0..=10.0).contains(&a[1]), "{a:?}");
+        for a in [
+            sac.act(&obs, false),
+            sac.act(&obs, true),
+            sac.random_action(),
+        ] {
+            assert!(
+                (-0.5..=0.5).contains(&a[0]) && (2.0..=10.0).contains(&a[1]),
+                "{a:?}"
+            );
         }
     }
 }
 
 /// A one-step (bandit) task: the best action is `0.6·s₀ − 0.3`; every step terminates.
 fn learns_bandit(name: &str, opts: SacOptimizers) {
-    let config = SacConfig { hidden: vec![64, 64], batch_size: 64, buffer_size: 5000, ..SacConfig::default() };
+    let config = SacConfig {
+        hidden: vec![64, 64],
+        batch_size: 64,
+        buffer_size: 5000,
+        ..SacConfig::default()
+    };
     let mut sac = Sac::new(2, &[-1.0], &[1.0], &config, &opts, 21, &Device::default()).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     let best = |s: &[f32]| 0.6 * s[0] - 0.3;
     let probes: Vec<[f32; 2]> = (0..9).map(|i| [-1.0 + 0.25 * i as f32, 0.5]).collect();
     let error = |sac: &mut Sac| -> f32 {
-        probes.iter().map(|s| (sac.act(s, true)[0] - best(s)).powi(2)).sum::<f32>() / probes.len() as f32
+        probes
+            .iter()
+            .map(|s| (sac.act(s, true)[0] - best(s)).powi(2))
+            .sum::<f32>()
+            / probes.len() as f32
     };
     let initial = error(&mut sac);
     for t in 0..1500 {
         let s = [rng.random_range(-1.0f32..1.0), 0.5];
-        let a = if t < 200 { sac.random_action() } else { sac.act(&s, false) };
+        let a = if t < 200 {
+            sac.random_action()
+        } else {
+            sac.act(&s, false)
+        };
         let r = -(a[0] - best(&s)).powi(2) * 4.0;
         sac.observe(&s, &a, r, &s, true);
         if t >= 64 {
-            let stats = sac.update().unwrap_or_else(|e| panic!("{name}: update {t}: {e}"));
+            let stats = sac
+                .update()
+                .unwrap_or_else(|e| panic!("{name}: update {t}: {e}"));
             if t % 250 == 0 {
-                eprintln!("{name} {t}: critic {:.3} actor {:.3} alpha {:.4} λ {:?} {:?} {:?}", stats.critic_loss, stats.actor_loss, stats.alpha, stats.critic.lr, stats.actor.lr, stats.alpha_est.lr);
+                eprintln!(
+                    "{name} {t}: critic {:.3} actor {:.3} alpha {:.4} λ {:?} {:?} {:?}",
+                    stats.critic_loss,
+                    stats.actor_loss,
+                    stats.alpha,
+                    stats.critic.lr,
+                    stats.actor.lr,
+                    stats.alpha_est.lr
+                );
             }
         }
     }
     let last = error(&mut sac);
-    eprintln!("{name}: mean squared action error {initial} -> {last}, alpha {}", sac.alpha());
-    assert!(last < 0.02 && last < 0.2 * initial, "{name}: mean squared action error {initial} -> {last}");
+    eprintln!(
+        "{name}: mean squared action error {initial} -> {last}, alpha {}",
+        sac.alpha()
+    );
+    assert!(
+        last < 0.02 && last < 0.2 * initial,
+        "{name}: mean squared action error {initial} -> {last}"
+    );
 }
 
 #[test]
@@ -274,7 +406,10 @@ fn learns_a_bandit_with_adam() {
 #[test]
 fn learns_a_bandit_with_ps_da_sgd() {
     let ps = optimizers("ps-da-sgd", 1.0);
-    let opts = SacOptimizers { alpha: optimizers("adam", 1e-3).alpha, ..ps };
+    let opts = SacOptimizers {
+        alpha: optimizers("adam", 1e-3).alpha,
+        ..ps
+    };
     learns_bandit("ps-da-sgd", opts);
 }
 
@@ -282,13 +417,31 @@ fn learns_a_bandit_with_ps_da_sgd() {
 /// refused step, not panic, so a runner can mark the seed diverged.
 #[test]
 fn ps_da_sgd_on_the_temperature_diverges_cleanly() {
-    let config = SacConfig { hidden: vec![64, 64], batch_size: 64, buffer_size: 5000, ..SacConfig::default() };
-    let mut sac = Sac::new(2, &[-1.0], &[1.0], &config, &optimizers("ps-da-sgd", 1.0), 21, &Device::default()).unwrap();
+    let config = SacConfig {
+        hidden: vec![64, 64],
+        batch_size: 64,
+        buffer_size: 5000,
+        ..SacConfig::default()
+    };
+    let mut sac = Sac::new(
+        2,
+        &[-1.0],
+        &[1.0],
+        &config,
+        &optimizers("ps-da-sgd", 1.0),
+        21,
+        &Device::default(),
+    )
+    .unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     let mut outcome = None;
     for t in 0..1500 {
         let s = [rng.random_range(-1.0f32..1.0), 0.5];
-        let a = if t < 200 { sac.random_action() } else { sac.act(&s, false) };
+        let a = if t < 200 {
+            sac.random_action()
+        } else {
+            sac.act(&s, false)
+        };
         sac.observe(&s, &a, -(a[0] - 0.6 * s[0] + 0.3).powi(2) * 4.0, &s, true);
         if t >= 64
             && let Err(e) = sac.update()

@@ -15,14 +15,22 @@ use burn_lrfree::golden::{GoldenFile, TOLERANCE, replay};
 fn main() -> ExitCode {
     let files: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     if files.is_empty() {
-        eprintln!("usage: golden FILE.json...   (lrfree-golden/1 files, e.g. ../../shared/golden/*.json)");
+        eprintln!(
+            "usage: golden FILE.json...   (lrfree-golden/1 files, e.g. ../../shared/golden/*.json)"
+        );
         return ExitCode::from(2);
     }
     let device = Device::default().autodiff();
     let mut failed = 0;
-    println!("{:<28} {:>5} {:>10} {:>10} {:>10} {:>10} {:>10}  result", "file", "steps", "params", "loss", "lr_est", "d", "first10");
+    println!(
+        "{:<28} {:>5} {:>10} {:>10} {:>10} {:>10} {:>10}  result",
+        "file", "steps", "params", "loss", "lr_est", "d", "first10"
+    );
     for path in &files {
-        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         match GoldenFile::load(path).and_then(|file| replay(&file, &device)) {
             Ok(drift) => {
                 let ok = drift.passes();
@@ -47,6 +55,14 @@ fn main() -> ExitCode {
             }
         }
     }
-    println!("{} passed, {} failed (tolerance {TOLERANCE:e})", files.len() - failed, failed);
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    println!(
+        "{} passed, {} failed (tolerance {TOLERANCE:e})",
+        files.len() - failed,
+        failed
+    );
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -9,8 +9,8 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig, Tanh};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Distribution, Tensor};
-use burn_lrfree::registry::{NAMES, build, default_lr};
 use burn_lrfree::StepModule;
+use burn_lrfree::registry::{NAMES, build, default_lr};
 
 #[derive(Module, Debug)]
 struct Mlp {
@@ -21,16 +21,25 @@ struct Mlp {
 
 impl Mlp {
     fn new(device: &Device) -> Self {
-        Self { hidden: LinearConfig::new(4, 32).init(device), out: LinearConfig::new(32, 3).init(device), act: Tanh::new() }
+        Self {
+            hidden: LinearConfig::new(4, 32).init(device),
+            out: LinearConfig::new(32, 3).init(device),
+            act: Tanh::new(),
+        }
     }
 
     fn loss(&self, x: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
-        (self.out.forward(self.act.forward(self.hidden.forward(x))) - y).square().mean()
+        (self.out.forward(self.act.forward(self.hidden.forward(x))) - y)
+            .square()
+            .mean()
     }
 }
 
 fn main() -> Result<(), burn_lrfree::OptimError> {
-    let steps: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(500);
+    let steps: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500);
     let device = Device::default().autodiff();
     <burn::tensor::Device as Default>::default().seed(7);
     let x = Tensor::<2>::random([256, 4], Distribution::Normal(0.0, 1.0), &device);
@@ -38,8 +47,13 @@ fn main() -> Result<(), burn_lrfree::OptimError> {
     let y = x.clone().matmul(a).sin();
     let init = Mlp::new(&device);
     let start = init.loss(x.clone(), y.clone()).into_scalar::<f64>();
-    println!("regression y = sin(xA), 4→32→3 tanh MLP, {steps} full-batch steps, initial loss {start:.4}, no tuning\n");
-    println!("{:<12} {:>12} {:>14} {:>12}", "optimizer", "final loss", "estimated lr", "D");
+    println!(
+        "regression y = sin(xA), 4→32→3 tanh MLP, {steps} full-batch steps, initial loss {start:.4}, no tuning\n"
+    );
+    println!(
+        "{:<12} {:>12} {:>14} {:>12}",
+        "optimizer", "final loss", "estimated lr", "D"
+    );
     for name in NAMES {
         let mut optimizer = build(name)?;
         let lr = default_lr(name)?;
@@ -62,7 +76,11 @@ fn main() -> Result<(), burn_lrfree::OptimError> {
         let end = model.loss(x.clone(), y.clone()).into_scalar::<f64>();
         let est = optimizer.estimate();
         let show = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.3e}"));
-        println!("{name:<12} {end:>12.5} {:>14} {:>12}", show(est.lr), show(est.d));
+        println!(
+            "{name:<12} {end:>12.5} {:>14} {:>12}",
+            show(est.lr),
+            show(est.d)
+        );
         if let Some((step, error)) = stopped {
             println!("{:<12} stopped at step {step}: {error}", "");
         }

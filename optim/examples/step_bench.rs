@@ -63,7 +63,10 @@ fn main() {
         // SAFETY: single-threaded at this point; rayon reads it when its pool starts.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
     }
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let rounds = args.first().copied().unwrap_or(15);
     let per_round = args.get(1).copied().unwrap_or(20);
     let fused_env = std::env::var("LRFREE_FUSED").unwrap_or_default();
@@ -73,7 +76,8 @@ fn main() {
     let batches: Vec<(Tensor<2>, Tensor<2>)> = (0..64)
         .map(|_| {
             let x = Tensor::<2>::random([256, 14], Distribution::Normal(0.0, 1.0), &device);
-            let y = x.clone().slice([0..256, 0..1]).sin() + Tensor::<2>::random([256, 1], Distribution::Normal(0.0, 0.1), &device);
+            let y = x.clone().slice([0..256, 0..1]).sin()
+                + Tensor::<2>::random([256, 1], Distribution::Normal(0.0, 0.1), &device);
             (x, y)
         })
         .collect();
@@ -86,16 +90,43 @@ fn main() {
     )];
     for name in NAMES {
         let lr = default_lr(name).unwrap();
-        runs.push((name.into(), Critic::new(&device), Stepper::Ours(build(name).expect("registry name"), lr, fused), Vec::new()));
+        runs.push((
+            name.into(),
+            Critic::new(&device),
+            Stepper::Ours(build(name).expect("registry name"), lr, fused),
+            Vec::new(),
+        ));
         if ab {
             let opt = build(name).expect("registry name");
-            runs.push((format!("{name}/tensor"), Critic::new(&device), Stepper::Ours(opt, lr, false), Vec::new()));
+            runs.push((
+                format!("{name}/tensor"),
+                Critic::new(&device),
+                Stepper::Ours(opt, lr, false),
+                Vec::new(),
+            ));
         }
     }
     // The shrink transport's `max` reduction is the costliest operation on flex; show its share.
-    let no_transport = OptimizerConfig::from_toml("ps-da-sgd", "transport = \"none\"").expect("config").build().expect("build");
-    runs.push(("ps-da-sgd/none".into(), Critic::new(&device), Stepper::Ours(no_transport, 1.0, fused), Vec::new()));
-    eprintln!("step_bench: {rounds} rounds × {per_round} steps per optimizer, interleaved; critic 14→256→256→1, batch 256 (a new mini-batch each step), f32; fused CPU kernels {}", if ab { "on and off (/tensor)" } else if fused { "on" } else { "off" });
+    let no_transport = OptimizerConfig::from_toml("ps-da-sgd", "transport = \"none\"")
+        .expect("config")
+        .build()
+        .expect("build");
+    runs.push((
+        "ps-da-sgd/none".into(),
+        Critic::new(&device),
+        Stepper::Ours(no_transport, 1.0, fused),
+        Vec::new(),
+    ));
+    eprintln!(
+        "step_bench: {rounds} rounds × {per_round} steps per optimizer, interleaved; critic 14→256→256→1, batch 256 (a new mini-batch each step), f32; fused CPU kernels {}",
+        if ab {
+            "on and off (/tensor)"
+        } else if fused {
+            "on"
+        } else {
+            "off"
+        }
+    );
     for round in 0..=rounds {
         for (_, model, stepper, times) in runs.iter_mut() {
             for i in 0..per_round {
@@ -108,12 +139,17 @@ fn main() {
                 let next = match stepper {
                     Stepper::Ours(opt, lr, fused) => {
                         burn_lrfree::set_fused_cpu(*fused);
-                        opt.step_with_loss(*lr, current, grads, value).expect("step")
+                        opt.step_with_loss(*lr, current, grads, value)
+                            .expect("step")
                     }
                     Stepper::BurnAdam(opt) => opt.step(3e-4, current, grads),
                 };
                 // Reading one value waits for the update on a lazy backend.
-                let _ = next.l3.bias.as_ref().map(|b| b.val().sum().into_scalar::<f32>());
+                let _ = next
+                    .l3
+                    .bias
+                    .as_ref()
+                    .map(|b| b.val().sum().into_scalar::<f32>());
                 let elapsed = start.elapsed().as_secs_f64();
                 if round > 0 {
                     times.push(elapsed); // round 0 warms up

@@ -46,7 +46,12 @@ pub struct AdamConfig {
 
 impl Default for AdamConfig {
     fn default() -> Self {
-        Self { betas: [0.9, 0.999], eps: 1e-8, amsgrad: false, weight_decay: 0.0 }
+        Self {
+            betas: [0.9, 0.999],
+            eps: 1e-8,
+            amsgrad: false,
+            weight_decay: 0.0,
+        }
     }
 }
 
@@ -58,7 +63,15 @@ impl AdamConfig {
             .unit("betas[1]", self.betas[1])?
             .non_negative("eps", self.eps)?
             .non_negative("weight_decay", self.weight_decay)?;
-        Ok(Adam { config: self.clone(), layout: None, m: None, v: None, v_max: None, steps: 0, last_lr: None })
+        Ok(Adam {
+            config: self.clone(),
+            layout: None,
+            m: None,
+            v: None,
+            v_max: None,
+            steps: 0,
+            last_lr: None,
+        })
     }
 }
 
@@ -76,7 +89,11 @@ pub struct Adam {
 
 impl LrEstimate for Adam {
     fn estimate(&self) -> Estimate {
-        Estimate { lr: self.last_lr, steps: self.steps, ..Estimate::default() }
+        Estimate {
+            lr: self.last_lr,
+            steps: self.steps,
+            ..Estimate::default()
+        }
     }
 }
 
@@ -96,14 +113,28 @@ impl LrFreeOptimizer for Adam {
             let device = step.params.device();
             let mut p = fused::host(step.params);
             let mut g = fused::host(step.grads);
-            let mut m = self.m.take().map(fused::host).unwrap_or_else(|| fused::zeros_like(&p));
-            let mut v = self.v.take().map(fused::host).unwrap_or_else(|| fused::zeros_like(&p));
+            let mut m = self
+                .m
+                .take()
+                .map(fused::host)
+                .unwrap_or_else(|| fused::zeros_like(&p));
+            let mut v = self
+                .v
+                .take()
+                .map(fused::host)
+                .unwrap_or_else(|| fused::zeros_like(&p));
             let mut v_max = match (c.amsgrad, self.v_max.take()) {
                 (false, _) => None,
                 (true, Some(prev)) => Some(fused::host(prev)),
                 (true, None) => Some(fused::zeros_like(&p)),
             };
-            let k = Constants { b1, b2, weight_decay: c.weight_decay, eps: c.eps * bc2_sqrt, scale: step.lr * bc2_sqrt / bc1 };
+            let k = Constants {
+                b1,
+                b2,
+                weight_decay: c.weight_decay,
+                eps: c.eps * bc2_sqrt,
+                scale: step.lr * bc2_sqrt / bc1,
+            };
             if p.dtype() == burn::tensor::DType::F64 {
                 adam_kernel::<f64>(&mut p, &mut g, &mut m, &mut v, v_max.as_mut(), &k);
             } else {
@@ -148,17 +179,25 @@ impl LrFreeOptimizer for Adam {
     }
 
     fn save_state(&self) -> OptimState {
-        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
-            .with_scalar("steps", self.steps as f64)
-            .with_scalar("last_lr", self.last_lr.unwrap_or(f64::NAN))
-            .with_tensor("m", self.m.as_ref())
-            .with_tensor("v", self.v.as_ref())
-            .with_tensor("v_max", self.v_max.as_ref())
+        OptimState::new(
+            NAME,
+            serde_json::to_string(&self.config).unwrap_or_default(),
+            self.layout.clone(),
+        )
+        .with_scalar("steps", self.steps as f64)
+        .with_scalar("last_lr", self.last_lr.unwrap_or(f64::NAN))
+        .with_tensor("m", self.m.as_ref())
+        .with_tensor("v", self.v.as_ref())
+        .with_tensor("v_max", self.v_max.as_ref())
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
         state.expect_optimizer(NAME)?;
-        let (m, v, v_max) = (state.tensor("m", device)?, state.tensor("v", device)?, state.tensor("v_max", device)?);
+        let (m, v, v_max) = (
+            state.tensor("m", device)?,
+            state.tensor("v", device)?,
+            state.tensor("v_max", device)?,
+        );
         let (steps, last_lr) = (state.scalar("steps")?, state.scalar("last_lr")?);
         self.layout = state.layout;
         (self.m, self.v, self.v_max) = (m, v, v_max);
@@ -235,8 +274,21 @@ fn adam_loop<T: Real>(k: &KernelConstants<T>, p: &mut [T], g: &[T], m: &mut [T],
 
 /// [`adam_loop`] with AMSGrad's running maximum `v_max` of `v`.
 #[multiversion(targets("x86_64+avx2"))]
-fn adam_amsgrad_loop<T: Real>(k: &KernelConstants<T>, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], v_max: &mut [T]) {
-    for ((((p, g), m), v), vm) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()).zip(v_max.iter_mut()) {
+fn adam_amsgrad_loop<T: Real>(
+    k: &KernelConstants<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    v_max: &mut [T],
+) {
+    for ((((p, g), m), v), vm) in p
+        .iter_mut()
+        .zip(g)
+        .zip(m.iter_mut())
+        .zip(v.iter_mut())
+        .zip(v_max.iter_mut())
+    {
         *m = *m * k.b1 + *g * k.one_b1;
         *v = *v * k.b2 + (*g * *g) * k.one_b2;
         if *v > *vm {

@@ -75,17 +75,34 @@ impl Layout {
     /// Whether `other` describes the same shapes (ids are not compared).
     pub fn same_shapes(&self, other: &Layout) -> bool {
         self.tensors.len() == other.tensors.len()
-            && self.tensors.iter().zip(&other.tensors).all(|(a, b)| a.shape == b.shape)
+            && self
+                .tensors
+                .iter()
+                .zip(&other.tensors)
+                .all(|(a, b)| a.shape == b.shape)
     }
 
     /// A short human-readable summary, for error messages.
     pub fn summary(&self) -> String {
-        let shapes: Vec<String> = self.tensors.iter().map(|t| format!("{:?}", t.shape)).collect();
-        format!("{} tensors ({} values) {}", self.tensors.len(), self.numel(), shapes.join(" "))
+        let shapes: Vec<String> = self
+            .tensors
+            .iter()
+            .map(|t| format!("{:?}", t.shape))
+            .collect();
+        format!(
+            "{} tensors ({} values) {}",
+            self.tensors.len(),
+            self.numel(),
+            shapes.join(" ")
+        )
     }
 
     /// Record `layout` as the one this optimizer works on, or check it against the recorded one.
-    pub(crate) fn bind(slot: &mut Option<Layout>, layout: &Layout, optimizer: &'static str) -> Result<()> {
+    pub(crate) fn bind(
+        slot: &mut Option<Layout>,
+        layout: &Layout,
+        optimizer: &'static str,
+    ) -> Result<()> {
         match slot {
             Some(bound) if !bound.same_shapes(layout) => Err(OptimError::LayoutMismatch {
                 optimizer,
@@ -120,9 +137,16 @@ pub struct FlatStep<'a> {
 impl FlatStep<'_> {
     /// Check lengths and that the gradient is finite; return `||g||²` (f64), which most methods need.
     pub(crate) fn checked_grad_sq_norm(&self, optimizer: &'static str) -> Result<f64> {
-        let (params, grads) = (self.params.shape().num_elements(), self.grads.shape().num_elements());
+        let (params, grads) = (
+            self.params.shape().num_elements(),
+            self.grads.shape().num_elements(),
+        );
         if params != grads || params != self.layout.numel() {
-            return Err(OptimError::LengthMismatch { optimizer, params, grads });
+            return Err(OptimError::LengthMismatch {
+                optimizer,
+                params,
+                grads,
+            });
         }
         let sq = crate::ops::sq_norm(&self.grads);
         if !sq.is_finite() && !crate::ops::all_finite(&self.grads) {
@@ -134,7 +158,11 @@ impl FlatStep<'_> {
     /// Admit this step for `optimizer`: check lengths and gradient (as
     /// [`checked_grad_sq_norm`](Self::checked_grad_sq_norm)) and that the layout is the one the
     /// state in `layout_slot` was built for (recording it on the first step). Returns `||g||²`.
-    pub(crate) fn admit(&self, optimizer: &'static str, layout_slot: &mut Option<Layout>) -> Result<f64> {
+    pub(crate) fn admit(
+        &self,
+        optimizer: &'static str,
+        layout_slot: &mut Option<Layout>,
+    ) -> Result<f64> {
         let sq = self.checked_grad_sq_norm(optimizer)?;
         Layout::bind(layout_slot, self.layout, optimizer)?;
         Ok(sq)

@@ -41,7 +41,11 @@ pub struct CocobConfig {
 
 impl Default for CocobConfig {
     fn default() -> Self {
-        Self { alpha: 100.0, eps: 1e-8, weight_decay: 0.0 }
+        Self {
+            alpha: 100.0,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        }
     }
 }
 
@@ -52,7 +56,12 @@ impl CocobConfig {
             .positive("alpha", self.alpha)?
             .positive("eps", self.eps)?
             .non_negative("weight_decay", self.weight_decay)?;
-        Ok(Cocob { config: self.clone(), layout: None, state: None, steps: 0 })
+        Ok(Cocob {
+            config: self.clone(),
+            layout: None,
+            state: None,
+            steps: 0,
+        })
     }
 }
 
@@ -77,7 +86,10 @@ pub struct Cocob {
 
 impl LrEstimate for Cocob {
     fn estimate(&self) -> Estimate {
-        Estimate { steps: self.steps, ..Estimate::default() }
+        Estimate {
+            steps: self.steps,
+            ..Estimate::default()
+        }
     }
 }
 
@@ -106,31 +118,57 @@ impl LrFreeOptimizer for Cocob {
         let abs_sum = b.abs_sum + abs;
         let reward = (b.reward - g.mul(b.offset.clone())).clamp_min(0.0);
         let cap = (abs_sum.clone() + max_abs.clone()).max_pair(max_abs.clone().mul_scalar(c.alpha));
-        let offset = grad_sum.clone().neg().div(max_abs.clone().mul(cap)).mul(reward.clone() + max_abs.clone());
+        let offset = grad_sum
+            .clone()
+            .neg()
+            .div(max_abs.clone().mul(cap))
+            .mul(reward.clone() + max_abs.clone());
         let x = step.params + (offset.clone() - b.offset);
-        self.state = Some(Bets { grad_sum, abs_sum, max_abs, reward, offset });
+        self.state = Some(Bets {
+            grad_sum,
+            abs_sum,
+            max_abs,
+            reward,
+            offset,
+        });
         self.steps += 1;
         Ok(x)
     }
 
     fn save_state(&self) -> OptimState {
         let b = self.state.as_ref();
-        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
-            .with_scalar("steps", self.steps as f64)
-            .with_tensor("grad_sum", b.map(|b| &b.grad_sum))
-            .with_tensor("abs_sum", b.map(|b| &b.abs_sum))
-            .with_tensor("max_abs", b.map(|b| &b.max_abs))
-            .with_tensor("reward", b.map(|b| &b.reward))
-            .with_tensor("offset", b.map(|b| &b.offset))
+        OptimState::new(
+            NAME,
+            serde_json::to_string(&self.config).unwrap_or_default(),
+            self.layout.clone(),
+        )
+        .with_scalar("steps", self.steps as f64)
+        .with_tensor("grad_sum", b.map(|b| &b.grad_sum))
+        .with_tensor("abs_sum", b.map(|b| &b.abs_sum))
+        .with_tensor("max_abs", b.map(|b| &b.max_abs))
+        .with_tensor("reward", b.map(|b| &b.reward))
+        .with_tensor("offset", b.map(|b| &b.offset))
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
         state.expect_optimizer(NAME)?;
         let steps = state.scalar("steps")?;
         let get = |name| state.tensor(name, device);
-        let bets = match (get("grad_sum")?, get("abs_sum")?, get("max_abs")?, get("reward")?, get("offset")?) {
+        let bets = match (
+            get("grad_sum")?,
+            get("abs_sum")?,
+            get("max_abs")?,
+            get("reward")?,
+            get("offset")?,
+        ) {
             (Some(grad_sum), Some(abs_sum), Some(max_abs), Some(reward), Some(offset)) => {
-                Some(Bets { grad_sum, abs_sum, max_abs, reward, offset })
+                Some(Bets {
+                    grad_sum,
+                    abs_sum,
+                    max_abs,
+                    reward,
+                    offset,
+                })
             }
             _ => None,
         };

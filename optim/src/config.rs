@@ -31,7 +31,9 @@ pub mod f64_or_inf {
             NumOrText::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
                 "inf" | "+inf" | "infinity" => Ok(f64::INFINITY),
                 "-inf" | "-infinity" => Ok(f64::NEG_INFINITY),
-                other => Err(serde::de::Error::custom(format!("expected a number or \"inf\", got \"{other}\""))),
+                other => Err(serde::de::Error::custom(format!(
+                    "expected a number or \"inf\", got \"{other}\""
+                ))),
             },
         }
     }
@@ -48,31 +50,56 @@ impl Check {
     }
 
     fn fail(&self, message: String) -> OptimError {
-        OptimError::InvalidConfig { optimizer: self.optimizer.to_string(), message }
+        OptimError::InvalidConfig {
+            optimizer: self.optimizer.to_string(),
+            message,
+        }
     }
 
     /// `lo <= v < hi` (a momentum or decay rate).
     pub(crate) fn unit(&self, name: &str, v: f64) -> Result<&Self> {
-        if (0.0..1.0).contains(&v) { Ok(self) } else { Err(self.fail(format!("`{name}` = {v} must be in [0, 1)"))) }
+        if (0.0..1.0).contains(&v) {
+            Ok(self)
+        } else {
+            Err(self.fail(format!("`{name}` = {v} must be in [0, 1)")))
+        }
     }
 
     /// `v >= 0` and not NaN (infinity allowed).
     pub(crate) fn non_negative(&self, name: &str, v: f64) -> Result<&Self> {
-        if v >= 0.0 { Ok(self) } else { Err(self.fail(format!("`{name}` = {v} must be >= 0"))) }
+        if v >= 0.0 {
+            Ok(self)
+        } else {
+            Err(self.fail(format!("`{name}` = {v} must be >= 0")))
+        }
     }
 
     /// `v > 0`, finite.
     pub(crate) fn positive(&self, name: &str, v: f64) -> Result<&Self> {
-        if v > 0.0 && v.is_finite() { Ok(self) } else { Err(self.fail(format!("`{name}` = {v} must be a positive number"))) }
+        if v > 0.0 && v.is_finite() {
+            Ok(self)
+        } else {
+            Err(self.fail(format!("`{name}` = {v} must be a positive number")))
+        }
     }
 
     /// `v >= 1` (a growth rate; infinity allowed).
     pub(crate) fn at_least_one(&self, name: &str, v: f64) -> Result<&Self> {
-        if v >= 1.0 { Ok(self) } else { Err(self.fail(format!("`{name}` = {v} must be >= 1 (use \"inf\" for no limit)"))) }
+        if v >= 1.0 {
+            Ok(self)
+        } else {
+            Err(self.fail(format!(
+                "`{name}` = {v} must be >= 1 (use \"inf\" for no limit)"
+            )))
+        }
     }
 
     /// Not NaN.
     pub(crate) fn number(&self, name: &str, v: f64) -> Result<&Self> {
-        if v.is_nan() { Err(self.fail(format!("`{name}` is NaN"))) } else { Ok(self) }
+        if v.is_nan() {
+            Err(self.fail(format!("`{name}` is NaN")))
+        } else {
+            Ok(self)
+        }
     }
 }

@@ -135,8 +135,11 @@ impl LrFreeOptimizer for DAdaptAdam {
         let sqrt_b2 = b2.sqrt();
         let (lr, d) = (step.lr, self.d);
         let kp1 = (self.k + 1) as f64;
-        let bias_correction =
-            if c.use_bias_correction { (1.0 - b2.powf(kp1)).sqrt() / (1.0 - b1.powf(kp1)) } else { 1.0 };
+        let bias_correction = if c.use_bias_correction {
+            (1.0 - b2.powf(kp1)).sqrt() / (1.0 - b1.powf(kp1))
+        } else {
+            1.0
+        };
         let dlr = d * lr * bias_correction;
         if self.fused_applies(&step) {
             return Ok(match step.params.dtype() {
@@ -188,19 +191,27 @@ impl LrFreeOptimizer for DAdaptAdam {
     }
 
     fn save_state(&self) -> OptimState {
-        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
-            .with_scalar("steps", self.k as f64)
-            .with_last(self.last)
-            .with_scalar("d", self.d)
-            .with_scalar("numerator", self.numerator)
-            .with_tensor("m", self.m.as_ref())
-            .with_tensor("v", self.v.as_ref())
-            .with_tensor("s", self.s.as_ref())
+        OptimState::new(
+            NAME,
+            serde_json::to_string(&self.config).unwrap_or_default(),
+            self.layout.clone(),
+        )
+        .with_scalar("steps", self.k as f64)
+        .with_last(self.last)
+        .with_scalar("d", self.d)
+        .with_scalar("numerator", self.numerator)
+        .with_tensor("m", self.m.as_ref())
+        .with_tensor("v", self.v.as_ref())
+        .with_tensor("s", self.s.as_ref())
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
         state.expect_optimizer(NAME)?;
-        let (m, v, s) = (state.tensor("m", device)?, state.tensor("v", device)?, state.tensor("s", device)?);
+        let (m, v, s) = (
+            state.tensor("m", device)?,
+            state.tensor("v", device)?,
+            state.tensor("s", device)?,
+        );
         let [k, d, numerator] = state.scalars(["steps", "d", "numerator"])?;
         let last = state.last()?;
         self.layout = state.layout;
@@ -225,7 +236,9 @@ impl DAdaptAdam {
         fused::fused_cpu_applies(&step.params)
             && step.lr > 0.0
             && like(Some(&step.grads))
-            && [&self.m, &self.v, &self.s].into_iter().all(|t| like(t.as_ref()))
+            && [&self.m, &self.v, &self.s]
+                .into_iter()
+                .all(|t| like(t.as_ref()))
     }
 
     /// The tensor path's step as one pass over the host buffers, op for op, so the results are
@@ -243,7 +256,11 @@ impl DAdaptAdam {
         let mut m = fused::host(self.m.take().expect(CHECKED));
         let mut v = fused::host(self.v.take().expect(CHECKED));
         let mut s = fused::host(self.s.take().expect(CHECKED));
-        let (mut s_scaled, mut s_abs, mut x) = (self.spare.take_like(&p), self.spare.take_like(&p), self.spare.take_like(&p));
+        let (mut s_scaled, mut s_abs, mut x) = (
+            self.spare.take_like(&p),
+            self.spare.take_like(&p),
+            self.spare.take_like(&p),
+        );
 
         if c.weight_decay != 0.0 && !c.decouple {
             let wd = T::of(c.weight_decay);
@@ -269,11 +286,19 @@ impl DAdaptAdam {
         }
 
         // Zero at k = 0 (s was still 0), where the tensor path skips it.
-        let numerator_acc = if self.k > 0 { dlr * fused::on_tensors([&mut g, &mut s_scaled], &device, |[g, t]| ops::dot(g, t)) } else { 0.0 };
+        let numerator_acc = if self.k > 0 {
+            dlr * fused::on_tensors([&mut g, &mut s_scaled], &device, |[g, t]| ops::dot(g, t))
+        } else {
+            0.0
+        };
         // ||s||_1 as ops::l1_norm computes it: the sum of |s| (abs is exact).
         let sk_l1 = fused::on_tensors([&mut s_abs], &device, |[s_abs]| ops::sum(s_abs));
         let numerator = sqrt_b2 * self.numerator + (1.0 - sqrt_b2) * numerator_acc;
-        (self.m, self.v, self.s) = (Some(fused::tensor(m, &device)), Some(fused::tensor(v, &device)), Some(fused::tensor(s, &device)));
+        (self.m, self.v, self.s) = (
+            Some(fused::tensor(m, &device)),
+            Some(fused::tensor(v, &device)),
+            Some(fused::tensor(s, &device)),
+        );
         self.spare.put(s_scaled);
         self.spare.put(s_abs);
         if sk_l1 == 0.0 {
@@ -311,7 +336,13 @@ struct Constants<T> {
 /// Indexed loops over slices cut to one length, so that the compiler drops the bounds checks
 /// and vectorises, with AVX2 where the CPU has it (`fused.rs`).
 #[multiversion(targets("x86_64+avx2"))]
-fn adam_pass<T: Real, const DECOUPLE: bool>(k: &Constants<T>, p: &[T], g: &[T], [m, v, s]: [&mut [T]; 3], [s_scaled, s_abs, x]: [&mut [T]; 3]) {
+fn adam_pass<T: Real, const DECOUPLE: bool>(
+    k: &Constants<T>,
+    p: &[T],
+    g: &[T],
+    [m, v, s]: [&mut [T]; 3],
+    [s_scaled, s_abs, x]: [&mut [T]; 3],
+) {
     let n = p.len();
     let (g, m, v, s) = (&g[..n], &mut m[..n], &mut v[..n], &mut s[..n]);
     let (s_scaled, s_abs, x) = (&mut s_scaled[..n], &mut s_abs[..n], &mut x[..n]);
@@ -322,7 +353,11 @@ fn adam_pass<T: Real, const DECOUPLE: bool>(k: &Constants<T>, p: &[T], g: &[T], 
         v[i] = v[i] * k.b2 + (gi * gi) * k.one_minus_b2;
         s[i] = s[i] * k.sqrt_b2 + gi * k.s_g;
         s_abs[i] = s[i].abs();
-        let base = if DECOUPLE { p[i] - p[i] * k.decay } else { p[i] };
+        let base = if DECOUPLE {
+            p[i] - p[i] * k.decay
+        } else {
+            p[i]
+        };
         x[i] = base - m[i] / (v[i].sqrt() + k.eps);
     }
 }

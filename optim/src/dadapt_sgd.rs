@@ -49,7 +49,12 @@ pub struct DAdaptSgdConfig {
 
 impl Default for DAdaptSgdConfig {
     fn default() -> Self {
-        Self { momentum: 0.9, d0: 1e-6, growth_rate: f64::INFINITY, weight_decay: 0.0 }
+        Self {
+            momentum: 0.9,
+            d0: 1e-6,
+            growth_rate: f64::INFINITY,
+            weight_decay: 0.0,
+        }
     }
 }
 
@@ -104,7 +109,11 @@ impl LrFreeOptimizer for DAdaptSgd {
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
         let raw_sq = step.admit(NAME, &mut self.layout)?;
         let c = &self.config;
-        let g0_norm = if self.steps == 0 { raw_sq.sqrt() } else { self.g0_norm };
+        let g0_norm = if self.steps == 0 {
+            raw_sq.sqrt()
+        } else {
+            self.g0_norm
+        };
         if g0_norm == 0.0 {
             return Ok(step.params);
         }
@@ -117,7 +126,10 @@ impl LrFreeOptimizer for DAdaptSgd {
         let dlr = d * step.lr / g0_norm;
         let (numerator, s) = match &self.s {
             None => (self.numerator, g.mul_scalar(dlr)),
-            Some(s) => (self.numerator + dlr * ops::dot(&g, s), s.clone() + g.mul_scalar(dlr)),
+            Some(s) => (
+                self.numerator + dlr * ops::dot(&g, s),
+                s.clone() + g.mul_scalar(dlr),
+            ),
         };
         let mut d_next = d;
         if step.lr > 0.0 {
@@ -138,20 +150,25 @@ impl LrFreeOptimizer for DAdaptSgd {
     }
 
     fn save_state(&self) -> OptimState {
-        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
-            .with_scalar("steps", self.steps as f64)
-            .with_last(self.last)
-            .with_scalar("d", self.d)
-            .with_scalar("numerator", self.numerator)
-            .with_scalar("g0_norm", self.g0_norm)
-            .with_tensor("x0", self.x0.as_ref())
-            .with_tensor("s", self.s.as_ref())
+        OptimState::new(
+            NAME,
+            serde_json::to_string(&self.config).unwrap_or_default(),
+            self.layout.clone(),
+        )
+        .with_scalar("steps", self.steps as f64)
+        .with_last(self.last)
+        .with_scalar("d", self.d)
+        .with_scalar("numerator", self.numerator)
+        .with_scalar("g0_norm", self.g0_norm)
+        .with_tensor("x0", self.x0.as_ref())
+        .with_tensor("s", self.s.as_ref())
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
         state.expect_optimizer(NAME)?;
         let (x0, s) = (state.tensor("x0", device)?, state.tensor("s", device)?);
-        let [steps, d, numerator, g0_norm] = state.scalars(["steps", "d", "numerator", "g0_norm"])?;
+        let [steps, d, numerator, g0_norm] =
+            state.scalars(["steps", "d", "numerator", "g0_norm"])?;
         let last = state.last()?;
         self.layout = state.layout;
         (self.x0, self.s) = (x0, s);
@@ -164,4 +181,3 @@ impl LrFreeOptimizer for DAdaptSgd {
         *self = self.config.init().expect("config was validated");
     }
 }
-

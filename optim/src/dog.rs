@@ -44,14 +44,22 @@ pub struct DogConfig {
 
 impl Default for DogConfig {
     fn default() -> Self {
-        Self { reps_rel: 1e-6, eps: 1e-8, weight_decay: 0.0, init_eta: None }
+        Self {
+            reps_rel: 1e-6,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            init_eta: None,
+        }
     }
 }
 
 impl DogConfig {
     pub(crate) fn check(&self, name: &'static str) -> Result<()> {
         let check = Check::new(name);
-        check.positive("reps_rel", self.reps_rel)?.non_negative("eps", self.eps)?.non_negative("weight_decay", self.weight_decay)?;
+        check
+            .positive("reps_rel", self.reps_rel)?
+            .non_negative("eps", self.eps)?
+            .non_negative("weight_decay", self.weight_decay)?;
         if let Some(eta) = self.init_eta {
             check.non_negative("init_eta", eta)?;
         }
@@ -61,7 +69,15 @@ impl DogConfig {
     /// Validate and build.
     pub fn init(&self) -> Result<Dog> {
         self.check(NAME)?;
-        Ok(Dog { config: self.clone(), layout: None, x0: None, rbar: 0.0, g_sum: 0.0, steps: 0, last_eta: None })
+        Ok(Dog {
+            config: self.clone(),
+            layout: None,
+            x0: None,
+            rbar: 0.0,
+            g_sum: 0.0,
+            steps: 0,
+            last_eta: None,
+        })
     }
 }
 
@@ -79,7 +95,11 @@ pub struct Dog {
 
 impl LrEstimate for Dog {
     fn estimate(&self) -> Estimate {
-        Estimate { lr: self.last_eta, steps: self.steps, ..Estimate::default() }
+        Estimate {
+            lr: self.last_eta,
+            steps: self.steps,
+            ..Estimate::default()
+        }
     }
 }
 
@@ -99,7 +119,10 @@ impl LrFreeOptimizer for Dog {
         }
         let first = self.x0.is_none();
         let (rbar, g_sum) = match &self.x0 {
-            None => (c.reps_rel * (1.0 + ops::sq_norm(&step.params).sqrt()), g_sq + c.eps),
+            None => (
+                c.reps_rel * (1.0 + ops::sq_norm(&step.params).sqrt()),
+                g_sq + c.eps,
+            ),
             Some(x0) => {
                 let moved = ops::sq_norm(&(step.params.clone() - x0.clone())).sqrt();
                 (self.rbar.max(moved), self.g_sum + g_sq)
@@ -123,19 +146,27 @@ impl LrFreeOptimizer for Dog {
     }
 
     fn save_state(&self) -> OptimState {
-        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
-            .with_scalar("steps", self.steps as f64)
-            .with_scalar("last_lr", self.last_eta.unwrap_or(f64::NAN))
-            .with_scalar("rbar", self.rbar)
-            .with_scalar("G", self.g_sum)
-            .with_tensor("x0", self.x0.as_ref())
+        OptimState::new(
+            NAME,
+            serde_json::to_string(&self.config).unwrap_or_default(),
+            self.layout.clone(),
+        )
+        .with_scalar("steps", self.steps as f64)
+        .with_scalar("last_lr", self.last_eta.unwrap_or(f64::NAN))
+        .with_scalar("rbar", self.rbar)
+        .with_scalar("G", self.g_sum)
+        .with_tensor("x0", self.x0.as_ref())
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
         state.expect_optimizer(NAME)?;
         let x0 = state.tensor("x0", device)?;
-        let (steps, last, rbar, g_sum) =
-            (state.scalar("steps")?, state.scalar("last_lr")?, state.scalar("rbar")?, state.scalar("G")?);
+        let (steps, last, rbar, g_sum) = (
+            state.scalar("steps")?,
+            state.scalar("last_lr")?,
+            state.scalar("rbar")?,
+            state.scalar("G")?,
+        );
         self.layout = state.layout;
         self.x0 = x0;
         (self.rbar, self.g_sum, self.steps) = (rbar, g_sum, steps as u64);

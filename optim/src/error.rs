@@ -20,13 +20,17 @@ pub enum OptimError {
         message: String,
     },
     /// `sps` and `ps-sps` need the mini-batch loss of the step.
-    #[error("`{optimizer}` needs the loss of this step: call `step_with_loss` (or pass `loss` to `step_flat`)")]
+    #[error(
+        "`{optimizer}` needs the loss of this step: call `step_with_loss` (or pass `loss` to `step_flat`)"
+    )]
     LossRequired {
         /// Optimizer that needs the loss.
         optimizer: &'static str,
     },
     /// The loss handed to a Polyak-type step is not a finite number.
-    #[error("`{optimizer}`: the loss {loss} is not finite; the step was skipped and the state is unchanged")]
+    #[error(
+        "`{optimizer}`: the loss {loss} is not finite; the step was skipped and the state is unchanged"
+    )]
     NonFiniteLoss {
         /// Optimizer that got the loss.
         optimizer: &'static str,
@@ -34,16 +38,22 @@ pub enum OptimError {
         loss: f64,
     },
     /// The gradient holds NaN or infinity. Parameters and state are left as they were.
-    #[error("`{optimizer}`: the gradient contains NaN or infinity; the step was skipped and the state is unchanged")]
+    #[error(
+        "`{optimizer}`: the gradient contains NaN or infinity; the step was skipped and the state is unchanged"
+    )]
     NonFiniteGradient {
         /// Optimizer that saw the gradient.
         optimizer: &'static str,
     },
     /// The module handed to `step` has no float parameter with a gradient.
-    #[error("the module has no parameter with a gradient: was the loss computed from this module on an autodiff device, and `backward` called?")]
+    #[error(
+        "the module has no parameter with a gradient: was the loss computed from this module on an autodiff device, and `backward` called?"
+    )]
     NoGradients,
     /// The parameters do not have the shapes the optimizer state was built for.
-    #[error("`{optimizer}`: parameter layout changed: the state was built for {expected}, this step has {found}; use a fresh optimizer (or `reset`) for a different model")]
+    #[error(
+        "`{optimizer}`: parameter layout changed: the state was built for {expected}, this step has {found}; use a fresh optimizer (or `reset`) for a different model"
+    )]
     LayoutMismatch {
         /// Optimizer whose state does not fit.
         optimizer: &'static str,

@@ -44,7 +44,10 @@ pub fn fused_cpu_applies(tensor: &Tensor<1>) -> bool {
     {
         ENABLED.load(Ordering::Relaxed)
             && matches!(tensor.dtype(), DType::F32 | DType::F64)
-            && matches!(tensor.device().as_dispatch(), burn_dispatch::DispatchDevice::Flex(_))
+            && matches!(
+                tensor.device().as_dispatch(),
+                burn_dispatch::DispatchDevice::Flex(_)
+            )
     }
     #[cfg(not(feature = "flex"))]
     {
@@ -55,7 +58,12 @@ pub fn fused_cpu_applies(tensor: &Tensor<1>) -> bool {
 
 /// The float types the kernels run in; constants are rounded to them as `mul_scalar` does.
 pub(crate) trait Real:
-    burn::tensor::Element + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + PartialOrd
+    burn::tensor::Element
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + PartialOrd
 {
     fn of(x: f64) -> Self;
     fn sqrt(self) -> Self;
@@ -117,7 +125,8 @@ pub(crate) fn zeros_like(data: &TensorData) -> TensorData {
 
 /// Mutable typed view of host data (its dtype was checked by [`fused_cpu_applies`]).
 pub(crate) fn slice_mut<T: Real>(data: &mut TensorData) -> &mut [T] {
-    data.as_mut_slice::<T>().expect("dtype checked by fused_cpu_applies")
+    data.as_mut_slice::<T>()
+        .expect("dtype checked by fused_cpu_applies")
 }
 
 /// `g ← g + p·wd`, the L2 weight decay term as the tensor path adds it.
@@ -140,8 +149,12 @@ pub(crate) fn on_tensors<const N: usize, R>(
     f: impl FnOnce(&[Tensor<1>; N]) -> R,
 ) -> R {
     let mut data = data;
-    let tensors: [Tensor<1>; N] =
-        std::array::from_fn(|i| tensor(std::mem::replace(data[i], TensorData::new(Vec::<f32>::new(), [0])), device));
+    let tensors: [Tensor<1>; N] = std::array::from_fn(|i| {
+        tensor(
+            std::mem::replace(data[i], TensorData::new(Vec::<f32>::new(), [0])),
+            device,
+        )
+    });
     let result = f(&tensors);
     for (slot, t) in data.into_iter().zip(tensors) {
         *slot = host(t);
@@ -180,7 +193,9 @@ impl Clone for Spare {
 
 impl std::fmt::Debug for Spare {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.iter().map(|d| d.num_elements())).finish()
+        f.debug_list()
+            .entries(self.0.iter().map(|d| d.num_elements()))
+            .finish()
     }
 }
 
@@ -207,7 +222,11 @@ pub fn flush_denormals(enabled: bool) -> bool {
         unsafe {
             std::arch::asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack));
             let was = csr & FTZ_DAZ == FTZ_DAZ;
-            let new = if enabled { csr | FTZ_DAZ } else { csr & !FTZ_DAZ };
+            let new = if enabled {
+                csr | FTZ_DAZ
+            } else {
+                csr & !FTZ_DAZ
+            };
             std::arch::asm!("ldmxcsr [{}]", in(reg) &new, options(nostack, readonly));
             was
         }
@@ -230,7 +249,9 @@ pub struct FlushDenormals {
 impl FlushDenormals {
     /// Flush subnormals to zero (`true`) or not (`false`) on this thread until the guard drops.
     pub fn scoped(enabled: bool) -> Self {
-        Self { was: flush_denormals(enabled) }
+        Self {
+            was: flush_denormals(enabled),
+        }
     }
 }
 
@@ -256,22 +277,40 @@ mod tests {
         let device = burn::tensor::Device::default();
         let mut a = TensorData::new((0..1000).map(|i| i as f32).collect::<Vec<_>>(), [1000]);
         let mut b = TensorData::new(vec![2.0f32; 1000], [1000]);
-        let (pa, pb) = (a.as_slice::<f32>().unwrap().as_ptr(), b.as_slice::<f32>().unwrap().as_ptr());
+        let (pa, pb) = (
+            a.as_slice::<f32>().unwrap().as_ptr(),
+            b.as_slice::<f32>().unwrap().as_ptr(),
+        );
         let dot = on_tensors([&mut a, &mut b], &device, |[a, b]| crate::ops::dot(a, b));
         assert_eq!(dot, 999_000.0);
-        assert_eq!(a.as_slice::<f32>().unwrap().as_ptr(), pa, "first buffer copied");
-        assert_eq!(b.as_slice::<f32>().unwrap().as_ptr(), pb, "second buffer copied");
+        assert_eq!(
+            a.as_slice::<f32>().unwrap().as_ptr(),
+            pa,
+            "first buffer copied"
+        );
+        assert_eq!(
+            b.as_slice::<f32>().unwrap().as_ptr(),
+            pb,
+            "second buffer copied"
+        );
         assert_eq!(a.as_slice::<f32>().unwrap()[999], 999.0);
     }
 
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn flushing_zeroes_subnormals_on_this_thread_and_the_guard_restores() {
-        assert!(!flush_denormals(false), "test threads start with IEEE subnormals");
+        assert!(
+            !flush_denormals(false),
+            "test threads start with IEEE subnormals"
+        );
         assert!(half_min() > 0.0 && half_min().is_subnormal());
         {
             let _guard = FlushDenormals::scoped(true);
-            assert_eq!(half_min(), 0.0, "results below the smallest normal are flushed");
+            assert_eq!(
+                half_min(),
+                0.0,
+                "results below the smallest normal are flushed"
+            );
             // Subnormal inputs read as zero too.
             let sub = f32::from_bits(1);
             assert_eq!(black_box(sub) * black_box(2.0f32), 0.0);
@@ -284,6 +323,9 @@ mod tests {
             .unwrap();
             assert_eq!(half_min(), 0.0);
         }
-        assert!(half_min().is_subnormal(), "the guard put IEEE subnormals back");
+        assert!(
+            half_min().is_subnormal(),
+            "the guard put IEEE subnormals back"
+        );
     }
 }

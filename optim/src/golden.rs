@@ -87,13 +87,21 @@ impl GoldenFile {
     /// Read and check a golden file.
     pub fn load(path: &Path) -> Result<Self> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| OptimError::Io { path: shown.clone(), message: e.to_string() })?;
-        let file: GoldenFile =
-            serde_json::from_str(&text).map_err(|e| OptimError::Io { path: shown.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| OptimError::Io {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        let file: GoldenFile = serde_json::from_str(&text).map_err(|e| OptimError::Io {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
         if file.schema != "lrfree-golden/1" || file.problem.kind != "mlp_tanh_mse" {
             return Err(OptimError::Io {
                 path: shown,
-                message: format!("unsupported schema `{}` / problem `{}`", file.schema, file.problem.kind),
+                message: format!(
+                    "unsupported schema `{}` / problem `{}`",
+                    file.schema, file.problem.kind
+                ),
             });
         }
         Ok(file)
@@ -103,7 +111,10 @@ impl GoldenFile {
     pub fn config(&self) -> Result<(OptimizerConfig, f64)> {
         let mut hyper = self.hyper.clone();
         let lr = hyper.remove("lr").and_then(|v| v.as_f64()).unwrap_or(1.0);
-        Ok((OptimizerConfig::from_json(&self.optimizer, Value::Object(hyper))?, lr))
+        Ok((
+            OptimizerConfig::from_json(&self.optimizer, Value::Object(hyper))?,
+            lr,
+        ))
     }
 }
 
@@ -183,18 +194,36 @@ pub struct Drift {
 impl Drift {
     /// Whether every recommended check passes.
     pub fn passes(&self) -> bool {
-        self.kind_mismatches.is_empty() && [self.params, self.loss, self.lr_estimate, self.d].iter().all(|e| *e <= TOLERANCE)
+        self.kind_mismatches.is_empty()
+            && [self.params, self.loss, self.lr_estimate, self.d]
+                .iter()
+                .all(|e| *e <= TOLERANCE)
     }
 }
 
 fn rel(a: f64, b: f64) -> f64 {
-    if a == b { 0.0 } else if b == 0.0 { f64::INFINITY } else { ((a - b) / b).abs() }
+    if a == b {
+        0.0
+    } else if b == 0.0 {
+        f64::INFINITY
+    } else {
+        ((a - b) / b).abs()
+    }
 }
 
 fn inf_rel(a: &[f64], b: &[f64]) -> f64 {
     let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let diff = a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
-    if a.len() != b.len() { f64::INFINITY } else if diff == 0.0 { 0.0 } else { diff / scale }
+    let diff = a
+        .iter()
+        .zip(b)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    if a.len() != b.len() {
+        f64::INFINITY
+    } else if diff == 0.0 {
+        0.0
+    } else {
+        diff / scale
+    }
 }
 
 /// Replay `file` with the optimizer and hyperparameters it names, on `device` (an autodiff
@@ -206,7 +235,12 @@ pub fn replay(file: &GoldenFile, device: &Device) -> Result<Drift> {
 
 /// Replay `file`'s problem with any `optimizer` (fresh) and step `lr`, comparing with the
 /// file's trajectory: for checking that one method reduces to another.
-pub fn replay_with(file: &GoldenFile, optimizer: &mut dyn LrFreeOptimizer, lr: f64, device: &Device) -> Result<Drift> {
+pub fn replay_with(
+    file: &GoldenFile,
+    optimizer: &mut dyn LrFreeOptimizer,
+    lr: f64,
+    device: &Device,
+) -> Result<Drift> {
     let mut model = GoldenMlp::new(&file.init, device);
     let x = matrix(&file.problem.x, device);
     let y = matrix(&file.problem.y, device);
@@ -244,18 +278,31 @@ pub fn replay_with(file: &GoldenFile, optimizer: &mut dyn LrFreeOptimizer, lr: f
         match (&golden.lr_estimate, est.per_tensor_lr.as_ref(), est.lr) {
             (Value::Array(list), Some(per_tensor), _) => {
                 for (b, a) in list.iter().zip(per_tensor) {
-                    note(rel(*a, b.as_f64().unwrap_or(f64::NAN)), &mut drift.lr_estimate);
+                    note(
+                        rel(*a, b.as_f64().unwrap_or(f64::NAN)),
+                        &mut drift.lr_estimate,
+                    );
                 }
             }
-            (Value::Number(n), None, Some(a)) => note(rel(a, n.as_f64().unwrap_or(f64::NAN)), &mut drift.lr_estimate),
+            (Value::Number(n), None, Some(a)) => note(
+                rel(a, n.as_f64().unwrap_or(f64::NAN)),
+                &mut drift.lr_estimate,
+            ),
             (Value::Null, None, None) => {}
-            (g, _, _) => drift.kind_mismatches.push(format!("step {t}: lr_estimate {g} vs ours {:?}", est)),
+            (g, _, _) => drift
+                .kind_mismatches
+                .push(format!("step {t}: lr_estimate {g} vs ours {:?}", est)),
         }
-        for (name, theirs, ours) in [("d", golden.d, est.d), ("d_next", golden.d_next, est.d_next)] {
+        for (name, theirs, ours) in [
+            ("d", golden.d, est.d),
+            ("d_next", golden.d_next, est.d_next),
+        ] {
             match (theirs, ours) {
                 (Some(b), Some(a)) => note(rel(a, b), &mut drift.d),
                 (None, None) => {}
-                _ => drift.kind_mismatches.push(format!("step {t}: {name} {theirs:?} vs ours {ours:?}")),
+                _ => drift
+                    .kind_mismatches
+                    .push(format!("step {t}: {name} {theirs:?} vs ours {ours:?}")),
             }
         }
         if t < 10 {

@@ -23,7 +23,15 @@ impl DogConfig {
     /// Validate and build the layer-wise variant.
     pub fn init_layerwise(&self) -> Result<Ldog> {
         self.check(NAME)?;
-        Ok(Ldog { config: self.clone(), layout: None, x0: None, rbar: Vec::new(), g_sum: Vec::new(), steps: 0, last_eta: None })
+        Ok(Ldog {
+            config: self.clone(),
+            layout: None,
+            x0: None,
+            rbar: Vec::new(),
+            g_sum: Vec::new(),
+            steps: 0,
+            last_eta: None,
+        })
     }
 }
 
@@ -42,7 +50,10 @@ pub struct Ldog {
 impl LrEstimate for Ldog {
     fn estimate(&self) -> Estimate {
         Estimate {
-            lr: self.last_eta.as_ref().map(|e| e.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+            lr: self
+                .last_eta
+                .as_ref()
+                .map(|e| e.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
             per_tensor_lr: self.last_eta.clone(),
             steps: self.steps,
             ..Estimate::default()
@@ -68,19 +79,38 @@ impl LrFreeOptimizer for Ldog {
         let (rbar, g_sum): (Vec<f64>, Vec<f64>) = match &self.x0 {
             None => {
                 let norms = ops::segment_sq_norms(&step.params, &sizes);
-                (norms.iter().map(|n| c.reps_rel * (1.0 + n.sqrt())).collect(), g_sq.iter().map(|s| s + c.eps).collect())
+                (
+                    norms
+                        .iter()
+                        .map(|n| c.reps_rel * (1.0 + n.sqrt()))
+                        .collect(),
+                    g_sq.iter().map(|s| s + c.eps).collect(),
+                )
             }
             Some(x0) => {
                 let moved = ops::segment_sq_norms(&(step.params.clone() - x0.clone()), &sizes);
                 (
-                    self.rbar.iter().zip(&moved).map(|(r, m)| r.max(m.sqrt())).collect(),
+                    self.rbar
+                        .iter()
+                        .zip(&moved)
+                        .map(|(r, m)| r.max(m.sqrt()))
+                        .collect(),
                     self.g_sum.iter().zip(&g_sq).map(|(a, b)| a + b).collect(),
                 )
             }
         };
         // A tensor whose G is still 0 (eps = 0, zero gradient so far) does not move.
-        let mut eta: Vec<f64> =
-            rbar.iter().zip(&g_sum).map(|(r, s)| if *s > 0.0 { step.lr * r / s.sqrt() } else { 0.0 }).collect();
+        let mut eta: Vec<f64> = rbar
+            .iter()
+            .zip(&g_sum)
+            .map(|(r, s)| {
+                if *s > 0.0 {
+                    step.lr * r / s.sqrt()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         if first {
             if let Some(init) = c.init_eta {
                 eta.iter_mut().for_each(|e| *e = init);
@@ -95,11 +125,17 @@ impl LrFreeOptimizer for Ldog {
     }
 
     fn save_state(&self) -> OptimState {
-        let mut state = OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
-            .with_scalar("steps", self.steps as f64)
-            .with_tensor("x0", self.x0.as_ref());
+        let mut state = OptimState::new(
+            NAME,
+            serde_json::to_string(&self.config).unwrap_or_default(),
+            self.layout.clone(),
+        )
+        .with_scalar("steps", self.steps as f64)
+        .with_tensor("x0", self.x0.as_ref());
         for (i, (r, g)) in self.rbar.iter().zip(&self.g_sum).enumerate() {
-            state = state.with_scalar(&format!("rbar.{i}"), *r).with_scalar(&format!("G.{i}"), *g);
+            state = state
+                .with_scalar(&format!("rbar.{i}"), *r)
+                .with_scalar(&format!("G.{i}"), *g);
         }
         for (i, e) in self.last_eta.iter().flatten().enumerate() {
             state = state.with_scalar(&format!("eta.{i}"), *e);

@@ -20,11 +20,16 @@ struct Gather<'a> {
 
 impl ModuleVisitor for Gather<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let Some(grad) = self.grads.get::<D>(param.id) else { return };
+        let Some(grad) = self.grads.get::<D>(param.id) else {
+            return;
+        };
         let value: Tensor<D> = (**param).clone().inner();
         let shape = value.shape().to_vec();
         let n = shape.iter().product::<usize>();
-        self.layout.tensors.push(TensorSlot { name: param.id.to_string(), shape });
+        self.layout.tensors.push(TensorSlot {
+            name: param.id.to_string(),
+            shape,
+        });
         self.ids.push(param.id);
         self.params.push(value.reshape([n]));
         self.flat_grads.push(grad.inner().reshape([n]));
@@ -38,7 +43,9 @@ struct Scatter {
 
 impl ModuleMapper for Scatter {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let Some(flat) = self.updated.remove(&param.id) else { return param };
+        let Some(flat) = self.updated.remove(&param.id) else {
+            return param;
+        };
         let (id, old, mapper) = param.consume();
         let require_grad = old.is_require_grad();
         let checkpointing = old.gradient_checkpointing_strategy();
@@ -94,15 +101,30 @@ pub trait StepModule {
     /// One step; `lr` is the reference's learning rate (a multiplier, 1.0, for the
     /// learning-rate-free methods). Parameters without a gradient are left alone, but the set
     /// of parameters with gradients must stay the same from step to step.
-    fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> Result<M, Rejected<M>>;
+    fn step<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
+        grads: GradientsParams,
+    ) -> Result<M, Rejected<M>>;
 
     /// One step of a method that needs the mini-batch loss (`sps`, `ps-sps`); the others ignore it.
-    fn step_with_loss<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams, loss: f64)
-    -> Result<M, Rejected<M>>;
+    fn step_with_loss<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
+        grads: GradientsParams,
+        loss: f64,
+    ) -> Result<M, Rejected<M>>;
 }
 
 impl<O: LrFreeOptimizer + ?Sized> StepModule for O {
-    fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> Result<M, Rejected<M>> {
+    fn step<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
+        grads: GradientsParams,
+    ) -> Result<M, Rejected<M>> {
         step_module(self, lr, module, grads, None)
     }
 
@@ -132,21 +154,46 @@ fn step_module<O: LrFreeOptimizer + ?Sized, M: Module>(
         flat_grads: Vec::new(),
     };
     module.visit(&mut gather);
-    let Gather { layout, ids, params, flat_grads, .. } = gather;
+    let Gather {
+        layout,
+        ids,
+        params,
+        flat_grads,
+        ..
+    } = gather;
     if ids.is_empty() {
-        return Err(Rejected { module, error: OptimError::NoGradients });
+        return Err(Rejected {
+            module,
+            error: OptimError::NoGradients,
+        });
     }
     let params = concat(params);
     let flat_grads = concat(flat_grads);
-    let updated = match opt.step_flat(FlatStep { lr, params, grads: flat_grads, layout: &layout, loss }) {
+    let updated = match opt.step_flat(FlatStep {
+        lr,
+        params,
+        grads: flat_grads,
+        layout: &layout,
+        loss,
+    }) {
         Ok(updated) => updated,
         Err(error) => return Err(Rejected { module, error }),
     };
-    let pieces = if ids.len() == 1 { vec![updated] } else { updated.split_with_sizes(layout.sizes(), 0) };
-    let mut scatter = Scatter { updated: ids.into_iter().zip(pieces).collect() };
+    let pieces = if ids.len() == 1 {
+        vec![updated]
+    } else {
+        updated.split_with_sizes(layout.sizes(), 0)
+    };
+    let mut scatter = Scatter {
+        updated: ids.into_iter().zip(pieces).collect(),
+    };
     Ok(module.map(&mut scatter))
 }
 
 fn concat(mut parts: Vec<Tensor<1>>) -> Tensor<1> {
-    if parts.len() == 1 { parts.pop().expect("one part") } else { Tensor::cat(parts, 0) }
+    if parts.len() == 1 {
+        parts.pop().expect("one part")
+    } else {
+        Tensor::cat(parts, 0)
+    }
 }

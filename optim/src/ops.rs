@@ -17,7 +17,10 @@ fn ones_like(t: &Tensor<1>) -> Tensor<1> {
     let (n, dtype, device) = (t.shape().num_elements(), t.dtype(), t.device());
     ONES.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some((.., ones)) = cache.iter().find(|(m, d, dev, _)| *m == n && *d == dtype && *dev == device) {
+        if let Some((.., ones)) = cache
+            .iter()
+            .find(|(m, d, dev, _)| *m == n && *d == dtype && *dev == device)
+        {
             return ones.clone();
         }
         let ones = Tensor::<1>::ones([n], (&device, dtype));
@@ -35,7 +38,10 @@ pub(crate) fn dot(a: &Tensor<1>, b: &Tensor<1>) -> f64 {
     if n == 0 {
         return 0.0;
     }
-    a.clone().reshape([1, n]).matmul(b.clone().reshape([n, 1])).into_scalar::<f64>()
+    a.clone()
+        .reshape([1, n])
+        .matmul(b.clone().reshape([n, 1]))
+        .into_scalar::<f64>()
 }
 
 /// Sum of all elements.
@@ -60,7 +66,10 @@ pub(crate) fn max(t: Tensor<1>) -> f64 {
 
 /// Whether any element is `>= value` (fast: a comparison and `any`).
 pub(crate) fn any_at_least(t: &Tensor<1>, value: f64) -> bool {
-    t.clone().greater_equal_elem(value).any().into_scalar::<bool>()
+    t.clone()
+        .greater_equal_elem(value)
+        .any()
+        .into_scalar::<bool>()
 }
 
 /// Whether every element is finite (the slow, exact check behind a non-finite norm).
@@ -73,7 +82,11 @@ pub(crate) fn segment_sq_norms(t: &Tensor<1>, sizes: &[usize]) -> Vec<f64> {
     if sizes.len() == 1 {
         return vec![sq_norm(t)];
     }
-    t.clone().split_with_sizes(sizes.to_vec(), 0).iter().map(sq_norm).collect()
+    t.clone()
+        .split_with_sizes(sizes.to_vec(), 0)
+        .iter()
+        .map(sq_norm)
+        .collect()
 }
 
 /// A flat vector holding `values[i]` over the `i`-th segment (per-tensor step sizes).

@@ -160,7 +160,10 @@ impl Prodigy {
                 offset += n as i64;
             }
             let count = positions.len();
-            Tensor::<1, Int>::from_data(burn::tensor::TensorData::new(positions, [count]), &t.device())
+            Tensor::<1, Int>::from_data(
+                burn::tensor::TensorData::new(positions, [count]),
+                &t.device(),
+            )
         });
         t.clone().select(0, idx.clone())
     }
@@ -184,8 +187,11 @@ impl LrFreeOptimizer for Prodigy {
         let b3 = c.beta3.unwrap_or(b2.sqrt());
         let (lr, d, d0) = (step.lr, self.d, c.d0);
         let kp1 = (self.k + 1) as f64;
-        let bias_correction =
-            if c.use_bias_correction { (1.0 - b2.powf(kp1)).sqrt() / (1.0 - b1.powf(kp1)) } else { 1.0 };
+        let bias_correction = if c.use_bias_correction {
+            (1.0 - b2.powf(kp1)).sqrt() / (1.0 - b1.powf(kp1))
+        } else {
+            1.0
+        };
         let dlr = d * lr * bias_correction;
         if self.fused_applies(&step) {
             return Ok(match step.params.dtype() {
@@ -200,7 +206,11 @@ impl LrFreeOptimizer for Prodigy {
         }
         let x_sliced = self.sliced(&step.params, step.layout);
         let x0 = self.x0.take().unwrap_or_else(|| x_sliced.clone());
-        let mut m = if b1 > 0.0 { Some(self.m.take().unwrap_or_else(|| g.zeros_like())) } else { None };
+        let mut m = if b1 > 0.0 {
+            Some(self.m.take().unwrap_or_else(|| g.zeros_like()))
+        } else {
+            None
+        };
         let mut v = self.v.take().unwrap_or_else(|| g.zeros_like());
         let mut s = self.s.take().unwrap_or_else(|| x_sliced.zeros_like());
         let mut d_denom = 0.0;
@@ -209,7 +219,11 @@ impl LrFreeOptimizer for Prodigy {
             numerator += (d / d0) * dlr * ops::dot(&g_sliced, &(x0.clone() - x_sliced));
             m = m.map(|m| m.mul_scalar(b1) + g.clone().mul_scalar(d * (1.0 - b1)));
             v = v.mul_scalar(b2) + g.clone().square().mul_scalar(d * d * (1.0 - b2));
-            let weight = if c.safeguard_warmup { (d / d0) * d } else { (d / d0) * dlr };
+            let weight = if c.safeguard_warmup {
+                (d / d0) * d
+            } else {
+                (d / d0) * dlr
+            };
             s = s.mul_scalar(b3) + g_sliced.mul_scalar(weight);
             d_denom = ops::l1_norm(&s);
         }
@@ -242,16 +256,20 @@ impl LrFreeOptimizer for Prodigy {
     }
 
     fn save_state(&self) -> OptimState {
-        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
-            .with_scalar("steps", self.k as f64)
-            .with_last(self.last)
-            .with_scalar("d", self.d)
-            .with_scalar("d_max", self.d_max)
-            .with_scalar("numerator", self.numerator)
-            .with_tensor("m", self.m.as_ref())
-            .with_tensor("v", self.v.as_ref())
-            .with_tensor("s", self.s.as_ref())
-            .with_tensor("x0", self.x0.as_ref())
+        OptimState::new(
+            NAME,
+            serde_json::to_string(&self.config).unwrap_or_default(),
+            self.layout.clone(),
+        )
+        .with_scalar("steps", self.k as f64)
+        .with_last(self.last)
+        .with_scalar("d", self.d)
+        .with_scalar("d_max", self.d_max)
+        .with_scalar("numerator", self.numerator)
+        .with_tensor("m", self.m.as_ref())
+        .with_tensor("v", self.v.as_ref())
+        .with_tensor("s", self.s.as_ref())
+        .with_tensor("x0", self.x0.as_ref())
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
@@ -286,7 +304,9 @@ impl Prodigy {
             && self.config.slice_p <= 1
             && self.config.betas[0] > 0.0
             && like(Some(&step.grads))
-            && [&self.m, &self.v, &self.s, &self.x0].into_iter().all(|t| like(t.as_ref()))
+            && [&self.m, &self.v, &self.s, &self.x0]
+                .into_iter()
+                .all(|t| like(t.as_ref()))
     }
 
     /// The tensor path's step as two passes over the host buffers, op for op, so the results
@@ -312,23 +332,43 @@ impl Prodigy {
             let wd = T::of(c.weight_decay);
             fused::add_decay::<T>(fused::slice_mut(&mut g), fused::slice_mut(&mut p), wd);
         }
-        let weight = if c.safeguard_warmup { (d / d0) * d } else { (d / d0) * dlr };
-        let k = Moments { b1: T::of(b1), m_g: T::of(d * (1.0 - b1)), b2: T::of(b2), v_g: T::of(d * d * (1.0 - b2)), b3: T::of(b3), s_g: T::of(weight) };
+        let weight = if c.safeguard_warmup {
+            (d / d0) * d
+        } else {
+            (d / d0) * dlr
+        };
+        let k = Moments {
+            b1: T::of(b1),
+            m_g: T::of(d * (1.0 - b1)),
+            b2: T::of(b2),
+            v_g: T::of(d * d * (1.0 - b2)),
+            b3: T::of(b3),
+            s_g: T::of(weight),
+        };
         moments_pass::<T>(
             &k,
             [&mut p, &mut g, &mut x0].map(|d| &*fused::slice_mut::<T>(d)),
             [&mut m, &mut v, &mut s].map(fused::slice_mut::<T>),
             [&mut diff, &mut s_abs].map(fused::slice_mut::<T>),
         );
-        let numerator = self.numerator * b3 + (d / d0) * dlr * fused::on_tensors([&mut g, &mut diff], &device, |[g, diff]| ops::dot(g, diff));
+        let numerator = self.numerator * b3
+            + (d / d0)
+                * dlr
+                * fused::on_tensors([&mut g, &mut diff], &device, |[g, diff]| ops::dot(g, diff));
         // ||s||_1 as ops::l1_norm computes it: the sum of |s| (abs is exact).
         let d_denom = fused::on_tensors([&mut s_abs], &device, |[s_abs]| ops::sum(s_abs));
         self.spare.put(diff);
         self.spare.put(s_abs);
-        (self.s, self.x0) = (Some(fused::tensor(s, &device)), Some(fused::tensor(x0, &device)));
+        (self.s, self.x0) = (
+            Some(fused::tensor(s, &device)),
+            Some(fused::tensor(x0, &device)),
+        );
         if d_denom == 0.0 {
             // As the tensor path: moments updated, parameters, D and k not.
-            (self.m, self.v) = (Some(fused::tensor(m, &device)), Some(fused::tensor(v, &device)));
+            (self.m, self.v) = (
+                Some(fused::tensor(m, &device)),
+                Some(fused::tensor(v, &device)),
+            );
             return fused::tensor(p, &device);
         }
         let d_hat = c.d_coef * numerator / d_denom;
@@ -340,10 +380,22 @@ impl Prodigy {
         d_next = d_max.min(d_next * c.growth_rate);
 
         // Pass 2: x ← x [− x·wd·dlr] − (m / (√v + D·eps))·dlr, with the new D.
-        let (eps, decay, dlr_t) = (T::of(d_next * c.eps), T::of(c.weight_decay * dlr), T::of(dlr));
+        let (eps, decay, dlr_t) = (
+            T::of(d_next * c.eps),
+            T::of(c.weight_decay * dlr),
+            T::of(dlr),
+        );
         let decouple = c.weight_decay != 0.0 && c.decouple;
-        step_pass::<T>(fused::slice_mut(&mut p), [&mut m, &mut v].map(|d| &*fused::slice_mut::<T>(d)), decouple, [eps, decay, dlr_t]);
-        (self.m, self.v) = (Some(fused::tensor(m, &device)), Some(fused::tensor(v, &device)));
+        step_pass::<T>(
+            fused::slice_mut(&mut p),
+            [&mut m, &mut v].map(|d| &*fused::slice_mut::<T>(d)),
+            decouple,
+            [eps, decay, dlr_t],
+        );
+        (self.m, self.v) = (
+            Some(fused::tensor(m, &device)),
+            Some(fused::tensor(v, &device)),
+        );
         (self.numerator, self.d, self.d_max) = (numerator, d_next, d_max);
         self.k += 1;
         self.last = Some((d * lr, d));
@@ -369,9 +421,22 @@ struct Moments<T> {
 /// `[x0 − x, |s|]`. Indexed loops over slices cut to one length, so that the compiler drops the
 /// bounds checks and vectorises, with AVX2 where the CPU has it (`fused.rs`).
 #[multiversion(targets("x86_64+avx2"))]
-fn moments_pass<T: Real>(k: &Moments<T>, [x, g, x0]: [&[T]; 3], [m, v, s]: [&mut [T]; 3], [diff, s_abs]: [&mut [T]; 2]) {
+fn moments_pass<T: Real>(
+    k: &Moments<T>,
+    [x, g, x0]: [&[T]; 3],
+    [m, v, s]: [&mut [T]; 3],
+    [diff, s_abs]: [&mut [T]; 2],
+) {
     let n = x.len();
-    let (g, x0, m, v, s, diff, s_abs) = (&g[..n], &x0[..n], &mut m[..n], &mut v[..n], &mut s[..n], &mut diff[..n], &mut s_abs[..n]);
+    let (g, x0, m, v, s, diff, s_abs) = (
+        &g[..n],
+        &x0[..n],
+        &mut m[..n],
+        &mut v[..n],
+        &mut s[..n],
+        &mut diff[..n],
+        &mut s_abs[..n],
+    );
     for i in 0..n {
         let gi = g[i];
         diff[i] = x0[i] - x[i];

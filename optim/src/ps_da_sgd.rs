@@ -89,7 +89,9 @@ impl Schedule {
         match *self {
             Schedule::Constant => 1.0,
             Schedule::Cosine { total_steps } if k >= total_steps => 0.0,
-            Schedule::Cosine { total_steps } => 0.5 * (1.0 + (std::f64::consts::PI * k as f64 / total_steps as f64).cos()),
+            Schedule::Cosine { total_steps } => {
+                0.5 * (1.0 + (std::f64::consts::PI * k as f64 / total_steps as f64).cos())
+            }
         }
     }
 }
@@ -171,7 +173,12 @@ impl PsDaSgdConfig {
     }
 
     fn scale_options(&self) -> ScaleOptions {
-        ScaleOptions { scaling: self.scaling, beta2: self.beta2, eps: self.eps, gain: self.scale_gain }
+        ScaleOptions {
+            scaling: self.scaling,
+            beta2: self.beta2,
+            eps: self.eps,
+            gain: self.scale_gain,
+        }
     }
 }
 
@@ -235,7 +242,11 @@ impl LrFreeOptimizer for PsDaSgd {
                 Transport::Shrink => {
                     let ratio = a.clone().div(a_prev.clone());
                     // ρ = min(1, max ratio): usually some scale grew, which a cheap test shows.
-                    let rho = if ops::any_at_least(&ratio, 1.0) { 1.0 } else { ops::max(ratio) };
+                    let rho = if ops::any_at_least(&ratio, 1.0) {
+                        1.0
+                    } else {
+                        ops::max(ratio)
+                    };
                     if rho < 1.0 {
                         d *= rho;
                         numerator *= rho * rho;
@@ -284,23 +295,30 @@ impl LrFreeOptimizer for PsDaSgd {
     }
 
     fn save_state(&self) -> OptimState {
-        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
-            .with_scalar("steps", self.k as f64)
-            .with_last(self.last)
-            .with_scalar("d", self.d)
-            .with_scalar("numerator", self.numerator)
-            .with_scalar("G", self.g_norm)
-            .with_tensor("v", self.scale.v.as_ref())
-            .with_tensor("v_hat_max", self.scale.v_hat_max.as_ref())
-            .with_tensor("a_prev", self.a_prev.as_ref())
-            .with_tensor("z", self.z.as_ref())
-            .with_tensor("s", self.s.as_ref())
-            .with_tensor("g0", self.g0.as_ref())
+        OptimState::new(
+            NAME,
+            serde_json::to_string(&self.config).unwrap_or_default(),
+            self.layout.clone(),
+        )
+        .with_scalar("steps", self.k as f64)
+        .with_last(self.last)
+        .with_scalar("d", self.d)
+        .with_scalar("numerator", self.numerator)
+        .with_scalar("G", self.g_norm)
+        .with_tensor("v", self.scale.v.as_ref())
+        .with_tensor("v_hat_max", self.scale.v_hat_max.as_ref())
+        .with_tensor("a_prev", self.a_prev.as_ref())
+        .with_tensor("z", self.z.as_ref())
+        .with_tensor("s", self.s.as_ref())
+        .with_tensor("g0", self.g0.as_ref())
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
         state.expect_optimizer(NAME)?;
-        let scale = ScaleState { v: state.tensor("v", device)?, v_hat_max: state.tensor("v_hat_max", device)? };
+        let scale = ScaleState {
+            v: state.tensor("v", device)?,
+            v_hat_max: state.tensor("v_hat_max", device)?,
+        };
         let (a_prev, z) = (state.tensor("a_prev", device)?, state.tensor("z", device)?);
         let (s, g0) = (state.tensor("s", device)?, state.tensor("g0", device)?);
         let [k, d, numerator, g_norm] = state.scalars(["steps", "d", "numerator", "G"])?;
@@ -333,7 +351,9 @@ impl PsDaSgd {
             && self.k > 0
             && c.transport != Transport::Exact
             && like(Some(&step.grads))
-            && [&self.a_prev, &self.z, &self.s].into_iter().all(|t| like(t.as_ref()))
+            && [&self.a_prev, &self.z, &self.s]
+                .into_iter()
+                .all(|t| like(t.as_ref()))
             && self.scale.fused_ready(c.scaling, like)
     }
 
@@ -372,7 +392,9 @@ impl PsDaSgd {
         if c.transport == Transport::Shrink && !grew {
             // No scale grew, so ρ = max(a / a_prev) decides; rare, so the tensor path's own ops
             // compute it (NaN handling included).
-            let rho = fused::on_tensors([&mut a, &mut a_prev], &device, |[a, a_prev]| ops::max(a.clone().div(a_prev.clone())));
+            let rho = fused::on_tensors([&mut a, &mut a_prev], &device, |[a, a_prev]| {
+                ops::max(a.clone().div(a_prev.clone()))
+            });
             if rho < 1.0 {
                 d *= rho;
                 numerator *= rho * rho;
@@ -389,7 +411,11 @@ impl PsDaSgd {
             T::of(lambda),
             T::of(c.momentum),
             T::of(1.0 - c.momentum),
-            [fused::slice_mut::<T>(&mut p), fused::slice_mut::<T>(&mut z), fused::slice_mut::<T>(&mut s)],
+            [
+                fused::slice_mut::<T>(&mut p),
+                fused::slice_mut::<T>(&mut z),
+                fused::slice_mut::<T>(&mut s),
+            ],
             fused::slice_mut::<T>(&mut g),
             fused::slice_mut::<T>(&mut a),
         );
@@ -402,7 +428,10 @@ impl PsDaSgd {
         self.scale.put_host(v, v_hat_max, &device);
         self.a_prev = Some(fused::tensor(a, &device));
         self.spare.put(a_prev);
-        (self.z, self.s) = (Some(fused::tensor(z, &device)), Some(fused::tensor(s, &device)));
+        (self.z, self.s) = (
+            Some(fused::tensor(z, &device)),
+            Some(fused::tensor(s, &device)),
+        );
         (self.d, self.numerator, self.g_norm) = (d_next, numerator, g_norm);
         self.k += 1;
         self.last = Some((lambda, d));
@@ -415,7 +444,13 @@ impl PsDaSgd {
 /// length, so that the compiler drops the bounds checks and vectorises, with AVX2 where
 /// the CPU has it (`fused.rs`).
 #[multiversion(targets("x86_64+avx2"))]
-fn scale_pass<T: Real>(k: &ScaleKernel<T>, [g, v]: [&mut [T]; 2], v_hat_max: Option<&mut [T]>, a: &mut [T], a_prev: &[T]) -> bool {
+fn scale_pass<T: Real>(
+    k: &ScaleKernel<T>,
+    [g, v]: [&mut [T]; 2],
+    v_hat_max: Option<&mut [T]>,
+    a: &mut [T],
+    a_prev: &[T],
+) -> bool {
     let n = g.len();
     let (v, a, a_prev) = (&mut v[..n], &mut a[..n], &a_prev[..n]);
     let v_hat_max = v_hat_max.map(|m| &mut m[..n]);
@@ -431,7 +466,14 @@ fn scale_pass<T: Real>(k: &ScaleKernel<T>, [g, v]: [&mut [T]; 2], v_hat_max: Opt
 /// Pass 2 of the fused step, with `g` the scaled gradient: `s ← s + g·λ`, `z ← z − (g/a)·λ`,
 /// `p ← p·μ + z·(1−μ)` (the new parameters). At the widest width the CPU has (`fused.rs`).
 #[multiversion(targets("x86_64+avx2"))]
-fn update_pass<T: Real>(lambda: T, mu: T, one_minus_mu: T, [p, z, s]: [&mut [T]; 3], g: &[T], a: &[T]) {
+fn update_pass<T: Real>(
+    lambda: T,
+    mu: T,
+    one_minus_mu: T,
+    [p, z, s]: [&mut [T]; 3],
+    g: &[T],
+    a: &[T],
+) {
     let n = p.len();
     let (z, s, g, a) = (&mut z[..n], &mut s[..n], &g[..n], &a[..n]);
     for i in 0..n {

@@ -59,7 +59,14 @@ pub struct PsSpsConfig {
 
 impl Default for PsSpsConfig {
     fn default() -> Self {
-        Self { c: 0.5, f_star: 0.0, gamma_b: f64::INFINITY, scaling: Scaling::Adam, beta2: 0.999, eps: 1e-8 }
+        Self {
+            c: 0.5,
+            f_star: 0.0,
+            gamma_b: f64::INFINITY,
+            scaling: Scaling::Adam,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
     }
 }
 
@@ -72,11 +79,23 @@ impl PsSpsConfig {
             .non_negative("gamma_b", self.gamma_b)?
             .unit("beta2", self.beta2)?
             .non_negative("eps", self.eps)?;
-        Ok(PsSps { config: self.clone(), layout: None, scale: ScaleState::default(), k: 0, last_lr: None, spare: fused::Spare::default() })
+        Ok(PsSps {
+            config: self.clone(),
+            layout: None,
+            scale: ScaleState::default(),
+            k: 0,
+            last_lr: None,
+            spare: fused::Spare::default(),
+        })
     }
 
     fn scale_options(&self) -> ScaleOptions {
-        ScaleOptions { scaling: self.scaling, beta2: self.beta2, eps: self.eps, gain: 1.0 }
+        ScaleOptions {
+            scaling: self.scaling,
+            beta2: self.beta2,
+            eps: self.eps,
+            gain: 1.0,
+        }
     }
 }
 
@@ -94,7 +113,11 @@ pub struct PsSps {
 
 impl LrEstimate for PsSps {
     fn estimate(&self) -> Estimate {
-        Estimate { lr: self.last_lr, steps: self.k, ..Estimate::default() }
+        Estimate {
+            lr: self.last_lr,
+            steps: self.k,
+            ..Estimate::default()
+        }
     }
 }
 
@@ -122,7 +145,11 @@ impl LrFreeOptimizer for PsSps {
         let c = &self.config;
         let (a, scale) = c.scale_options().scale(&step.grads, self.k, &self.scale);
         let g_scaled = div_opt(step.grads, &a);
-        let gs_sq = if a.is_some() { ops::sq_norm(&g_scaled) } else { raw_sq };
+        let gs_sq = if a.is_some() {
+            ops::sq_norm(&g_scaled)
+        } else {
+            raw_sq
+        };
         let gamma = ((loss - c.f_star) / (c.c * gs_sq)).min(c.gamma_b) * step.lr;
         let update = div_opt(g_scaled, &a).mul_scalar(gamma);
         self.scale = scale;
@@ -132,16 +159,23 @@ impl LrFreeOptimizer for PsSps {
     }
 
     fn save_state(&self) -> OptimState {
-        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
-            .with_scalar("steps", self.k as f64)
-            .with_scalar("last_lr", self.last_lr.unwrap_or(f64::NAN))
-            .with_tensor("v", self.scale.v.as_ref())
-            .with_tensor("v_hat_max", self.scale.v_hat_max.as_ref())
+        OptimState::new(
+            NAME,
+            serde_json::to_string(&self.config).unwrap_or_default(),
+            self.layout.clone(),
+        )
+        .with_scalar("steps", self.k as f64)
+        .with_scalar("last_lr", self.last_lr.unwrap_or(f64::NAN))
+        .with_tensor("v", self.scale.v.as_ref())
+        .with_tensor("v_hat_max", self.scale.v_hat_max.as_ref())
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
         state.expect_optimizer(NAME)?;
-        let scale = ScaleState { v: state.tensor("v", device)?, v_hat_max: state.tensor("v_hat_max", device)? };
+        let scale = ScaleState {
+            v: state.tensor("v", device)?,
+            v_hat_max: state.tensor("v_hat_max", device)?,
+        };
         let [k, last_lr] = state.scalars(["steps", "last_lr"])?;
         self.layout = state.layout;
         self.scale = scale;
@@ -189,7 +223,11 @@ impl PsSps {
         );
         let gs_sq = fused::on_tensors([&mut g], &device, |[g]| ops::sq_norm(g));
         let gamma = ((loss - c.f_star) / (c.c * gs_sq)).min(c.gamma_b) * step.lr;
-        step_pass::<T>(fused::slice_mut(&mut p), fused::slice_mut(&mut direction), T::of(gamma));
+        step_pass::<T>(
+            fused::slice_mut(&mut p),
+            fused::slice_mut(&mut direction),
+            T::of(gamma),
+        );
         self.scale.put_host(v, v_hat_max, &device);
         self.spare.put(direction);
         self.k += 1;
@@ -202,7 +240,12 @@ impl PsSps {
 /// `g ← g' = g/a`) and the direction `g'/a`. All slices cut to one length, so that the compiler
 /// drops the bounds checks and vectorises, with AVX2 where the CPU has it (`fused.rs`).
 #[multiversion(targets("x86_64+avx2"))]
-fn scale_pass<T: Real>(k: &ScaleKernel<T>, [g, v]: [&mut [T]; 2], v_hat_max: Option<&mut [T]>, direction: &mut [T]) {
+fn scale_pass<T: Real>(
+    k: &ScaleKernel<T>,
+    [g, v]: [&mut [T]; 2],
+    v_hat_max: Option<&mut [T]>,
+    direction: &mut [T],
+) {
     let n = g.len();
     let (v, direction) = (&mut v[..n], &mut direction[..n]);
     let v_hat_max = v_hat_max.map(|m| &mut m[..n]);

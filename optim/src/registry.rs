@@ -28,8 +28,19 @@ use crate::sps::SpsConfig;
 /// The registry names in the order of the paper's Table 3: steepest descent (SGD, SPS, DoG,
 /// D-Adapt SGD), adaptive (Adam, COCOB, LDoG, D-Adapt Adam, Prodigy), proposed (PS-SPS,
 /// PS-DA-SGD); `lrfree_plots::palette::group` names the three.
-pub const NAMES: [&str; 11] =
-    ["sgd", "sps", "dog", "dadapt-sgd", "adam", "cocob", "ldog", "dadapt-adam", "prodigy", "ps-sps", "ps-da-sgd"];
+pub const NAMES: [&str; 11] = [
+    "sgd",
+    "sps",
+    "dog",
+    "dadapt-sgd",
+    "adam",
+    "cocob",
+    "ldog",
+    "dadapt-adam",
+    "prodigy",
+    "ps-sps",
+    "ps-da-sgd",
+];
 
 /// Whether the method needs the loss value at the optimum (SPS and PS-SPS: Polyak's step
 /// `(f − f*)/‖g‖²` with `f* = 0`). On a loss with no lower bound at 0 the step changes sign
@@ -43,17 +54,24 @@ pub fn needs_optimal_loss(name: &str) -> Result<bool> {
 /// PS methods). The others (SGD, SPS, DoG, LDoG, D-Adapt SGD) multiply the raw gradient, and
 /// COCOB reports no rate.
 pub fn adam_equivalent_lr(name: &str) -> Result<bool> {
-    Ok(matches!(canonical_name(name)?, "adam" | "dadapt-adam" | "prodigy" | "ps-sps" | "ps-da-sgd"))
+    Ok(matches!(
+        canonical_name(name)?,
+        "adam" | "dadapt-adam" | "prodigy" | "ps-sps" | "ps-da-sgd"
+    ))
 }
 
 /// The canonical name for `name`: case-insensitive, `_` accepted for `-` (the golden files'
 /// spelling). Unknown names are an error listing the valid ones.
 pub fn canonical_name(name: &str) -> Result<&'static str> {
     let wanted = name.trim().to_ascii_lowercase().replace('_', "-");
-    NAMES.iter().copied().find(|n| *n == wanted).ok_or_else(|| OptimError::UnknownOptimizer {
-        name: name.to_string(),
-        valid: NAMES.join(", "),
-    })
+    NAMES
+        .iter()
+        .copied()
+        .find(|n| *n == wanted)
+        .ok_or_else(|| OptimError::UnknownOptimizer {
+            name: name.to_string(),
+            valid: NAMES.join(", "),
+        })
 }
 
 /// The `lr` to pass to `step` when the user gives none: a step size for `sgd` and `adam`
@@ -98,7 +116,10 @@ fn parse<T: DeserializeOwned>(name: &str, options: Value) -> Result<T> {
             "." => e.inner().to_string(),
             path => format!("`{path}`: {}", e.inner()),
         };
-        OptimError::InvalidConfig { optimizer: name.to_string(), message }
+        OptimError::InvalidConfig {
+            optimizer: name.to_string(),
+            message,
+        }
     })
 }
 
@@ -141,8 +162,11 @@ impl OptimizerConfig {
 
     /// Optimizer `name` with options from a TOML table's text.
     pub fn from_toml(name: &str, options: &str) -> Result<Self> {
-        let table: toml::Table = toml::from_str(options)
-            .map_err(|e| OptimError::InvalidConfig { optimizer: name.to_string(), message: e.to_string() })?;
+        let table: toml::Table =
+            toml::from_str(options).map_err(|e| OptimError::InvalidConfig {
+                optimizer: name.to_string(),
+                message: e.to_string(),
+            })?;
         Self::from_json(name, toml_to_json(toml::Value::Table(table)))
     }
 
@@ -203,14 +227,20 @@ impl OptimizerConfig {
 /// TOML to JSON, keeping TOML's `inf` (which JSON cannot hold) as the string `"inf"`.
 pub fn toml_to_json(value: toml::Value) -> Value {
     match value {
-        toml::Value::Float(f) if f.is_infinite() => Value::String(if f > 0.0 { "inf" } else { "-inf" }.into()),
-        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Value::String("nan".into()), Value::Number),
+        toml::Value::Float(f) if f.is_infinite() => {
+            Value::String(if f > 0.0 { "inf" } else { "-inf" }.into())
+        }
+        toml::Value::Float(f) => {
+            serde_json::Number::from_f64(f).map_or(Value::String("nan".into()), Value::Number)
+        }
         toml::Value::Integer(i) => Value::from(i),
         toml::Value::String(s) => Value::String(s),
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
     }
 }
 

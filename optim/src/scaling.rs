@@ -33,8 +33,14 @@ impl ScaleState {
     /// Whether the scaling state a fused step reads is there (`like`: present, in the
     /// parameters' dtype and length, `fused::state_like`): `v`, and `v_hat_max` under amsgrad.
     /// Never with `scaling = none`, which the fused paths leave to the tensor ops.
-    pub(crate) fn fused_ready(&self, scaling: Scaling, like: impl Fn(Option<&Tensor<1>>) -> bool) -> bool {
-        scaling != Scaling::None && like(self.v.as_ref()) && (scaling != Scaling::Amsgrad || like(self.v_hat_max.as_ref()))
+    pub(crate) fn fused_ready(
+        &self,
+        scaling: Scaling,
+        like: impl Fn(Option<&Tensor<1>>) -> bool,
+    ) -> bool {
+        scaling != Scaling::None
+            && like(self.v.as_ref())
+            && (scaling != Scaling::Amsgrad || like(self.v_hat_max.as_ref()))
     }
 
     /// The state's buffers for a fused step (`v`, and `v_hat_max` under amsgrad), taken out of
@@ -50,8 +56,16 @@ impl ScaleState {
     }
 
     /// The buffers of [`Self::take_host`], updated, as the state's tensors on `device` again.
-    pub(crate) fn put_host(&mut self, v: TensorData, v_hat_max: Option<TensorData>, device: &Device) {
-        *self = ScaleState { v: Some(fused::tensor(v, device)), v_hat_max: v_hat_max.map(|m| fused::tensor(m, device)) };
+    pub(crate) fn put_host(
+        &mut self,
+        v: TensorData,
+        v_hat_max: Option<TensorData>,
+        device: &Device,
+    ) {
+        *self = ScaleState {
+            v: Some(fused::tensor(v, device)),
+            v_hat_max: v_hat_max.map(|m| fused::tensor(m, device)),
+        };
     }
 }
 
@@ -67,12 +81,19 @@ pub(crate) struct ScaleOptions {
 
 impl ScaleOptions {
     /// `a_k` for gradient `g` at step `k` (0-based), and the state after it. `None` means `a = 1`.
-    pub(crate) fn scale(&self, g: &Tensor<1>, k: u64, state: &ScaleState) -> (Option<Tensor<1>>, ScaleState) {
+    pub(crate) fn scale(
+        &self,
+        g: &Tensor<1>,
+        k: u64,
+        state: &ScaleState,
+    ) -> (Option<Tensor<1>>, ScaleState) {
         if self.scaling == Scaling::None {
             return (None, state.clone());
         }
         let v = match &state.v {
-            Some(v) => v.clone().mul_scalar(self.beta2) + g.clone().square().mul_scalar(1.0 - self.beta2),
+            Some(v) => {
+                v.clone().mul_scalar(self.beta2) + g.clone().square().mul_scalar(1.0 - self.beta2)
+            }
             None => g.clone().square().mul_scalar(1.0 - self.beta2),
         };
         let mut v_hat = v.clone().div_scalar(1.0 - self.beta2.powf((k + 1) as f64));
@@ -87,7 +108,13 @@ impl ScaleOptions {
         if self.gain != 1.0 {
             a = a.mul_scalar(self.gain);
         }
-        (Some(a), ScaleState { v: Some(v), v_hat_max })
+        (
+            Some(a),
+            ScaleState {
+                v: Some(v),
+                v_hat_max,
+            },
+        )
     }
 }
 
@@ -124,7 +151,13 @@ impl<T: Real> ScaleKernel<T> {
     /// Indexed loops over slices cut to one length, so that the compiler drops the bounds
     /// checks and vectorises (division and square root included).
     #[inline(always)]
-    pub(crate) fn scale(&self, g: &mut [T], v: &mut [T], v_hat_max: Option<&mut [T]>, each: impl FnMut(usize, T, T)) {
+    pub(crate) fn scale(
+        &self,
+        g: &mut [T],
+        v: &mut [T],
+        v_hat_max: Option<&mut [T]>,
+        each: impl FnMut(usize, T, T),
+    ) {
         match v_hat_max {
             Some(m) => self.scale_loop::<true>(g, v, m, each),
             None => self.scale_loop::<false>(g, v, &mut [], each),
@@ -132,7 +165,13 @@ impl<T: Real> ScaleKernel<T> {
     }
 
     #[inline(always)]
-    fn scale_loop<const AMS: bool>(&self, g: &mut [T], v: &mut [T], v_hat_max: &mut [T], mut each: impl FnMut(usize, T, T)) {
+    fn scale_loop<const AMS: bool>(
+        &self,
+        g: &mut [T],
+        v: &mut [T],
+        v_hat_max: &mut [T],
+        mut each: impl FnMut(usize, T, T),
+    ) {
         let n = g.len();
         let v = &mut v[..n];
         let v_hat_max = if AMS { &mut v_hat_max[..n] } else { v_hat_max };

@@ -41,7 +41,12 @@ pub struct SgdConfig {
 
 impl Default for SgdConfig {
     fn default() -> Self {
-        Self { momentum: 0.0, dampening: 0.0, nesterov: false, weight_decay: 0.0 }
+        Self {
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
     }
 }
 
@@ -52,7 +57,13 @@ impl SgdConfig {
             .unit("momentum", self.momentum)?
             .number("dampening", self.dampening)?
             .non_negative("weight_decay", self.weight_decay)?;
-        Ok(Sgd { config: self.clone(), layout: None, buf: None, steps: 0, last_lr: None })
+        Ok(Sgd {
+            config: self.clone(),
+            layout: None,
+            buf: None,
+            steps: 0,
+            last_lr: None,
+        })
     }
 }
 
@@ -68,7 +79,11 @@ pub struct Sgd {
 
 impl LrEstimate for Sgd {
     fn estimate(&self) -> Estimate {
-        Estimate { lr: self.last_lr, steps: self.steps, ..Estimate::default() }
+        Estimate {
+            lr: self.last_lr,
+            steps: self.steps,
+            ..Estimate::default()
+        }
     }
 }
 
@@ -89,7 +104,11 @@ impl LrFreeOptimizer for Sgd {
                 None => g.clone(),
                 Some(b) => b.mul_scalar(c.momentum) + g.clone().mul_scalar(1.0 - c.dampening),
             };
-            g = if c.nesterov { g + buf.clone().mul_scalar(c.momentum) } else { buf.clone() };
+            g = if c.nesterov {
+                g + buf.clone().mul_scalar(c.momentum)
+            } else {
+                buf.clone()
+            };
             self.buf = Some(buf);
         }
         self.steps += 1;
@@ -98,10 +117,14 @@ impl LrFreeOptimizer for Sgd {
     }
 
     fn save_state(&self) -> OptimState {
-        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
-            .with_scalar("steps", self.steps as f64)
-            .with_scalar("last_lr", self.last_lr.unwrap_or(f64::NAN))
-            .with_tensor("buf", self.buf.as_ref())
+        OptimState::new(
+            NAME,
+            serde_json::to_string(&self.config).unwrap_or_default(),
+            self.layout.clone(),
+        )
+        .with_scalar("steps", self.steps as f64)
+        .with_scalar("last_lr", self.last_lr.unwrap_or(f64::NAN))
+        .with_tensor("buf", self.buf.as_ref())
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {

@@ -40,7 +40,11 @@ pub struct SpsConfig {
 
 impl Default for SpsConfig {
     fn default() -> Self {
-        Self { c: 0.5, f_star: 0.0, gamma_b: f64::INFINITY }
+        Self {
+            c: 0.5,
+            f_star: 0.0,
+            gamma_b: f64::INFINITY,
+        }
     }
 }
 
@@ -51,7 +55,12 @@ impl SpsConfig {
             .positive("c", self.c)?
             .number("f_star", self.f_star)?
             .non_negative("gamma_b", self.gamma_b)?;
-        Ok(Sps { config: self.clone(), layout: None, steps: 0, last_lr: None })
+        Ok(Sps {
+            config: self.clone(),
+            layout: None,
+            steps: 0,
+            last_lr: None,
+        })
     }
 }
 
@@ -66,7 +75,11 @@ pub struct Sps {
 
 impl LrEstimate for Sps {
     fn estimate(&self) -> Estimate {
-        Estimate { lr: self.last_lr, steps: self.steps, ..Estimate::default() }
+        Estimate {
+            lr: self.last_lr,
+            steps: self.steps,
+            ..Estimate::default()
+        }
     }
 }
 
@@ -93,9 +106,13 @@ impl LrFreeOptimizer for Sps {
     }
 
     fn save_state(&self) -> OptimState {
-        OptimState::new(NAME, serde_json::to_string(&self.config).unwrap_or_default(), self.layout.clone())
-            .with_scalar("steps", self.steps as f64)
-            .with_scalar("last_lr", self.last_lr.unwrap_or(f64::NAN))
+        OptimState::new(
+            NAME,
+            serde_json::to_string(&self.config).unwrap_or_default(),
+            self.layout.clone(),
+        )
+        .with_scalar("steps", self.steps as f64)
+        .with_scalar("last_lr", self.last_lr.unwrap_or(f64::NAN))
     }
 
     fn load_state(&mut self, state: OptimState, _device: &Device) -> Result<()> {

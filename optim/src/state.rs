@@ -82,7 +82,10 @@ impl OptimState {
 
     /// A scalar that must be present.
     pub fn scalar(&self, name: &str) -> Result<f64> {
-        self.scalars.get(name).copied().ok_or_else(|| self.corrupt(format!("missing scalar `{name}`")))
+        self.scalars
+            .get(name)
+            .copied()
+            .ok_or_else(|| self.corrupt(format!("missing scalar `{name}`")))
     }
 
     /// Several scalars that must all be present, in the order asked.
@@ -96,7 +99,9 @@ impl OptimState {
 
     /// A tensor that may be absent (state not yet created), placed on `device`.
     pub fn tensor(&self, name: &str, device: &Device) -> Result<Option<Tensor<1>>> {
-        let Some(data) = self.tensors.get(name) else { return Ok(None) };
+        let Some(data) = self.tensors.get(name) else {
+            return Ok(None);
+        };
         if data.shape().len() != 1 {
             return Err(self.corrupt(format!("tensor `{name}` is not flat")));
         }
@@ -104,19 +109,31 @@ impl OptimState {
             let n = data.num_elements();
             // Per-parameter tensors have the layout's size; a few states are per tensor (LDoG) or sliced (Prodigy).
             if n != layout.numel() && n != layout.tensors.len() && n > layout.numel() {
-                return Err(self.corrupt(format!("tensor `{name}` has {n} values for a model of {}", layout.numel())));
+                return Err(self.corrupt(format!(
+                    "tensor `{name}` has {n} values for a model of {}",
+                    layout.numel()
+                )));
             }
         }
-        Ok(Some(Tensor::from_data(data.clone(), (device, data.dtype()))))
+        Ok(Some(Tensor::from_data(
+            data.clone(),
+            (device, data.dtype()),
+        )))
     }
 
     fn corrupt(&self, message: String) -> OptimError {
-        OptimError::CorruptState { optimizer: self.optimizer.clone(), message }
+        OptimError::CorruptState {
+            optimizer: self.optimizer.clone(),
+            message,
+        }
     }
 
     /// Serialize to burnpack bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let bytes = self.writer()?.into_bytes().map_err(|e| io_err("<memory>", e))?;
+        let bytes = self
+            .writer()?
+            .into_bytes()
+            .map_err(|e| io_err("<memory>", e))?;
         Ok(bytes.to_vec())
     }
 
@@ -130,7 +147,9 @@ impl OptimState {
     /// Write atomically to `path` (a crash leaves the old file or the new one, never half of one).
     pub fn save(&self, path: &Path) -> Result<()> {
         let shown = path.display().to_string();
-        self.writer()?.write_to_file(path).map_err(|e| io_err(&shown, e))
+        self.writer()?
+            .write_to_file(path)
+            .map_err(|e| io_err(&shown, e))
     }
 
     /// Read a file written by [`save`](Self::save).
@@ -145,10 +164,17 @@ impl OptimState {
             .tensors
             .iter()
             .map(|(name, data)| {
-                burn_pack::Tensor::new(name.clone(), data.dtype(), data.shape().clone(), None, data.bytes().clone())
+                burn_pack::Tensor::new(
+                    name.clone(),
+                    data.dtype(),
+                    data.shape().clone(),
+                    None,
+                    data.bytes().clone(),
+                )
             })
             .collect();
-        let layout = serde_json::to_string(&self.layout).map_err(|e| self.corrupt(e.to_string()))?;
+        let layout =
+            serde_json::to_string(&self.layout).map_err(|e| self.corrupt(e.to_string()))?;
         let mut writer = burn_pack::Writer::new(tensors)
             .with_metadata("lrfree.format", &STATE_FORMAT.to_string())
             .with_metadata("lrfree.optimizer", &self.optimizer)
@@ -177,21 +203,30 @@ impl OptimState {
             });
         }
         let mut state = OptimState::new(&optimizer, get("lrfree.config")?, None);
-        state.layout = serde_json::from_str(&get("lrfree.layout")?).map_err(|e| state.corrupt(e.to_string()))?;
+        state.layout = serde_json::from_str(&get("lrfree.layout")?)
+            .map_err(|e| state.corrupt(e.to_string()))?;
         for (key, value) in &meta {
             if let Some(name) = key.strip_prefix("scalar.") {
-                let v: f64 = value.parse().map_err(|_| state.corrupt(format!("scalar `{name}` = `{value}`")))?;
+                let v: f64 = value
+                    .parse()
+                    .map_err(|_| state.corrupt(format!("scalar `{name}` = `{value}`")))?;
                 state.scalars.insert(name.to_string(), v);
             }
         }
         for tensor in reader.into_tensors().map_err(|e| io_err(shown, e))? {
-            let (name, dtype, shape, _, bytes) = tensor.into_parts().map_err(|e| io_err(shown, e))?;
-            state.tensors.insert(name, TensorData::from_bytes(bytes, shape, dtype));
+            let (name, dtype, shape, _, bytes) =
+                tensor.into_parts().map_err(|e| io_err(shown, e))?;
+            state
+                .tensors
+                .insert(name, TensorData::from_bytes(bytes, shape, dtype));
         }
         Ok(state)
     }
 }
 
 fn io_err(path: &str, e: impl std::fmt::Display) -> OptimError {
-    OptimError::Io { path: path.to_string(), message: e.to_string() }
+    OptimError::Io {
+        path: path.to_string(),
+        message: e.to_string(),
+    }
 }

@@ -11,7 +11,10 @@ use rand::{Rng, SeedableRng};
 fn flat(values: &[f64], dtype: DType, device: &Device) -> Tensor<1> {
     let data = match dtype {
         DType::F64 => TensorData::new(values.to_vec(), [values.len()]),
-        _ => TensorData::new(values.iter().map(|v| *v as f32).collect::<Vec<f32>>(), [values.len()]),
+        _ => TensorData::new(
+            values.iter().map(|v| *v as f32).collect::<Vec<f32>>(),
+            [values.len()],
+        ),
     };
     let t = Tensor::from_data(data, (device, dtype));
     assert_eq!(t.dtype(), dtype);
@@ -21,8 +24,18 @@ fn flat(values: &[f64], dtype: DType, device: &Device) -> Tensor<1> {
 fn bits(t: &Tensor<1>) -> Vec<u64> {
     let data = t.to_data();
     match data.dtype() {
-        DType::F64 => data.as_slice::<f64>().unwrap().iter().map(|v| v.to_bits()).collect(),
-        _ => data.as_slice::<f32>().unwrap().iter().map(|v| v.to_bits() as u64).collect(),
+        DType::F64 => data
+            .as_slice::<f64>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect(),
+        _ => data
+            .as_slice::<f32>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits() as u64)
+            .collect(),
     }
 }
 
@@ -54,28 +67,57 @@ fn run(name: &str, options: &str, grads: Grads, dtype: DType, fused: bool) -> Ru
     let n = 1000;
     let layout = Layout::from_sizes(&[600, 400]);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    let mut optimizer = OptimizerConfig::from_toml(name, options).unwrap().build().unwrap();
-    let lr = if name == "adam" { 1e-2 } else { default_lr(name).unwrap() };
+    let mut optimizer = OptimizerConfig::from_toml(name, options)
+        .unwrap()
+        .build()
+        .unwrap();
+    let lr = if name == "adam" {
+        1e-2
+    } else {
+        default_lr(name).unwrap()
+    };
     // Parameters from 1 down to 1e-8 in size, so that even the tiny first steps of the
     // D-adapting methods (D starts at 1e-6) show in the bits of some of them.
-    let init: Vec<f64> = (0..n).map(|i| rng.random_range(-1.0..1.0) * 10f64.powi(-2 * (i % 5) as i32)).collect();
+    let init: Vec<f64> = (0..n)
+        .map(|i| rng.random_range(-1.0..1.0) * 10f64.powi(-2 * (i % 5) as i32))
+        .collect();
     let mut params = flat(&init, dtype, &device);
-    assert_eq!(fused_cpu_applies(&params), fused, "the switch decides the path on the CPU backend");
+    assert_eq!(
+        fused_cpu_applies(&params),
+        fused,
+        "the switch decides the path on the CPU backend"
+    );
     let (mut trace, mut shrinks) = (Vec::new(), Vec::new());
     let mut d_before = None;
     for step in 0..40 {
         let grads: Vec<f64> = match grads {
             Grads::ZeroFirst if step < 3 => vec![0.0; n],
             Grads::Mixed | Grads::ZeroFirst => (0..n)
-                .map(|i| if i % 97 == 0 { 0.0 } else { rng.random_range(-1.0..1.0) * 10f64.powi((i % 7) as i32 - 3) })
+                .map(|i| {
+                    if i % 97 == 0 {
+                        0.0
+                    } else {
+                        rng.random_range(-1.0..1.0) * 10f64.powi((i % 7) as i32 - 3)
+                    }
+                })
                 .collect(),
-            Grads::Decaying => {
-                (0..n).map(|_| rng.random_range(0.5..1.0) * 0.1f64.powi(step / 4) * if rng.random_bool(0.5) { 1.0 } else { -1.0 }).collect()
-            }
+            Grads::Decaying => (0..n)
+                .map(|_| {
+                    rng.random_range(0.5..1.0)
+                        * 0.1f64.powi(step / 4)
+                        * if rng.random_bool(0.5) { 1.0 } else { -1.0 }
+                })
+                .collect(),
         };
         let g = flat(&grads, dtype, &device);
         params = optimizer
-            .step_flat(FlatStep { lr, params, grads: g, layout: &layout, loss: Some(1.0 + step as f64) })
+            .step_flat(FlatStep {
+                lr,
+                params,
+                grads: g,
+                layout: &layout,
+                loss: Some(1.0 + step as f64),
+            })
             .unwrap();
         assert_eq!(params.dtype(), dtype, "step {step} changed the dtype");
         trace.push(bits(&params));
@@ -89,7 +131,11 @@ fn run(name: &str, options: &str, grads: Grads, dtype: DType, fused: bool) -> Ru
     }
     let state = optimizer.save_state().to_bytes().unwrap();
     set_fused_cpu(true);
-    Run { trace, state, shrinks }
+    Run {
+        trace,
+        state,
+        shrinks,
+    }
 }
 
 /// Both paths on `name` with `options`, in f32 and f64: bit-identical parameters after every
@@ -99,11 +145,24 @@ fn assert_paths_agree(name: &str, options: &str, grads: Grads) -> Vec<Vec<usize>
     for dtype in [DType::F32, DType::F64] {
         let fused = run(name, options, grads, dtype, true);
         let plain = run(name, options, grads, dtype, false);
-        let first_diff = fused.trace.iter().zip(&plain.trace).position(|(a, b)| a != b);
-        assert_eq!(first_diff, None, "{name} {options:?} {grads:?} {dtype:?}: paths differ from step {first_diff:?}");
-        assert_eq!(fused.state, plain.state, "{name} {options:?} {grads:?} {dtype:?}: saved states differ");
+        let first_diff = fused
+            .trace
+            .iter()
+            .zip(&plain.trace)
+            .position(|(a, b)| a != b);
+        assert_eq!(
+            first_diff, None,
+            "{name} {options:?} {grads:?} {dtype:?}: paths differ from step {first_diff:?}"
+        );
+        assert_eq!(
+            fused.state, plain.state,
+            "{name} {options:?} {grads:?} {dtype:?}: saved states differ"
+        );
         // And the parameters moved (the comparison is not between two no-ops).
-        assert_ne!(fused.trace[1], fused.trace[39], "{name} {options:?} {dtype:?}: parameters did not move");
+        assert_ne!(
+            fused.trace[1], fused.trace[39],
+            "{name} {options:?} {dtype:?}: parameters did not move"
+        );
         shrinks.push(fused.shrinks);
     }
     shrinks
@@ -112,22 +171,43 @@ fn assert_paths_agree(name: &str, options: &str, grads: Grads) -> Vec<Vec<usize>
 // One test, because the switch is process-wide.
 #[test]
 fn fused_kernels_match_the_tensor_ops_bit_for_bit() {
-    for options in ["", "weight_decay = 0.01", "amsgrad = true\nweight_decay = 0.1"] {
+    for options in [
+        "",
+        "weight_decay = 0.01",
+        "amsgrad = true\nweight_decay = 0.1",
+    ] {
         assert_paths_agree("adam", options, Grads::Mixed);
     }
 
-    let ps_da_sgd = ["", "d0 = 1e-2", "weight_decay = 0.01", "scaling = \"amsgrad\"", "transport = \"none\"\nscaling = \"amsgrad\""];
+    let ps_da_sgd = [
+        "",
+        "d0 = 1e-2",
+        "weight_decay = 0.01",
+        "scaling = \"amsgrad\"",
+        "transport = \"none\"\nscaling = \"amsgrad\"",
+    ];
     for options in ps_da_sgd {
         assert_paths_agree("ps-da-sgd", options, Grads::Mixed);
     }
     for options in ["", "scaling = \"amsgrad\"", "gamma_b = 1e-3\nbeta2 = 0.99"] {
         assert_paths_agree("ps-sps", options, Grads::Mixed);
     }
-    let dadapt_adam = ["", "weight_decay = 0.01", "weight_decay = 0.01\ndecouple = true", "use_bias_correction = true\ngrowth_rate = 1.05"];
+    let dadapt_adam = [
+        "",
+        "weight_decay = 0.01",
+        "weight_decay = 0.01\ndecouple = true",
+        "use_bias_correction = true\ngrowth_rate = 1.05",
+    ];
     for options in dadapt_adam {
         assert_paths_agree("dadapt-adam", options, Grads::Mixed);
     }
-    let prodigy = ["", "weight_decay = 0.01", "weight_decay = 0.01\ndecouple = false", "use_bias_correction = true\nsafeguard_warmup = true", "d_coef = 2.0\ngrowth_rate = 1.05\nbeta3 = 0.9"];
+    let prodigy = [
+        "",
+        "weight_decay = 0.01",
+        "weight_decay = 0.01\ndecouple = false",
+        "use_bias_correction = true\nsafeguard_warmup = true",
+        "d_coef = 2.0\ngrowth_rate = 1.05\nbeta3 = 0.9",
+    ];
     for options in prodigy {
         assert_paths_agree("prodigy", options, Grads::Mixed);
     }
@@ -137,7 +217,10 @@ fn fused_kernels_match_the_tensor_ops_bit_for_bit() {
     // (Not under amsgrad, whose scales never fall.)
     for options in ["", "weight_decay = 1e-4"] {
         for shrinks in assert_paths_agree("ps-da-sgd", options, Grads::Decaying) {
-            assert!(shrinks.len() >= 3, "ps-da-sgd {options:?}: the shrink transport should have shrunk D; shrinks at {shrinks:?}");
+            assert!(
+                shrinks.len() >= 3,
+                "ps-da-sgd {options:?}: the shrink transport should have shrunk D; shrinks at {shrinks:?}"
+            );
         }
     }
 }

@@ -17,7 +17,9 @@ fn device() -> Device {
 }
 
 fn in_repo(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 fn shared_dir() -> Option<PathBuf> {
@@ -25,7 +27,10 @@ fn shared_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIP: {} not found (the shared golden set lives beside the repository)", dir.display());
+        eprintln!(
+            "SKIP: {} not found (the shared golden set lives beside the repository)",
+            dir.display()
+        );
         None
     }
 }
@@ -41,13 +46,24 @@ fn assert_exact(name: &str, drift: &Drift) {
     report(name, drift);
     assert!(drift.passes(), "{name}: drift beyond 1e-9: {drift:?}");
     // Rounding alone stays near 1e-13 over the first 10 steps; more means a formula differs.
-    assert!(drift.first_10 < 1e-12, "{name}: first-10-step drift {:.2e} suggests a formula difference", drift.first_10);
+    assert!(
+        drift.first_10 < 1e-12,
+        "{name}: first-10-step drift {:.2e} suggests a formula difference",
+        drift.first_10
+    );
     assert_eq!(drift.steps, 60);
 }
 
 #[test]
 fn in_repo_golden_files_reproduce() {
-    for name in ["ps_da_sgd__minibatch.json", "ps_sps__full.json", "dadapt_sgd__full.json", "prodigy__full.json", "ldog__minibatch.json", "sps__full.json"] {
+    for name in [
+        "ps_da_sgd__minibatch.json",
+        "ps_sps__full.json",
+        "dadapt_sgd__full.json",
+        "prodigy__full.json",
+        "ldog__minibatch.json",
+        "sps__full.json",
+    ] {
         let file = GoldenFile::load(&in_repo(name)).expect("read golden file");
         assert_exact(name, &replay(&file, &device()).expect("replay"));
     }
@@ -62,7 +78,11 @@ fn every_shared_golden_file_reproduces() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 22, "expected the 22 public golden files, found {}", files.len());
+    assert!(
+        files.len() >= 22,
+        "expected the 22 public golden files, found {}",
+        files.len()
+    );
     for path in files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let file = GoldenFile::load(&path).expect("read golden file");
@@ -81,7 +101,9 @@ fn p1_ps_da_sgd_without_scaling_is_dadapt_sgd() {
     for path in paths {
         let file = GoldenFile::load(&path).expect("read golden file");
         let (reference, lr) = file.config().expect("config");
-        let OptimizerConfig::DAdaptSgd(dadapt) = reference else { panic!("not a dadapt_sgd file") };
+        let OptimizerConfig::DAdaptSgd(dadapt) = reference else {
+            panic!("not a dadapt_sgd file")
+        };
         for transport in [Transport::Shrink, Transport::Exact, Transport::None] {
             let mut ps = PsDaSgdConfig {
                 d0: dadapt.d0,
@@ -94,7 +116,13 @@ fn p1_ps_da_sgd_without_scaling_is_dadapt_sgd() {
             .init()
             .unwrap();
             let drift = replay_with(&file, &mut ps, lr, &device()).expect("replay");
-            assert_exact(&format!("P1 ps-da-sgd/{transport:?} vs {}", path.file_name().unwrap().to_string_lossy()), &drift);
+            assert_exact(
+                &format!(
+                    "P1 ps-da-sgd/{transport:?} vs {}",
+                    path.file_name().unwrap().to_string_lossy()
+                ),
+                &drift,
+            );
         }
     }
 }
@@ -109,13 +137,26 @@ fn p1_ps_sps_without_scaling_is_sps() {
     for path in paths {
         let file = GoldenFile::load(&path).expect("read golden file");
         let (reference, lr) = file.config().expect("config");
-        let OptimizerConfig::Sps(sps) = reference else { panic!("not an sps file") };
-        let mut ps =
-            PsSpsConfig { c: sps.c, f_star: sps.f_star, gamma_b: sps.gamma_b, scaling: Scaling::None, ..PsSpsConfig::default() }
-                .init()
-                .unwrap();
+        let OptimizerConfig::Sps(sps) = reference else {
+            panic!("not an sps file")
+        };
+        let mut ps = PsSpsConfig {
+            c: sps.c,
+            f_star: sps.f_star,
+            gamma_b: sps.gamma_b,
+            scaling: Scaling::None,
+            ..PsSpsConfig::default()
+        }
+        .init()
+        .unwrap();
         let drift = replay_with(&file, &mut ps, lr, &device()).expect("replay");
-        report(&format!("P1 ps-sps vs {}", path.file_name().unwrap().to_string_lossy()), &drift);
+        report(
+            &format!(
+                "P1 ps-sps vs {}",
+                path.file_name().unwrap().to_string_lossy()
+            ),
+            &drift,
+        );
         assert!(drift.passes(), "{drift:?}");
     }
 }

@@ -9,11 +9,17 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 fn tensor(v: &[f64]) -> Tensor<1> {
-    Tensor::from_data(TensorData::new(v.to_vec(), [v.len()]), (&Device::default(), DType::F64))
+    Tensor::from_data(
+        TensorData::new(v.to_vec(), [v.len()]),
+        (&Device::default(), DType::F64),
+    )
 }
 
 fn read(t: &Tensor<1>) -> Vec<f64> {
-    t.to_data().convert::<f64>().try_to_vec::<f64>().expect("f64 data")
+    t.to_data()
+        .convert::<f64>()
+        .try_to_vec::<f64>()
+        .expect("f64 data")
 }
 
 /// What a run went through: loss before each step, parameters after it, λ and d per step.
@@ -25,14 +31,30 @@ struct Trace {
 }
 
 /// Run `steps` steps of `opt` from `w0`; `f(w, k)` gives loss and gradient.
-fn run(opt: &mut dyn LrFreeOptimizer, w0: &[f64], steps: usize, mut f: impl FnMut(&[f64], usize) -> (f64, Vec<f64>)) -> Trace {
+fn run(
+    opt: &mut dyn LrFreeOptimizer,
+    w0: &[f64],
+    steps: usize,
+    mut f: impl FnMut(&[f64], usize) -> (f64, Vec<f64>),
+) -> Trace {
     let layout = Layout::flat(w0.len());
     let mut w = w0.to_vec();
-    let mut trace = Trace { losses: vec![], params: vec![], lrs: vec![], ds: vec![] };
+    let mut trace = Trace {
+        losses: vec![],
+        params: vec![],
+        lrs: vec![],
+        ds: vec![],
+    };
     for k in 0..steps {
         let (loss, g) = f(&w, k);
         let next = opt
-            .step_flat(FlatStep { lr: 1.0, params: tensor(&w), grads: tensor(&g), layout: &layout, loss: Some(loss) })
+            .step_flat(FlatStep {
+                lr: 1.0,
+                params: tensor(&w),
+                grads: tensor(&g),
+                layout: &layout,
+                loss: Some(loss),
+            })
             .expect("step");
         w = read(&next);
         let est = opt.estimate();
@@ -46,8 +68,18 @@ fn run(opt: &mut dyn LrFreeOptimizer, w0: &[f64], steps: usize, mut f: impl FnMu
 
 /// `0.5 Σ h_i (w_i - t_i)²` and its gradient.
 fn quadratic(h: &[f64], t: &[f64], w: &[f64]) -> (f64, Vec<f64>) {
-    let g: Vec<f64> = w.iter().zip(t).zip(h).map(|((w, t), h)| h * (w - t)).collect();
-    let loss = w.iter().zip(t).zip(h).map(|((w, t), h)| 0.5 * h * (w - t) * (w - t)).sum();
+    let g: Vec<f64> = w
+        .iter()
+        .zip(t)
+        .zip(h)
+        .map(|((w, t), h)| h * (w - t))
+        .collect();
+    let loss = w
+        .iter()
+        .zip(t)
+        .zip(h)
+        .map(|((w, t), h)| 0.5 * h * (w - t) * (w - t))
+        .sum();
     (loss, g)
 }
 
@@ -55,7 +87,10 @@ fn max_rel(a: &Trace, b: &Trace) -> f64 {
     let mut worst = 0.0f64;
     for (pa, pb) in a.params.iter().zip(&b.params) {
         let scale = pb.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let diff = pa.iter().zip(pb).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        let diff = pa
+            .iter()
+            .zip(pb)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
         worst = worst.max(diff / scale);
     }
     for (x, y) in a.lrs.iter().zip(&b.lrs) {
@@ -68,7 +103,9 @@ fn max_rel(a: &Trace, b: &Trace) -> f64 {
 fn noisy_problem(n: usize, seed: u64) -> (Vec<f64>, Vec<Vec<f64>>, Vec<f64>) {
     let mut rng = StdRng::seed_from_u64(seed);
     let h: Vec<f64> = (0..n).map(|_| rng.random_range(0.1..10.0)).collect();
-    let targets: Vec<Vec<f64>> = (0..300).map(|_| (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
+    let targets: Vec<Vec<f64>> = (0..300)
+        .map(|_| (0..n).map(|_| rng.random_range(-1.0..1.0)).collect())
+        .collect();
     let w0: Vec<f64> = (0..n).map(|_| rng.random_range(2.0..3.0)).collect();
     (h, targets, w0)
 }
@@ -77,18 +114,32 @@ fn noisy_problem(n: usize, seed: u64) -> (Vec<f64>, Vec<Vec<f64>>, Vec<f64>) {
 #[test]
 fn p2_loss_scale_invariance() {
     let (h, targets, w0) = noisy_problem(12, 7);
-    let base = PsDaSgdConfig { eps: 0.0, ..PsDaSgdConfig::default() };
+    let base = PsDaSgdConfig {
+        eps: 0.0,
+        ..PsDaSgdConfig::default()
+    };
     for c in [10.0, 1e-3, 250.0] {
         let mut plain = base.clone().init().unwrap();
-        let mut scaled = PsDaSgdConfig { d0: base.d0 * f64::sqrt(c), ..base.clone() }.init().unwrap();
+        let mut scaled = PsDaSgdConfig {
+            d0: base.d0 * f64::sqrt(c),
+            ..base.clone()
+        }
+        .init()
+        .unwrap();
         let a = run(&mut plain, &w0, 200, |w, k| quadratic(&h, &targets[k], w));
         let b = run(&mut scaled, &w0, 200, |w, k| {
             let (l, g) = quadratic(&h, &targets[k], w);
             (c * l, g.iter().map(|x| c * x).collect())
         });
         let err = max_rel(&b, &a);
-        eprintln!("P2 c = {c:e}: max relative difference over 200 steps {err:.2e} (final λ {:.4e})", a.lrs[199]);
-        assert!(err <= 1e-9, "loss scale {c} changed the trajectory by {err:e}");
+        eprintln!(
+            "P2 c = {c:e}: max relative difference over 200 steps {err:.2e} (final λ {:.4e})",
+            a.lrs[199]
+        );
+        assert!(
+            err <= 1e-9,
+            "loss scale {c} changed the trajectory by {err:e}"
+        );
     }
 }
 
@@ -98,17 +149,34 @@ fn p3_uniform_scaling_invariance() {
     let (h, targets, w0) = noisy_problem(12, 11);
     for c in [7.0, 0.01] {
         let mut plain = PsDaSgdConfig::default().init().unwrap();
-        let mut scaled = PsDaSgdConfig { d0: 1e-6 * c, scale_gain: c, ..PsDaSgdConfig::default() }.init().unwrap();
+        let mut scaled = PsDaSgdConfig {
+            d0: 1e-6 * c,
+            scale_gain: c,
+            ..PsDaSgdConfig::default()
+        }
+        .init()
+        .unwrap();
         let a = run(&mut plain, &w0, 200, |w, k| quadratic(&h, &targets[k], w));
         let b = run(&mut scaled, &w0, 200, |w, k| quadratic(&h, &targets[k], w));
         // λ is the Adam-equivalent rate of the scaled space, so it scales with c²; compare parameters.
         let err = b.params.iter().zip(&a.params).fold(0.0f64, |m, (x, y)| {
             let scale = y.iter().fold(0.0f64, |s, v| s.max(v.abs()));
-            m.max(x.iter().zip(y).fold(0.0f64, |s, (p, q)| s.max((p - q).abs())) / scale)
+            m.max(
+                x.iter()
+                    .zip(y)
+                    .fold(0.0f64, |s, (p, q)| s.max((p - q).abs()))
+                    / scale,
+            )
         });
         let lr_ratio = b.lrs[199] / a.lrs[199];
-        eprintln!("P3 c = {c}: max relative parameter difference {err:.2e}; λ ratio {lr_ratio:.6} (c² = {})", c * c);
-        assert!(err <= 1e-9, "uniform scaling by {c} changed the trajectory by {err:e}");
+        eprintln!(
+            "P3 c = {c}: max relative parameter difference {err:.2e}; λ ratio {lr_ratio:.6} (c² = {})",
+            c * c
+        );
+        assert!(
+            err <= 1e-9,
+            "uniform scaling by {c} changed the trajectory by {err:e}"
+        );
         assert!((lr_ratio / (c * c) - 1.0).abs() < 1e-9);
     }
 }
@@ -126,19 +194,30 @@ fn p4_early_converging_block() {
     let mut rng = StdRng::seed_from_u64(3);
     let ha: Vec<f64> = (0..na).map(|_| rng.random_range(0.5..5.0)).collect();
     // Block B is poorly conditioned, so it is far from converged when block A drops out.
-    let hb: Vec<f64> = (0..nb).map(|i| 10f64.powf(-2.0 * i as f64 / (nb - 1) as f64)).collect();
+    let hb: Vec<f64> = (0..nb)
+        .map(|i| 10f64.powf(-2.0 * i as f64 / (nb - 1) as f64))
+        .collect();
     let ta: Vec<f64> = (0..na).map(|_| rng.random_range(-1.0..1.0)).collect();
     let tb: Vec<f64> = (0..nb).map(|_| rng.random_range(-1.0..1.0)).collect();
     let w0: Vec<f64> = (0..na + nb).map(|_| rng.random_range(2.0..3.0)).collect();
     let fb_start = quadratic(&hb, &tb, &w0[na..]).0;
     let mut reached = Vec::new();
     for transport in [Transport::Shrink, Transport::Exact, Transport::None] {
-        let mut opt = PsDaSgdConfig { transport, ..PsDaSgdConfig::default() }.init().unwrap();
+        let mut opt = PsDaSgdConfig {
+            transport,
+            ..PsDaSgdConfig::default()
+        }
+        .init()
+        .unwrap();
         let mut fb_trace = Vec::new();
         let trace = run(&mut opt, &w0, budget, |w, k| {
             let (lb, gb) = quadratic(&hb, &tb, &w[na..]);
             fb_trace.push(lb);
-            let (la, ga) = if k < k_drop { quadratic(&ha, &ta, &w[..na]) } else { (0.0, vec![0.0; na]) };
+            let (la, ga) = if k < k_drop {
+                quadratic(&ha, &ta, &w[..na])
+            } else {
+                (0.0, vec![0.0; na])
+            };
             (la + lb, ga.into_iter().chain(gb).collect())
         });
         let hit = steps_to(&fb_trace, fb_start, 1e-3);
@@ -153,13 +232,27 @@ fn p4_early_converging_block() {
             at(1000),
             at(budget - 1)
         );
-        assert!(hit.is_some_and(|h| h > k_drop), "{transport:?}: block B converged before the drop or never: {hit:?}");
-        assert!(hit.is_some(), "{transport:?}: block B stopped training (final f_B / start = {:.3e})", fb_trace.last().unwrap() / fb_start);
+        assert!(
+            hit.is_some_and(|h| h > k_drop),
+            "{transport:?}: block B converged before the drop or never: {hit:?}"
+        );
+        assert!(
+            hit.is_some(),
+            "{transport:?}: block B stopped training (final f_B / start = {:.3e})",
+            fb_trace.last().unwrap() / fb_start
+        );
         reached.push((transport, hit.unwrap()));
     }
     let shrink = reached[0].1;
     let exact = reached[1].1;
-    eprintln!("P4: exact transport needs {exact} steps vs {shrink} for shrink ({}).", if exact > shrink { "slower, as the paper says" } else { "not slower here" });
+    eprintln!(
+        "P4: exact transport needs {exact} steps vs {shrink} for shrink ({}).",
+        if exact > shrink {
+            "slower, as the paper says"
+        } else {
+            "not slower here"
+        }
+    );
 }
 
 /// With a parameter whose gradient is 0 from the start, its scale never changes, so the max
@@ -177,8 +270,14 @@ fn p4_note_dead_parameter_keeps_shrink_inactive() {
         let (loss, mut g) = quadratic(&h, target, &w[..8]);
         g.push(0.0);
         w = read(
-            &opt.step_flat(FlatStep { lr: 1.0, params: tensor(&w), grads: tensor(&g), layout: &layout, loss: Some(loss) })
-                .unwrap(),
+            &opt.step_flat(FlatStep {
+                lr: 1.0,
+                params: tensor(&w),
+                grads: tensor(&g),
+                layout: &layout,
+                loss: Some(loss),
+            })
+            .unwrap(),
         );
         let est = opt.estimate();
         if let Some(p) = prev_next {
@@ -186,7 +285,10 @@ fn p4_note_dead_parameter_keeps_shrink_inactive() {
         }
         prev_next = est.d_next;
     }
-    assert_eq!(lowered, 0, "shrink lowered D although one parameter's scale never changed");
+    assert_eq!(
+        lowered, 0,
+        "shrink lowered D although one parameter's scale never changed"
+    );
     assert_eq!(w[8], 1.0, "the dead parameter moved");
 }
 
@@ -195,7 +297,9 @@ fn p4_note_dead_parameter_keeps_shrink_inactive() {
 #[test]
 fn p5_ill_conditioning() {
     let n = 20;
-    let h: Vec<f64> = (0..n).map(|i| 10f64.powf(4.0 * i as f64 / (n - 1) as f64)).collect();
+    let h: Vec<f64> = (0..n)
+        .map(|i| 10f64.powf(4.0 * i as f64 / (n - 1) as f64))
+        .collect();
     let mut rng = StdRng::seed_from_u64(17);
     let t: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
     let w0 = vec![0.0; n];
@@ -213,7 +317,10 @@ fn p5_ill_conditioning() {
         da_trace.losses[budget - 1] / f0
     );
     let ps_hit = ps_hit.expect("ps-da-sgd did not reach the gap");
-    assert!(da_hit.is_none_or(|d| ps_hit < d), "ps-da-sgd ({ps_hit}) not faster than dadapt-sgd ({da_hit:?})");
+    assert!(
+        da_hit.is_none_or(|d| ps_hit < d),
+        "ps-da-sgd ({ps_hit}) not faster than dadapt-sgd ({da_hit:?})"
+    );
 }
 
 /// Logistic loss and gradient with labels in {0, 1}; the last weight is the bias.
@@ -251,15 +358,24 @@ fn logistic_minimum(x: &[Vec<f64>], y: &[f64], d: usize) -> f64 {
             }
         }
         // Solve hess · step = g by Gaussian elimination with partial pivoting.
-        let mut m: Vec<Vec<f64>> = hess.iter().zip(&g).map(|(r, gi)| r.iter().copied().chain([*gi]).collect()).collect();
+        let mut m: Vec<Vec<f64>> = hess
+            .iter()
+            .zip(&g)
+            .map(|(r, gi)| r.iter().copied().chain([*gi]).collect())
+            .collect();
         for col in 0..d {
-            let piv = (col..d).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs())).unwrap();
+            let piv = (col..d)
+                .max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))
+                .unwrap();
             m.swap(col, piv);
             let (upper, lower) = m.split_at_mut(col + 1);
             let pivot_row = &upper[col];
             for row in lower.iter_mut() {
                 let f = row[col] / pivot_row[col];
-                row.iter_mut().zip(pivot_row).skip(col).for_each(|(x, p)| *x -= f * p);
+                row.iter_mut()
+                    .zip(pivot_row)
+                    .skip(col)
+                    .for_each(|(x, p)| *x -= f * p);
             }
         }
         let mut step = vec![0.0; d];
@@ -278,7 +394,9 @@ fn p6_convex_convergence_with_amsgrad() {
     let (n, features) = (200, 5);
     let mut rng = StdRng::seed_from_u64(23);
     let w_true: Vec<f64> = (0..features).map(|_| rng.random_range(-2.0..2.0)).collect();
-    let x: Vec<Vec<f64>> = (0..n).map(|_| (0..features).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
+    let x: Vec<Vec<f64>> = (0..n)
+        .map(|_| (0..features).map(|_| rng.random_range(-1.0..1.0)).collect())
+        .collect();
     // Label noise makes the data non-separable, so the minimum is finite.
     let y: Vec<f64> = x
         .iter()
@@ -292,7 +410,12 @@ fn p6_convex_convergence_with_amsgrad() {
     let w0 = vec![0.0; d];
     let gap0 = logistic(&x, &y, &w0).0 - f_star;
     let budget = 3000;
-    let mut opt = PsDaSgdConfig { scaling: Scaling::Amsgrad, ..PsDaSgdConfig::default() }.init().unwrap();
+    let mut opt = PsDaSgdConfig {
+        scaling: Scaling::Amsgrad,
+        ..PsDaSgdConfig::default()
+    }
+    .init()
+    .unwrap();
     let trace = run(&mut opt, &w0, budget, |w, _| logistic(&x, &y, w));
     let gap = |k: usize| (trace.losses[k] - f_star) / gap0;
     eprintln!(
@@ -302,6 +425,13 @@ fn p6_convex_convergence_with_amsgrad() {
         gap(999),
         gap(budget - 1)
     );
-    assert!(gap(budget - 1) <= 1e-4, "loss gap {:.2e} after {budget} steps", gap(budget - 1));
-    assert!(gap(budget - 1) >= -1e-12, "loss below the Newton minimum: f* is wrong");
+    assert!(
+        gap(budget - 1) <= 1e-4,
+        "loss gap {:.2e} after {budget} steps",
+        gap(budget - 1)
+    );
+    assert!(
+        gap(budget - 1) >= -1e-12,
+        "loss below the Newton minimum: f* is wrong"
+    );
 }

@@ -14,9 +14,17 @@ fn device() -> Device {
 
 /// A fixed regression batch: y = sin(x·A).
 fn batch(device: &Device) -> (Tensor<2>, Tensor<2>) {
-    let x: Vec<f32> = (0..64 * 4).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect();
+    let x: Vec<f32> = (0..64 * 4)
+        .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
+        .collect();
     let x = Tensor::<2>::from_data(TensorData::new(x, [64, 4]), device);
-    let a = Tensor::<2>::from_data(TensorData::new((0..8).map(|i| (i as f32 - 3.5) / 3.0).collect::<Vec<_>>(), [4, 2]), device);
+    let a = Tensor::<2>::from_data(
+        TensorData::new(
+            (0..8).map(|i| (i as f32 - 3.5) / 3.0).collect::<Vec<_>>(),
+            [4, 2],
+        ),
+        device,
+    );
     let y = x.clone().matmul(a).sin();
     (x, y)
 }
@@ -30,7 +38,13 @@ fn loss(model: &Linear, x: &Tensor<2>, y: &Tensor<2>) -> Tensor<1> {
 }
 
 /// One step of `opt` on the batch; returns the new model (panics on refusal).
-fn train_step(opt: &mut dyn LrFreeOptimizer, lr: f64, m: Linear, x: &Tensor<2>, y: &Tensor<2>) -> Linear {
+fn train_step(
+    opt: &mut dyn LrFreeOptimizer,
+    lr: f64,
+    m: Linear,
+    x: &Tensor<2>,
+    y: &Tensor<2>,
+) -> Linear {
     let l = loss(&m, x, y);
     let value = l.clone().into_scalar::<f64>();
     let grads = GradientsParams::from_grads(l.backward(), &m);
@@ -38,8 +52,23 @@ fn train_step(opt: &mut dyn LrFreeOptimizer, lr: f64, m: Linear, x: &Tensor<2>, 
 }
 
 fn weights(m: &Linear) -> Vec<f32> {
-    let mut w = m.weight.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
-    w.extend(m.bias.as_ref().unwrap().val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap());
+    let mut w = m
+        .weight
+        .val()
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap();
+    w.extend(
+        m.bias
+            .as_ref()
+            .unwrap()
+            .val()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap(),
+    );
     w
 }
 
@@ -57,9 +86,17 @@ fn registry_knows_all_eleven_and_lists_them_on_error() {
     assert_eq!(NAMES.len(), 11);
     for name in NAMES {
         assert_eq!(build(name).unwrap().name(), name);
-        assert_eq!(build(&name.replace('-', "_").to_uppercase()).unwrap().name(), name);
+        assert_eq!(
+            build(&name.replace('-', "_").to_uppercase())
+                .unwrap()
+                .name(),
+            name
+        );
     }
-    let err = build("adamw").err().expect("unknown name must fail").to_string();
+    let err = build("adamw")
+        .err()
+        .expect("unknown name must fail")
+        .to_string();
     for name in NAMES {
         assert!(err.contains(name), "error `{err}` does not list `{name}`");
     }
@@ -67,11 +104,20 @@ fn registry_knows_all_eleven_and_lists_them_on_error() {
 
 #[test]
 fn configs_parse_from_toml_and_reject_bad_values() {
-    let c = OptimizerConfig::from_toml("prodigy", "growth_rate = inf\nd_coef = 0.5\nbetas = [0.9, 0.99]").unwrap();
-    let OptimizerConfig::Prodigy(p) = &c else { panic!("wrong variant") };
+    let c = OptimizerConfig::from_toml(
+        "prodigy",
+        "growth_rate = inf\nd_coef = 0.5\nbetas = [0.9, 0.99]",
+    )
+    .unwrap();
+    let OptimizerConfig::Prodigy(p) = &c else {
+        panic!("wrong variant")
+    };
     assert!(p.growth_rate.is_infinite() && p.d_coef == 0.5 && p.betas == [0.9, 0.99]);
     // Options round-trip through their JSON form (infinity as "inf").
-    assert_eq!(OptimizerConfig::from_json("prodigy", c.options()).unwrap(), c);
+    assert_eq!(
+        OptimizerConfig::from_json("prodigy", c.options()).unwrap(),
+        c
+    );
 
     for (name, toml, needle) in [
         ("ps-da-sgd", "momentum = 1.5", "momentum"),
@@ -83,9 +129,14 @@ fn configs_parse_from_toml_and_reject_bad_values() {
         ("prodigy", "slice_p = 0", "slice_p"),
         ("dog", "not toml at all [", "dog"),
     ] {
-        let err = OptimizerConfig::from_toml(name, toml).err().unwrap_or_else(|| panic!("{name} accepted `{toml}`"));
+        let err = OptimizerConfig::from_toml(name, toml)
+            .err()
+            .unwrap_or_else(|| panic!("{name} accepted `{toml}`"));
         assert!(matches!(err, OptimError::InvalidConfig { .. }), "{err:?}");
-        assert!(err.to_string().contains(needle), "`{err}` does not mention `{needle}`");
+        assert!(
+            err.to_string().contains(needle),
+            "`{err}` does not mention `{needle}`"
+        );
     }
 }
 
@@ -104,14 +155,26 @@ fn a_module_without_gradients_is_refused_and_returned() {
         let mut opt = build(name).unwrap();
         let m = model(&device);
         let before = weights(&m);
-        let rejected = opt.step_with_loss(1.0, m, GradientsParams::new(), 1.0).expect_err("must refuse");
-        assert!(matches!(rejected.error, OptimError::NoGradients), "{name}: {:?}", rejected.error);
+        let rejected = opt
+            .step_with_loss(1.0, m, GradientsParams::new(), 1.0)
+            .expect_err("must refuse");
+        assert!(
+            matches!(rejected.error, OptimError::NoGradients),
+            "{name}: {:?}",
+            rejected.error
+        );
         assert_eq!(weights(&rejected.module), before);
     }
     // A module with no parameters at all.
     let empty: Vec<Param<Tensor<1>>> = Vec::new();
     let mut opt = build("ps-da-sgd").unwrap();
-    assert!(matches!(opt.step(1.0, empty, GradientsParams::new()).err().unwrap().error, OptimError::NoGradients));
+    assert!(matches!(
+        opt.step(1.0, empty, GradientsParams::new())
+            .err()
+            .unwrap()
+            .error,
+        OptimError::NoGradients
+    ));
 }
 
 #[test]
@@ -123,12 +186,17 @@ fn a_zero_gradient_at_step_zero_moves_nothing_and_training_goes_on() {
         let m = model(&device);
         let before = weights(&m);
         let grads = filled_grads(&m, 0.0);
-        let m = opt.step_with_loss(default_lr(name).unwrap(), m, grads, 0.5).expect("zero gradient step");
+        let m = opt
+            .step_with_loss(default_lr(name).unwrap(), m, grads, 0.5)
+            .expect("zero gradient step");
         assert_eq!(weights(&m), before, "{name} moved on a zero gradient");
         let m = train_step(opt.as_mut(), default_lr(name).unwrap(), m, &x, &y);
         let m = train_step(opt.as_mut(), default_lr(name).unwrap(), m, &x, &y);
         let after = weights(&m);
-        assert!(after.iter().all(|v| v.is_finite()), "{name}: non-finite parameters after a zero first gradient");
+        assert!(
+            after.iter().all(|v| v.is_finite()),
+            "{name}: non-finite parameters after a zero first gradient"
+        );
         assert_ne!(after, before, "{name} never moved after the zero gradient");
     }
 }
@@ -146,15 +214,25 @@ fn a_non_finite_gradient_is_refused_and_leaves_the_state_unchanged() {
         for step in 0..6 {
             if step == 3 {
                 for bad in [f32::NAN, f32::INFINITY] {
-                    let rejected = poisoned.step_with_loss(lr, b, filled_grads(&a, bad), 0.5).expect_err("must refuse");
-                    assert!(matches!(rejected.error, OptimError::NonFiniteGradient { .. }), "{name}: {:?}", rejected.error);
+                    let rejected = poisoned
+                        .step_with_loss(lr, b, filled_grads(&a, bad), 0.5)
+                        .expect_err("must refuse");
+                    assert!(
+                        matches!(rejected.error, OptimError::NonFiniteGradient { .. }),
+                        "{name}: {:?}",
+                        rejected.error
+                    );
                     b = rejected.module;
                 }
             }
             a = train_step(clean.as_mut(), lr, a, &x, &y);
             b = train_step(poisoned.as_mut(), lr, b, &x, &y);
         }
-        assert_eq!(weights(&a), weights(&b), "{name}: the refused step changed the trajectory");
+        assert_eq!(
+            weights(&a),
+            weights(&b),
+            "{name}: the refused step changed the trajectory"
+        );
         assert_eq!(clean.estimate(), poisoned.estimate(), "{name}");
     }
 }
@@ -172,7 +250,13 @@ fn polyak_steps_need_the_loss() {
         assert!(err.to_string().contains("step_with_loss"));
         let m = model(&device);
         let grads = filled_grads(&m, 0.1);
-        assert!(matches!(opt.step_with_loss(1.0, m, grads, f64::NAN).err().unwrap().error, OptimError::NonFiniteLoss { .. }));
+        assert!(matches!(
+            opt.step_with_loss(1.0, m, grads, f64::NAN)
+                .err()
+                .unwrap()
+                .error,
+            OptimError::NonFiniteLoss { .. }
+        ));
     }
 }
 
@@ -186,7 +270,10 @@ fn a_different_model_is_refused() {
     let grads = {
         let mut g = GradientsParams::new();
         g.register(other.weight.id, other.weight.val().inner().ones_like());
-        g.register(other.bias.as_ref().unwrap().id, other.bias.as_ref().unwrap().val().inner().ones_like());
+        g.register(
+            other.bias.as_ref().unwrap().id,
+            other.bias.as_ref().unwrap().val().inner().ones_like(),
+        );
         g
     };
     let err = opt.step(1.0, other, grads).err().unwrap().error;
@@ -211,9 +298,13 @@ fn saved_state_resumes_bit_exactly_for_every_optimizer() {
         let bytes = opt.save_state().to_bytes().unwrap();
 
         let mut from_file = build(name).unwrap();
-        from_file.load_state(OptimState::load(&path).unwrap(), &device).unwrap();
+        from_file
+            .load_state(OptimState::load(&path).unwrap(), &device)
+            .unwrap();
         let mut from_bytes = build(name).unwrap();
-        from_bytes.load_state(OptimState::from_bytes(bytes).unwrap(), &device).unwrap();
+        from_bytes
+            .load_state(OptimState::from_bytes(bytes).unwrap(), &device)
+            .unwrap();
         assert_eq!(from_file.estimate(), opt.estimate(), "{name}");
 
         let (mut m1, mut m2, mut m3) = (m.clone(), m.clone(), m);
@@ -222,8 +313,16 @@ fn saved_state_resumes_bit_exactly_for_every_optimizer() {
             m2 = train_step(from_file.as_mut(), lr, m2, &x, &y);
             m3 = train_step(from_bytes.as_mut(), lr, m3, &x, &y);
         }
-        assert_eq!(weights(&m1), weights(&m2), "{name}: resumed-from-file trajectory differs");
-        assert_eq!(weights(&m1), weights(&m3), "{name}: resumed-from-bytes trajectory differs");
+        assert_eq!(
+            weights(&m1),
+            weights(&m2),
+            "{name}: resumed-from-file trajectory differs"
+        );
+        assert_eq!(
+            weights(&m1),
+            weights(&m3),
+            "{name}: resumed-from-bytes trajectory differs"
+        );
         assert_eq!(opt.estimate(), from_file.estimate(), "{name}");
     }
     std::fs::remove_dir_all(&dir).ok();
@@ -238,15 +337,26 @@ fn loading_another_optimizers_state_is_an_error() {
     let state = adam.save_state();
     for name in NAMES.iter().filter(|n| **n != "adam") {
         let mut other = build(name).unwrap();
-        let err = other.load_state(state.clone(), &device).expect_err("must refuse");
-        assert!(matches!(err, OptimError::StateMismatch { .. }), "{name}: {err:?}");
+        let err = other
+            .load_state(state.clone(), &device)
+            .expect_err("must refuse");
+        assert!(
+            matches!(err, OptimError::StateMismatch { .. }),
+            "{name}: {err:?}"
+        );
         assert!(err.to_string().contains("adam") && err.to_string().contains(name));
     }
     let garbage = std::env::temp_dir().join(format!("lrfree-garbage-{}.bpk", std::process::id()));
     std::fs::write(&garbage, b"not a burnpack").unwrap();
-    assert!(matches!(OptimState::load(&garbage), Err(OptimError::Io { .. })));
+    assert!(matches!(
+        OptimState::load(&garbage),
+        Err(OptimError::Io { .. })
+    ));
     std::fs::remove_file(&garbage).ok();
-    assert!(matches!(OptimState::load(std::path::Path::new("/nonexistent/state.bpk")), Err(OptimError::Io { .. })));
+    assert!(matches!(
+        OptimState::load(std::path::Path::new("/nonexistent/state.bpk")),
+        Err(OptimError::Io { .. })
+    ));
 }
 
 #[test]
@@ -267,9 +377,15 @@ fn every_optimizer_trains_an_f32_model() {
         }
         let end = loss(&m, &x, &y).into_scalar::<f64>();
         let est = opt.estimate();
-        eprintln!("{name:<12} f32 loss {start:.4} -> {end:.4}; estimate lr {:?} d {:?}", est.lr, est.d);
+        eprintln!(
+            "{name:<12} f32 loss {start:.4} -> {end:.4}; estimate lr {:?} d {:?}",
+            est.lr, est.d
+        );
         assert!(end < 0.5 * start, "{name} did not train: {start} -> {end}");
         assert_eq!(est.steps, 300);
-        assert!(m.weight.val().is_require_grad(), "{name}: parameters lost require_grad");
+        assert!(
+            m.weight.val().is_require_grad(),
+            "{name}: parameters lost require_grad"
+        );
     }
 }

@@ -110,7 +110,10 @@ pub fn build_report(run_dirs: &[PathBuf]) -> Result<Report, PlotError> {
 
 /// [`build_report`] with every seed's success judged against `threshold` instead of the one
 /// its run recorded (`rl-report --success-threshold`).
-pub fn build_report_with(run_dirs: &[PathBuf], threshold: Option<f64>) -> Result<Report, PlotError> {
+pub fn build_report_with(
+    run_dirs: &[PathBuf],
+    threshold: Option<f64>,
+) -> Result<Report, PlotError> {
     if run_dirs.is_empty() {
         return Err(PlotError::Usage("no run directory given".into()));
     }

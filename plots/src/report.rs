@@ -148,12 +148,17 @@ impl Report {
                 }
                 cell.seeds += 1;
                 cell.successes += match threshold {
-                    Some(t) => !summary.diverged && summary.final_eval_return.is_some_and(|r| r >= t),
+                    Some(t) => {
+                        !summary.diverged && summary.final_eval_return.is_some_and(|r| r >= t)
+                    }
                     None => summary.success,
                 } as usize;
                 cell.critics_only += summary.actor_optimizer.is_some() as usize;
                 // Records from before the key have none: their temperature was the method's own.
-                let temperature = summary.temperature_optimizer.as_deref().unwrap_or(&seed.optimizer);
+                let temperature = summary
+                    .temperature_optimizer
+                    .as_deref()
+                    .unwrap_or(&seed.optimizer);
                 if temperature != "adam" {
                     cell.temperature_not_adam += 1;
                     if !cell.temperature_optimizers.iter().any(|t| t == temperature) {
@@ -171,7 +176,11 @@ impl Report {
         }
         for name in NOT_IN_RL {
             if !rows.iter().any(|r| r.optimizer == name) {
-                rows.push(ReportRow { optimizer: name.to_string(), group: group(name), cells: vec![None; envs.len()] });
+                rows.push(ReportRow {
+                    optimizer: name.to_string(),
+                    group: group(name),
+                    cells: vec![None; envs.len()],
+                });
             }
         }
         rows.sort_by_key(|r| order_key(&r.optimizer));
@@ -209,7 +218,12 @@ impl Report {
             "Final evaluation return: mean over seeds (successes/seeds), and seeds whose learning-rate estimate diverged.\n\n",
         );
         out += &table::markdown(&self.table());
-        let unfinished: usize = self.rows.iter().flat_map(|r| r.cells.iter().flatten()).map(|c| c.unfinished).sum();
+        let unfinished: usize = self
+            .rows
+            .iter()
+            .flat_map(|r| r.cells.iter().flatten())
+            .map(|c| c.unfinished)
+            .sum();
         out += &table::unfinished_note(unfinished);
         out += &self.notes();
         out
@@ -234,7 +248,10 @@ impl Report {
             for (env, cell) in self.envs.iter().zip(&row.cells) {
                 if let Some(c) = cell.as_ref().filter(|c| c.temperature_not_adam > 0) {
                     let on = c.temperature_optimizers.join(", ");
-                    not_adam.push(format!("{} on {env}: {on} ({}/{} seeds)", row.optimizer, c.temperature_not_adam, c.seeds));
+                    not_adam.push(format!(
+                        "{} on {env}: {on} ({}/{} seeds)",
+                        row.optimizer, c.temperature_not_adam, c.seeds
+                    ));
                 }
             }
         }
@@ -296,7 +313,13 @@ impl Report {
 
     /// Write `report.md` and `report.csv` into `dir`; the paths written.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
-        table::write_files(dir, [("report.md", self.to_markdown()), ("report.csv", self.to_csv())])
+        table::write_files(
+            dir,
+            [
+                ("report.md", self.to_markdown()),
+                ("report.csv", self.to_csv()),
+            ],
+        )
     }
 }
 

@@ -775,7 +775,12 @@ impl SlReport {
         };
         let mut out = format!("Final {metric}, mean over seeds (final training loss).\n\n");
         out += &table::markdown(&rows);
-        let unfinished: usize = self.rows.iter().flat_map(|r| r.cells.iter().flatten()).map(|c| c.unfinished).sum();
+        let unfinished: usize = self
+            .rows
+            .iter()
+            .flat_map(|r| r.cells.iter().flatten())
+            .map(|c| c.unfinished)
+            .sum();
         out += &table::unfinished_note(unfinished);
         out
     }
@@ -832,7 +837,13 @@ impl SlReport {
 
     /// Write `sl-report.md` and `sl-report.csv` into `dir`.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
-        table::write_files(dir, [("sl-report.md", self.to_markdown()), ("sl-report.csv", self.to_csv())])
+        table::write_files(
+            dir,
+            [
+                ("sl-report.md", self.to_markdown()),
+                ("sl-report.csv", self.to_csv()),
+            ],
+        )
     }
 }
 

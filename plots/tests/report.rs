@@ -18,8 +18,13 @@ fn numbers_equal_those_of_the_records() {
     let names: Vec<&str> = report.rows.iter().map(|r| r.optimizer.as_str()).collect();
     assert_eq!(names, ["sps", "prodigy", "ps-sps", "ps-da-sgd"]);
     let groups: Vec<&str> = report.rows.iter().map(|r| r.group).collect();
-    assert_eq!(groups, ["steepest descent", "adaptive", "proposed", "proposed"]);
-    assert!(report.cell("sps", "Pendulum").is_none() && report.cell("ps-sps", "Pendulum").is_none());
+    assert_eq!(
+        groups,
+        ["steepest descent", "adaptive", "proposed", "proposed"]
+    );
+    assert!(
+        report.cell("sps", "Pendulum").is_none() && report.cell("ps-sps", "Pendulum").is_none()
+    );
 
     // prodigy: seeds 0 (-300, no success) and 1 (-1200, diverged).
     let p = report.cell("prodigy", "Pendulum").unwrap();
@@ -67,7 +72,10 @@ fn numbers_equal_those_of_the_records() {
         lines[1],
         "Pendulum,prodigy,adaptive,2,0,1,-750,450,-300;-1200,0,0,0,"
     );
-    assert_eq!(lines[2], "Pendulum,ps-da-sgd,proposed,1,1,0,-150,0,-150,1,0,0,");
+    assert_eq!(
+        lines[2],
+        "Pendulum,ps-da-sgd,proposed,1,1,0,-150,0,-150,1,0,0,"
+    );
     assert_eq!(lines.len(), 3, "rows not run have no CSV line");
 
     let files = report.write(tmp.path()).unwrap();
@@ -138,33 +146,109 @@ fn marks_footnotes_and_another_success_threshold() {
     let tmp = tempfile::tempdir().unwrap();
     let run = |opt: &str, seed: u64, ret: f64, success: bool, div: Option<u64>, extra: &str| {
         let d = tmp.path().join(format!("{opt}/seed-{seed}"));
-        common::write(&d.join("metrics.csv"), &common::metrics(1000, &[-900.0, ret], |_| 1e-3));
+        common::write(
+            &d.join("metrics.csv"),
+            &common::metrics(1000, &[-900.0, ret], |_| 1e-3),
+        );
         // `extra` replaces the fixture's `"temperature_optimizer": "adam"`.
-        let text = common::summary(opt, seed, 1000, ret, success, div).replace(r#""temperature_optimizer": "adam""#, extra);
+        let text = common::summary(opt, seed, 1000, ret, success, div)
+            .replace(r#""temperature_optimizer": "adam""#, extra);
         common::write(&d.join("summary.json"), &text);
     };
-    run("ps-sps", 0, -200.0, true, None, r#""actor_optimizer": "adam", "temperature_optimizer": "adam""#);
-    run("dog", 0, -300.0, false, None, r#""temperature_optimizer": "dog""#);
-    run("dog", 1, -100.0, true, None, r#""temperature_optimizer": "dog""#);
-    run("adam", 0, -400.0, false, None, r#""temperature_optimizer": "adam""#);
-    run("adam", 1, -100.0, false, Some(900), r#""temperature_optimizer": "adam""#);
-    run("ps-da-sgd", 0, -120.0, true, None, r#""temperature_optimizer": "cocob""#);
+    run(
+        "ps-sps",
+        0,
+        -200.0,
+        true,
+        None,
+        r#""actor_optimizer": "adam", "temperature_optimizer": "adam""#,
+    );
+    run(
+        "dog",
+        0,
+        -300.0,
+        false,
+        None,
+        r#""temperature_optimizer": "dog""#,
+    );
+    run(
+        "dog",
+        1,
+        -100.0,
+        true,
+        None,
+        r#""temperature_optimizer": "dog""#,
+    );
+    run(
+        "adam",
+        0,
+        -400.0,
+        false,
+        None,
+        r#""temperature_optimizer": "adam""#,
+    );
+    run(
+        "adam",
+        1,
+        -100.0,
+        false,
+        Some(900),
+        r#""temperature_optimizer": "adam""#,
+    );
+    run(
+        "ps-da-sgd",
+        0,
+        -120.0,
+        true,
+        None,
+        r#""temperature_optimizer": "cocob""#,
+    );
     // A record from before the key: its temperature was the method's own.
     run("ps-da-sgd", 1, -130.0, true, None, r#""old_record": true"#);
     let dirs = [tmp.path().to_path_buf()];
     let report = build_report(&dirs).unwrap();
-    assert_eq!(report.cell("ps-sps", "Pendulum").unwrap().text(), "-200.0† (1/1)");
-    assert_eq!(report.cell("dog", "Pendulum").unwrap().text(), "-200.0‡ (1/2)");
-    assert_eq!(report.cell("adam", "Pendulum").unwrap().text(), "-250.0 (0/2)");
+    assert_eq!(
+        report.cell("ps-sps", "Pendulum").unwrap().text(),
+        "-200.0† (1/1)"
+    );
+    assert_eq!(
+        report.cell("dog", "Pendulum").unwrap().text(),
+        "-200.0‡ (1/2)"
+    );
+    assert_eq!(
+        report.cell("adam", "Pendulum").unwrap().text(),
+        "-250.0 (0/2)"
+    );
     let md = report.to_markdown();
-    assert_eq!(report.cell("ps-da-sgd", "Pendulum").unwrap().text(), "-125.0‡ (2/2)");
-    assert_eq!(report.cell("ps-da-sgd", "Pendulum").unwrap().temperature_optimizers, ["cocob", "ps-da-sgd"]);
-    assert!(md.contains("† beyond the paper") && md.contains("‡ the temperature not on Adam"), "{md}");
-    assert!(md.contains("dog on Pendulum: dog (2/2 seeds); ps-da-sgd on Pendulum: cocob, ps-da-sgd (2/2 seeds)"), "{md}");
+    assert_eq!(
+        report.cell("ps-da-sgd", "Pendulum").unwrap().text(),
+        "-125.0‡ (2/2)"
+    );
+    assert_eq!(
+        report
+            .cell("ps-da-sgd", "Pendulum")
+            .unwrap()
+            .temperature_optimizers,
+        ["cocob", "ps-da-sgd"]
+    );
+    assert!(
+        md.contains("† beyond the paper") && md.contains("‡ the temperature not on Adam"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "dog on Pendulum: dog (2/2 seeds); ps-da-sgd on Pendulum: cocob, ps-da-sgd (2/2 seeds)"
+        ),
+        "{md}"
+    );
     assert!(md.contains("– not run"), "the sps row: {md}");
 
     let report = lrfree_plots::build_report_with(&dirs, Some(-350.0)).unwrap();
-    assert_eq!(report.cell("adam", "Pendulum").unwrap().successes, 0, "-400 misses the bar, the other seed diverged");
+    assert_eq!(
+        report.cell("adam", "Pendulum").unwrap().successes,
+        0,
+        "-400 misses the bar, the other seed diverged"
+    );
     assert_eq!(report.cell("dog", "Pendulum").unwrap().successes, 2);
     let report = lrfree_plots::build_report_with(&dirs, Some(-150.0)).unwrap();
     assert_eq!(report.cell("ps-sps", "Pendulum").unwrap().successes, 0);

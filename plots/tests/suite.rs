@@ -5,7 +5,11 @@ use lrfree_plots::palette::NAMES;
 
 #[test]
 fn suite_configs_list_the_nine_rl_optimizers_in_paper_order() {
-    let rl: Vec<&str> = NAMES.iter().copied().filter(|n| !["sps", "ps-sps"].contains(n)).collect();
+    let rl: Vec<&str> = NAMES
+        .iter()
+        .copied()
+        .filter(|n| !["sps", "ps-sps"].contains(n))
+        .collect();
     assert_eq!(rl.len(), 9);
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     for (name, env, seeds) in [

@@ -38,7 +38,11 @@ impl Normalize {
     /// From the training set's statistics.
     pub fn fit(train: &ImageSet) -> Self {
         let (mean, std) = train.channel_stats();
-        Self { mean, std, max_value: train.max_value }
+        Self {
+            mean,
+            std,
+            max_value: train.max_value,
+        }
     }
 
     fn unit(&self, img: &[u8]) -> Vec<f32> {
@@ -55,7 +59,13 @@ impl Normalize {
 }
 
 /// Crop `src` (`C` planes of `h×w`) at offset `(dy, dx)` of its `pad`-padded version.
-fn crop<T: Copy>(src: &[T], (c, h, w): (usize, usize, usize), pad: usize, (dy, dx): (usize, usize), fill: T) -> Vec<T> {
+fn crop<T: Copy>(
+    src: &[T],
+    (c, h, w): (usize, usize, usize),
+    pad: usize,
+    (dy, dx): (usize, usize),
+    fill: T,
+) -> Vec<T> {
     let mut out = vec![fill; c * h * w];
     for ch in 0..c {
         for y in 0..h {
@@ -81,14 +91,24 @@ fn flip<T>(x: &mut [T], w: usize) {
 }
 
 /// A classification batch: normalised images `B×C×H×W` and labels.
-pub fn class_batch<R: Rng + ?Sized>(set: &ImageSet, idx: &[usize], aug: &Augment, norm: &Normalize, rng: &mut R, train: bool) -> (Vec<f32>, Vec<i64>) {
+pub fn class_batch<R: Rng + ?Sized>(
+    set: &ImageSet,
+    idx: &[usize],
+    aug: &Augment,
+    norm: &Normalize,
+    rng: &mut R,
+    train: bool,
+) -> (Vec<f32>, Vec<i64>) {
     let (c, h, w) = (set.channels, set.height, set.width);
     let mut x = Vec::with_capacity(idx.len() * set.image_len());
     for &i in idx {
         let mut img = norm.unit(set.image(i));
         if train {
             if aug.crop_pad > 0 {
-                let (dy, dx) = (rng.random_range(0..=2 * aug.crop_pad), rng.random_range(0..=2 * aug.crop_pad));
+                let (dy, dx) = (
+                    rng.random_range(0..=2 * aug.crop_pad),
+                    rng.random_range(0..=2 * aug.crop_pad),
+                );
                 img = crop(&img, (c, h, w), aug.crop_pad, (dy, dx), 0.0);
             }
             if aug.hflip && rng.random_bool(0.5) {
@@ -98,13 +118,23 @@ pub fn class_batch<R: Rng + ?Sized>(set: &ImageSet, idx: &[usize], aug: &Augment
         norm.apply(&mut img, h * w);
         x.extend(img);
     }
-    let y = idx.iter().map(|&i| i64::from(set.labels.get(i).copied().unwrap_or(0))).collect();
+    let y = idx
+        .iter()
+        .map(|&i| i64::from(set.labels.get(i).copied().unwrap_or(0)))
+        .collect();
     (x, y)
 }
 
 /// A segmentation batch: normalised images and their masks (`B×H×W`; 0 = ignore), with the
 /// same crop and flip applied to both.
-pub fn seg_batch<R: Rng + ?Sized>(set: &SegSet, idx: &[usize], aug: &Augment, norm: &Normalize, rng: &mut R, train: bool) -> (Vec<f32>, Vec<u8>) {
+pub fn seg_batch<R: Rng + ?Sized>(
+    set: &SegSet,
+    idx: &[usize],
+    aug: &Augment,
+    norm: &Normalize,
+    rng: &mut R,
+    train: bool,
+) -> (Vec<f32>, Vec<u8>) {
     let imgs = &set.images;
     let (c, h, w) = (imgs.channels, imgs.height, imgs.width);
     let mut x = Vec::with_capacity(idx.len() * imgs.image_len());
@@ -114,7 +144,10 @@ pub fn seg_batch<R: Rng + ?Sized>(set: &SegSet, idx: &[usize], aug: &Augment, no
         let mut mask = set.masks[i * h * w..(i + 1) * h * w].to_vec();
         if train {
             if aug.crop_pad > 0 {
-                let (dy, dx) = (rng.random_range(0..=2 * aug.crop_pad), rng.random_range(0..=2 * aug.crop_pad));
+                let (dy, dx) = (
+                    rng.random_range(0..=2 * aug.crop_pad),
+                    rng.random_range(0..=2 * aug.crop_pad),
+                );
                 img = crop(&img, (c, h, w), aug.crop_pad, (dy, dx), 0.0);
                 mask = crop(&mask, (1, h, w), aug.crop_pad, (dy, dx), 0);
             }
@@ -142,7 +175,13 @@ fn bilinear(p: &[f32], h: usize, w: usize, y: f32, x: f32) -> f32 {
 }
 
 /// One SimCLR view of an image in `[0, 1]` units (`C×h×w`).
-pub fn simclr_view<R: Rng + ?Sized>(img: &[f32], c: usize, h: usize, w: usize, rng: &mut R) -> Vec<f32> {
+pub fn simclr_view<R: Rng + ?Sized>(
+    img: &[f32],
+    c: usize,
+    h: usize,
+    w: usize,
+    rng: &mut R,
+) -> Vec<f32> {
     // Random resized crop: 20–100 % of the area, aspect ratio 3/4–4/3, resized back to h×w.
     let area = (h * w) as f32 * rng.random_range(0.2f32..1.0);
     let ratio = rng.random_range((0.75f32).ln()..(4.0f32 / 3.0).ln()).exp();
@@ -170,7 +209,8 @@ pub fn simclr_view<R: Rng + ?Sized>(img: &[f32], c: usize, h: usize, w: usize, r
         out.iter_mut().for_each(|v| *v = (*v * b).clamp(0.0, 1.0));
         let contrast = rng.random_range(0.6f32..1.4);
         let mean = out.iter().sum::<f32>() / out.len() as f32;
-        out.iter_mut().for_each(|v| *v = ((*v - mean) * contrast + mean).clamp(0.0, 1.0));
+        out.iter_mut()
+            .for_each(|v| *v = ((*v - mean) * contrast + mean).clamp(0.0, 1.0));
         if c == 3 {
             let s = rng.random_range(0.6f32..1.4);
             for i in 0..plane {
@@ -194,9 +234,17 @@ pub fn simclr_view<R: Rng + ?Sized>(img: &[f32], c: usize, h: usize, w: usize, r
 }
 
 /// Two independently augmented, normalised views of each image, `B×C×H×W` each.
-pub fn simclr_batch<R: Rng + ?Sized>(set: &ImageSet, idx: &[usize], norm: &Normalize, rng: &mut R) -> (Vec<f32>, Vec<f32>) {
+pub fn simclr_batch<R: Rng + ?Sized>(
+    set: &ImageSet,
+    idx: &[usize],
+    norm: &Normalize,
+    rng: &mut R,
+) -> (Vec<f32>, Vec<f32>) {
     let (c, h, w) = (set.channels, set.height, set.width);
-    let (mut a, mut b) = (Vec::with_capacity(idx.len() * set.image_len()), Vec::with_capacity(idx.len() * set.image_len()));
+    let (mut a, mut b) = (
+        Vec::with_capacity(idx.len() * set.image_len()),
+        Vec::with_capacity(idx.len() * set.image_len()),
+    );
     for &i in idx {
         let img = norm.unit(set.image(i));
         for out in [&mut a, &mut b] {
@@ -217,16 +265,37 @@ mod tests {
     fn crop_shifts_and_pads_with_fill() {
         let src: Vec<u8> = (1..=9).collect(); // 3×3
         // Offset (0, 0) of the 1-padded image: shifted down-right, zeros on top and left.
-        assert_eq!(crop(&src, (1, 3, 3), 1, (0, 0), 0), vec![0, 0, 0, 0, 1, 2, 0, 4, 5]);
+        assert_eq!(
+            crop(&src, (1, 3, 3), 1, (0, 0), 0),
+            vec![0, 0, 0, 0, 1, 2, 0, 4, 5]
+        );
         assert_eq!(crop(&src, (1, 3, 3), 1, (1, 1), 0), src);
     }
 
     #[test]
     fn segmentation_crop_and_flip_move_image_and_mask_together() {
-        let images = ImageSet { channels: 1, height: 4, width: 4, pixels: (0..16).collect(), labels: vec![], classes: 16, max_value: 255.0 };
-        let set = SegSet { masks: (0..16).collect(), images };
-        let norm = Normalize { mean: vec![0.0], std: vec![1.0], max_value: 1.0 };
-        let aug = Augment { crop_pad: 1, hflip: true };
+        let images = ImageSet {
+            channels: 1,
+            height: 4,
+            width: 4,
+            pixels: (0..16).collect(),
+            labels: vec![],
+            classes: 16,
+            max_value: 255.0,
+        };
+        let set = SegSet {
+            masks: (0..16).collect(),
+            images,
+        };
+        let norm = Normalize {
+            mean: vec![0.0],
+            std: vec![1.0],
+            max_value: 1.0,
+        };
+        let aug = Augment {
+            crop_pad: 1,
+            hflip: true,
+        };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         for _ in 0..10 {
             let (x, m) = seg_batch(&set, &[0], &aug, &norm, &mut rng, true);

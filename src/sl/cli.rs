@@ -13,7 +13,11 @@ use crate::sl::run::{self, SlPlan};
 /// training loss, test accuracy (or mIoU) and the optimizers' estimated learning rates.
 /// Without arguments: the shipped 8×8 digits, a small convnet, adam and ps-da-sgd.
 #[derive(Debug, Parser)]
-#[command(name = "sl-train", version, after_help = "Records and options: docs/sl.md. Defaults per task: configs/sl-*.toml.")]
+#[command(
+    name = "sl-train",
+    version,
+    after_help = "Records and options: docs/sl.md. Defaults per task: configs/sl-*.toml."
+)]
 pub struct Args {
     /// Task: digits (shipped), cifar100, imagefolder, ade20k, stl10.
     #[arg(long)]
@@ -70,7 +74,11 @@ impl Args {
         if let (Some(task), Some(path)) = (&self.task, &self.config)
             && !task.eq_ignore_ascii_case(&config.task)
         {
-            return Err(RunError::Usage(format!("--task {task} contradicts task = \"{}\" in {}", config.task, path.display())));
+            return Err(RunError::Usage(format!(
+                "--task {task} contradicts task = \"{}\" in {}",
+                config.task,
+                path.display()
+            )));
         }
         if let Some(model) = &self.model {
             config.model = model.clone();
@@ -83,7 +91,14 @@ impl Args {
         }
         let seeds = self.seeds.resolve(1);
         let optimizers = crate::cli::canonical_optimizers(&self.opt)?;
-        Ok(SlPlan { task: config.task.clone(), model: config.model.clone(), epochs: config.epochs, optimizers, seeds, config })
+        Ok(SlPlan {
+            task: config.task.clone(),
+            model: config.model.clone(),
+            epochs: config.epochs,
+            optimizers,
+            seeds,
+            config,
+        })
     }
 }
 
@@ -94,12 +109,19 @@ pub const SPS_OPT_IN_IS_RL: &str = "sps_critics_only is for RL runs (rl-train), 
 /// Parse arguments, run, print the Table-3 lines and draw; exit 2 on usage errors, 1 on I/O.
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         // The cores are shared out between the seeds trained in parallel.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         // SAFETY: no other thread exists yet.
-        unsafe { std::env::set_var("RAYON_NUM_THREADS", (cores / jobs.max(1)).max(1).to_string()) };
+        unsafe {
+            std::env::set_var(
+                "RAYON_NUM_THREADS",
+                (cores / jobs.max(1)).max(1).to_string(),
+            )
+        };
     }
     match run_with(&args, jobs) {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,17 +134,25 @@ pub fn main() -> ExitCode {
 
 /// `--report`: the table of existing runs.
 fn report_only(args: &Args) -> Result<(), RunError> {
-    let report = lrfree_plots::sl::build_sl_report(&args.report).map_err(|e| match e.exit_code() {
-        2 => RunError::Usage(e.to_string()),
-        _ => RunError::Io(e.to_string()),
-    })?;
+    let report =
+        lrfree_plots::sl::build_sl_report(&args.report).map_err(|e| match e.exit_code() {
+            2 => RunError::Usage(e.to_string()),
+            _ => RunError::Io(e.to_string()),
+        })?;
     for w in &report.warnings {
         eprintln!("sl-train: {w}");
     }
     print!("{}", report.to_markdown());
     if let Some(out) = &args.out {
         let files = report.write(out).map_err(|e| RunError::Io(e.to_string()))?;
-        println!("report: {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "));
+        println!(
+            "report: {}",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(())
 }
@@ -132,7 +162,12 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
         return report_only(args);
     }
     let plan = args.plan()?;
-    let out = args.out.clone().unwrap_or_else(|| crate::run::default_out(&format!("sl-{}-{}", plan.task, plan.model), &plan.optimizers));
+    let out = args.out.clone().unwrap_or_else(|| {
+        crate::run::default_out(
+            &format!("sl-{}-{}", plan.task, plan.model),
+            &plan.optimizers,
+        )
+    });
     run::check_fresh_out(&out)?;
     if plan.config.flush_denormals {
         // Burn's CPU ops may run on rayon's workers: they flush subnormals too. Fails only when
@@ -156,8 +191,18 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
         out.display()
     );
     let summary = run::execute(&out, &plan, &data, &norm, jobs)?;
-    let metric = if summary.metric == "test_miou" { "test mIoU %" } else { "test accuracy %" };
-    println!("{} / {} ({} epochs, {} seeds): {metric} (final train loss)", summary.task, summary.model, summary.epochs, plan.seeds.len());
+    let metric = if summary.metric == "test_miou" {
+        "test mIoU %"
+    } else {
+        "test accuracy %"
+    };
+    println!(
+        "{} / {} ({} epochs, {} seeds): {metric} (final train loss)",
+        summary.task,
+        summary.model,
+        summary.epochs,
+        plan.seeds.len()
+    );
     for r in &summary.results {
         println!("  {}", r.line());
     }
@@ -174,7 +219,14 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
         // Figures are a convenience: a failure to draw them does not fail the run.
         let formats = [lrfree_plots::Format::Png, lrfree_plots::Format::Svg];
         match lrfree_plots::sl::write_sl_plots(&out, &formats, None) {
-            Ok((files, _)) => println!("figures: {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")),
+            Ok((files, _)) => println!(
+                "figures: {}",
+                files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Err(e) => eprintln!("sl-train: could not draw the figures ({e})"),
         }
     }

@@ -16,7 +16,10 @@ use crate::sl::models::{ModelKind, ModelOptions};
 const BUILTIN: &[(&str, &str)] = &[
     ("digits", include_str!("../../configs/sl-digits.toml")),
     ("cifar100", include_str!("../../configs/sl-cifar100.toml")),
-    ("imagefolder", include_str!("../../configs/sl-imagenet.toml")),
+    (
+        "imagefolder",
+        include_str!("../../configs/sl-imagenet.toml"),
+    ),
     ("ade20k", include_str!("../../configs/sl-ade20k.toml")),
     ("stl10", include_str!("../../configs/sl-stl10.toml")),
 ];
@@ -37,7 +40,10 @@ pub struct SimclrOptions {
 
 impl Default for SimclrOptions {
     fn default() -> Self {
-        Self { temperature: 0.5, linear_epochs: 20 }
+        Self {
+            temperature: 0.5,
+            linear_epochs: 20,
+        }
     }
 }
 
@@ -119,21 +125,38 @@ impl SlConfig {
         let (_, text) = BUILTIN
             .iter()
             .find(|(name, _)| *name == wanted)
-            .ok_or_else(|| RunError::Usage(format!("unknown task `{task}`; tasks: {}", TASKS.join(", "))))?;
+            .ok_or_else(|| {
+                RunError::Usage(format!(
+                    "unknown task `{task}`; tasks: {}",
+                    TASKS.join(", ")
+                ))
+            })?;
         Self::parse(text, "built-in config")
     }
 
     /// Parse a TOML config's text (`origin` names it in errors).
     pub fn parse(text: &str, origin: &str) -> Result<Self, RunError> {
         if toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("sps_critics_only")) {
-            return Err(RunError::Usage(format!("{origin}: {}", crate::sl::cli::SPS_OPT_IN_IS_RL)));
+            return Err(RunError::Usage(format!(
+                "{origin}: {}",
+                crate::sl::cli::SPS_OPT_IN_IS_RL
+            )));
         }
-        toml::from_str(text).map_err(|e| RunError::Usage(format!("{origin}: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))))
+        toml::from_str(text).map_err(|e| {
+            RunError::Usage(format!(
+                "{origin}: {}",
+                e.to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ))
+        })
     }
 
     /// Read a TOML config file.
     pub fn load(path: &Path) -> Result<Self, RunError> {
-        let text = std::fs::read_to_string(path).map_err(|e| RunError::Usage(format!("cannot read config {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RunError::Usage(format!("cannot read config {}: {e}", path.display())))?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -144,34 +167,58 @@ impl SlConfig {
 
     /// The model.
     pub fn model_kind(&self) -> Result<ModelKind, RunError> {
-        ModelKind::parse(&self.model)
-            .ok_or_else(|| RunError::Usage(format!("unknown model `{}`; models: {}", self.model, ModelKind::NAMES.join(", "))))
+        ModelKind::parse(&self.model).ok_or_else(|| {
+            RunError::Usage(format!(
+                "unknown model `{}`; models: {}",
+                self.model,
+                ModelKind::NAMES.join(", ")
+            ))
+        })
     }
 
     /// Check what TOML cannot: numbers, and that the model suits the task.
     pub fn validate(&self) -> Result<(), RunError> {
         let bad = |m: String| Err(RunError::Usage(m));
         if !TASKS.contains(&self.task.as_str()) {
-            return bad(format!("unknown task `{}`; tasks: {}", self.task, TASKS.join(", ")));
+            return bad(format!(
+                "unknown task `{}`; tasks: {}",
+                self.task,
+                TASKS.join(", ")
+            ));
         }
         let kind = self.model_kind()?;
         if self.epochs == 0 {
             return bad("`epochs` must be at least 1".into());
         }
         if self.batch_size < 2 || self.eval_batch_size == 0 {
-            return bad(format!("`batch_size` ({}) must be at least 2 (batch norm) and `eval_batch_size` at least 1", self.batch_size));
+            return bad(format!(
+                "`batch_size` ({}) must be at least 2 (batch norm) and `eval_batch_size` at least 1",
+                self.batch_size
+            ));
         }
         if self.lr_divergence_bound.is_nan() || self.lr_divergence_bound <= 0.0 {
-            return bad(format!("`lr_divergence_bound` = {} must be positive", self.lr_divergence_bound));
+            return bad(format!(
+                "`lr_divergence_bound` = {} must be positive",
+                self.lr_divergence_bound
+            ));
         }
         if !matches!(self.cifar_labels.as_str(), "fine" | "coarse") {
-            return bad(format!("`cifar_labels` = \"{}\" must be \"fine\" or \"coarse\"", self.cifar_labels));
+            return bad(format!(
+                "`cifar_labels` = \"{}\" must be \"fine\" or \"coarse\"",
+                self.cifar_labels
+            ));
         }
         if self.image_size == Some(0) || self.classes == Some(0) {
             return bad("`image_size` and `classes` must be at least 1".into());
         }
-        if self.simclr.temperature.is_nan() || self.simclr.temperature <= 0.0 || (kind == ModelKind::Simclr && self.simclr.linear_epochs == 0) {
-            return bad("`simclr.temperature` must be positive and `simclr.linear_epochs` at least 1".into());
+        if self.simclr.temperature.is_nan()
+            || self.simclr.temperature <= 0.0
+            || (kind == ModelKind::Simclr && self.simclr.linear_epochs == 0)
+        {
+            return bad(
+                "`simclr.temperature` must be positive and `simclr.linear_epochs` at least 1"
+                    .into(),
+            );
         }
         let segmentation_task = self.task == "ade20k";
         if segmentation_task != (kind == ModelKind::Segnet) {
@@ -219,8 +266,18 @@ mod tests {
     fn model_must_fit_task() {
         let mut c = SlConfig::builtin("digits").unwrap();
         c.model = "segnet".into();
-        assert!(c.validate().unwrap_err().to_string().contains("does not fit"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("does not fit")
+        );
         c.model = "resnet-50".into();
-        assert!(c.validate().unwrap_err().to_string().contains("unknown model"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("unknown model")
+        );
     }
 }

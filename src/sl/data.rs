@@ -19,7 +19,10 @@ pub struct DataError {
 impl DataError {
     /// An error about `path`.
     pub fn new(path: &Path, message: impl Into<String>) -> Self {
-        Self { path: path.to_path_buf(), message: message.into() }
+        Self {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
     }
 }
 
@@ -89,7 +92,11 @@ impl ImageSet {
         }
         let n = (self.len() * plane).max(1) as f64;
         let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
-        let std = sq.iter().zip(&mean).map(|(s, m)| ((s / n - m * m).max(0.0).sqrt().max(1e-3)) as f32).collect();
+        let std = sq
+            .iter()
+            .zip(&mean)
+            .map(|(s, m)| ((s / n - m * m).max(0.0).sqrt().max(1e-3)) as f32)
+            .collect();
         (mean.into_iter().map(|m| m as f32).collect(), std)
     }
 }
@@ -124,24 +131,56 @@ pub fn parse_digits(gz: &[u8], origin: &Path) -> Result<ImageSet, DataError> {
         .map_err(|e| DataError::new(origin, format!("not a gzipped CSV: {e}")))?;
     let mut pixels = Vec::with_capacity(1797 * 64);
     let mut labels = Vec::with_capacity(1797);
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let values: Vec<&str> = line.split(',').collect();
         if values.len() != 65 {
-            return Err(DataError::new(origin, format!("line {}: {} values, expected 64 pixels and a label", i + 1, values.len())));
+            return Err(DataError::new(
+                origin,
+                format!(
+                    "line {}: {} values, expected 64 pixels and a label",
+                    i + 1,
+                    values.len()
+                ),
+            ));
         }
         for (j, v) in values.iter().enumerate() {
-            let x: f64 = v.trim().parse().map_err(|_| DataError::new(origin, format!("line {}: `{v}` is not a number", i + 1)))?;
-            let (max, what) = if j == 64 { (9.0, "label") } else { (16.0, "pixel") };
+            let x: f64 = v.trim().parse().map_err(|_| {
+                DataError::new(origin, format!("line {}: `{v}` is not a number", i + 1))
+            })?;
+            let (max, what) = if j == 64 {
+                (9.0, "label")
+            } else {
+                (16.0, "pixel")
+            };
             if !(0.0..=max).contains(&x) || x.fract() != 0.0 {
-                return Err(DataError::new(origin, format!("line {}: {what} {v} outside 0..={max}", i + 1)));
+                return Err(DataError::new(
+                    origin,
+                    format!("line {}: {what} {v} outside 0..={max}", i + 1),
+                ));
             }
-            if j == 64 { labels.push(x as u16) } else { pixels.push(x as u8) }
+            if j == 64 {
+                labels.push(x as u16)
+            } else {
+                pixels.push(x as u8)
+            }
         }
     }
     if labels.is_empty() {
         return Err(DataError::new(origin, "no rows"));
     }
-    Ok(ImageSet { channels: 1, height: 8, width: 8, pixels, labels, classes: 10, max_value: 16.0 })
+    Ok(ImageSet {
+        channels: 1,
+        height: 8,
+        width: 8,
+        pixels,
+        labels,
+        classes: 10,
+        max_value: 16.0,
+    })
 }
 
 /// The shipped digits (or a digits CSV at `path`), split deterministically: within each
@@ -150,7 +189,8 @@ pub fn digits(path: Option<&Path>) -> Result<Split<ImageSet>, DataError> {
     let all = match path {
         None => parse_digits(DIGITS_GZ, Path::new("data/digits.csv.gz (built in)"))?,
         Some(p) => {
-            let bytes = std::fs::read(p).map_err(|e| DataError::new(p, format!("cannot read: {e}")))?;
+            let bytes =
+                std::fs::read(p).map_err(|e| DataError::new(p, format!("cannot read: {e}")))?;
             parse_digits(&bytes, p)?
         }
     };
@@ -159,9 +199,16 @@ pub fn digits(path: Option<&Path>) -> Result<Split<ImageSet>, DataError> {
     for (i, &label) in all.labels.iter().enumerate() {
         let rank = seen[label as usize];
         seen[label as usize] += 1;
-        if rank % 5 == 4 { test.push(i) } else { train.push(i) }
+        if rank % 5 == 4 {
+            test.push(i)
+        } else {
+            train.push(i)
+        }
     }
-    Ok(Split { train: subset(&all, &train), test: subset(&all, &test) })
+    Ok(Split {
+        train: subset(&all, &train),
+        test: subset(&all, &test),
+    })
 }
 
 /// The images of `all` at `indices`, in that order.
@@ -170,8 +217,16 @@ pub fn subset(all: &ImageSet, indices: &[usize]) -> ImageSet {
     for &i in indices {
         pixels.extend_from_slice(all.image(i));
     }
-    let labels = if all.labels.is_empty() { Vec::new() } else { indices.iter().map(|&i| all.labels[i]).collect() };
-    ImageSet { pixels, labels, ..all.clone_meta() }
+    let labels = if all.labels.is_empty() {
+        Vec::new()
+    } else {
+        indices.iter().map(|&i| all.labels[i]).collect()
+    };
+    ImageSet {
+        pixels,
+        labels,
+        ..all.clone_meta()
+    }
 }
 
 impl ImageSet {
@@ -200,7 +255,10 @@ mod tests {
         assert_eq!(split.test.len(), 355);
         assert_eq!(split.train.image_len(), 64);
         for k in 0..10u16 {
-            let (tr, te) = (split.train.labels.iter().filter(|&&l| l == k).count(), split.test.labels.iter().filter(|&&l| l == k).count());
+            let (tr, te) = (
+                split.train.labels.iter().filter(|&&l| l == k).count(),
+                split.test.labels.iter().filter(|&&l| l == k).count(),
+            );
             assert!(te >= 34 && tr >= 4 * te - 4, "class {k}: {tr}/{te}");
         }
         assert!(split.train.pixels.iter().all(|&p| p <= 16));
@@ -219,7 +277,10 @@ mod tests {
         let row = |label: &str| format!("{}{label}\n", "1,".repeat(64));
         assert!(parse_digits(&gz(&row("3")), p).is_ok());
         let e = parse_digits(&gz(&row("12")), p).unwrap_err().to_string();
-        assert!(e.contains("d.csv.gz") && e.contains("line 1") && e.contains("label"), "{e}");
+        assert!(
+            e.contains("d.csv.gz") && e.contains("line 1") && e.contains("label"),
+            "{e}"
+        );
         let e = parse_digits(&gz("1,2,3\n"), p).unwrap_err().to_string();
         assert!(e.contains("3 values"), "{e}");
         let e = parse_digits(b"plain text", p).unwrap_err().to_string();

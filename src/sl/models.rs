@@ -8,7 +8,9 @@
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Initializer, LayerNorm, LayerNormConfig, Linear, PaddingConfig2d};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Initializer, LayerNorm, LayerNormConfig, Linear, PaddingConfig2d,
+};
 use burn::tensor::activation::{gelu, log_softmax, relu, softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::Rng;
@@ -33,15 +35,32 @@ fn param<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -
 }
 
 /// `fan_in → fan_out` with PyTorch's default initialisation.
-pub fn linear<R: Rng + ?Sized>(rng: &mut R, fan_in: usize, fan_out: usize, device: &Device) -> Linear {
+pub fn linear<R: Rng + ?Sized>(
+    rng: &mut R,
+    fan_in: usize,
+    fan_out: usize,
+    device: &Device,
+) -> Linear {
     let k = 1.0 / (fan_in as f64).sqrt();
-    let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-k..k) as f32).collect() };
+    let mut draw =
+        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-k..k) as f32).collect() };
     let (w, b) = (draw(fan_in * fan_out), draw(fan_out));
-    Linear { weight: param(w, [fan_in, fan_out], device), bias: Some(param(b, [fan_out], device)) }
+    Linear {
+        weight: param(w, [fan_in, fan_out], device),
+        bias: Some(param(b, [fan_out], device)),
+    }
 }
 
 /// A `k×k` convolution, He-normal weights, zero bias when it has one.
-fn conv<R: Rng + ?Sized>(rng: &mut R, cin: usize, cout: usize, k: usize, stride: usize, bias: bool, device: &Device) -> Conv2d {
+fn conv<R: Rng + ?Sized>(
+    rng: &mut R,
+    cin: usize,
+    cout: usize,
+    k: usize,
+    stride: usize,
+    bias: bool,
+    device: &Device,
+) -> Conv2d {
     let pad = k / 2;
     let mut conv = Conv2dConfig::new([cin, cout], [k, k])
         .with_stride([stride, stride])
@@ -49,7 +68,11 @@ fn conv<R: Rng + ?Sized>(rng: &mut R, cin: usize, cout: usize, k: usize, stride:
         .with_bias(bias)
         .with_initializer(Initializer::Zeros)
         .init(device);
-    conv.weight = param(normals(rng, cout * cin * k * k, (2.0 / (cin * k * k) as f64).sqrt()), [cout, cin, k, k], device);
+    conv.weight = param(
+        normals(rng, cout * cin * k * k, (2.0 / (cin * k * k) as f64).sqrt()),
+        [cout, cin, k, k],
+        device,
+    );
     conv
 }
 
@@ -66,14 +89,24 @@ fn global_pool(x: Tensor<4>) -> Tensor<2> {
 /// `−mean log softmax(logits)[target]`; `targets` is `[N]`.
 pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
     let n = targets.dims()[0];
-    log_softmax(logits, 1).gather(1, targets.reshape([n, 1])).mean().neg()
+    log_softmax(logits, 1)
+        .gather(1, targets.reshape([n, 1]))
+        .mean()
+        .neg()
 }
 
 /// Cross-entropy over the pixels whose `weight` is 1 (the others are ignored): `logits`
 /// `[N, K]`, `targets` and `weight` `[N]`.
-pub fn masked_cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>, weight: Tensor<1>) -> Tensor<1> {
+pub fn masked_cross_entropy(
+    logits: Tensor<2>,
+    targets: Tensor<1, Int>,
+    weight: Tensor<1>,
+) -> Tensor<1> {
     let n = targets.dims()[0];
-    let nll = log_softmax(logits, 1).gather(1, targets.reshape([n, 1])).reshape([n]).neg();
+    let nll = log_softmax(logits, 1)
+        .gather(1, targets.reshape([n, 1]))
+        .reshape([n])
+        .neg();
     (nll * weight.clone()).sum() / weight.sum().clamp_min(1.0)
 }
 
@@ -85,12 +118,26 @@ pub fn nt_xent(z1: Tensor<2>, z2: Tensor<2>, tau: f64) -> Tensor<1> {
     let z = Tensor::cat(vec![z1, z2], 0);
     let z = z.clone() / (z.square().sum_dim(1).sqrt().clamp_min(1e-8));
     let eye = Tensor::<2>::from_data(
-        TensorData::new((0..4 * b * b).map(|i| if i / (2 * b) == i % (2 * b) { 1e9f32 } else { 0.0 }).collect::<Vec<_>>(), [2 * b, 2 * b]),
+        TensorData::new(
+            (0..4 * b * b)
+                .map(|i| {
+                    if i / (2 * b) == i % (2 * b) {
+                        1e9f32
+                    } else {
+                        0.0
+                    }
+                })
+                .collect::<Vec<_>>(),
+            [2 * b, 2 * b],
+        ),
         &device,
     );
     let sim = z.clone().matmul(z.transpose()).div_scalar(tau) - eye;
     let targets: Vec<i64> = (0..2 * b).map(|i| ((i + b) % (2 * b)) as i64).collect();
-    cross_entropy(sim, Tensor::from_data(TensorData::new(targets, [2 * b]), &device))
+    cross_entropy(
+        sim,
+        Tensor::from_data(TensorData::new(targets, [2 * b]), &device),
+    )
 }
 
 /// Sizes and options of the models (`[model]` in a config).
@@ -158,11 +205,22 @@ pub struct Mlp {
 
 impl Mlp {
     /// `inputs → hidden… → outputs`.
-    pub fn new<R: Rng + ?Sized>(rng: &mut R, inputs: usize, hidden: &[usize], outputs: usize, device: &Device) -> Self {
+    pub fn new<R: Rng + ?Sized>(
+        rng: &mut R,
+        inputs: usize,
+        hidden: &[usize],
+        outputs: usize,
+        device: &Device,
+    ) -> Self {
         let mut sizes = vec![inputs];
         sizes.extend_from_slice(hidden);
         sizes.push(outputs);
-        Self { layers: sizes.windows(2).map(|w| linear(rng, w[0], w[1], device)).collect() }
+        Self {
+            layers: sizes
+                .windows(2)
+                .map(|w| linear(rng, w[0], w[1], device))
+                .collect(),
+        }
     }
 
     /// `[B, inputs] → [B, outputs]`.
@@ -187,7 +245,10 @@ pub struct ConvBnRelu {
 
 impl ConvBnRelu {
     fn new<R: Rng + ?Sized>(rng: &mut R, cin: usize, cout: usize, device: &Device) -> Self {
-        Self { conv: conv(rng, cin, cout, 3, 1, false, device), bn: batch_norm(cout, device) }
+        Self {
+            conv: conv(rng, cin, cout, 3, 1, false, device),
+            bn: batch_norm(cout, device),
+        }
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -205,7 +266,12 @@ pub struct CnnEncoder {
 
 impl CnnEncoder {
     /// Stages of the given widths on `channels`-channel input.
-    pub fn new<R: Rng + ?Sized>(rng: &mut R, channels: usize, widths: &[usize], device: &Device) -> Self {
+    pub fn new<R: Rng + ?Sized>(
+        rng: &mut R,
+        channels: usize,
+        widths: &[usize],
+        device: &Device,
+    ) -> Self {
         let mut cin = channels;
         let stages = widths
             .iter()
@@ -215,7 +281,10 @@ impl CnnEncoder {
                 s
             })
             .collect();
-        Self { stages, pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init() }
+        Self {
+            stages,
+            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+        }
     }
 
     /// Each stage's output, at full, half, quarter… resolution.
@@ -252,8 +321,19 @@ pub struct BasicBlock {
 }
 
 impl BasicBlock {
-    fn new<R: Rng + ?Sized>(rng: &mut R, cin: usize, cout: usize, stride: usize, device: &Device) -> Self {
-        let shortcut = (stride != 1 || cin != cout).then(|| (conv(rng, cin, cout, 1, stride, false, device), batch_norm(cout, device)));
+    fn new<R: Rng + ?Sized>(
+        rng: &mut R,
+        cin: usize,
+        cout: usize,
+        stride: usize,
+        device: &Device,
+    ) -> Self {
+        let shortcut = (stride != 1 || cin != cout).then(|| {
+            (
+                conv(rng, cin, cout, 1, stride, false, device),
+                batch_norm(cout, device),
+            )
+        });
         Self {
             conv1: conv(rng, cin, cout, 3, stride, false, device),
             bn1: batch_norm(cout, device),
@@ -285,7 +365,13 @@ pub struct ResNetTrunk {
 
 impl ResNetTrunk {
     /// `widths.len()` stages of `blocks` blocks each.
-    pub fn new<R: Rng + ?Sized>(rng: &mut R, channels: usize, widths: &[usize], blocks: usize, device: &Device) -> Self {
+    pub fn new<R: Rng + ?Sized>(
+        rng: &mut R,
+        channels: usize,
+        widths: &[usize],
+        blocks: usize,
+        device: &Device,
+    ) -> Self {
         let stem = conv(rng, channels, widths[0], 3, 1, false, device);
         let mut layers = Vec::new();
         let mut cin = widths[0];
@@ -296,7 +382,11 @@ impl ResNetTrunk {
                 cin = w;
             }
         }
-        Self { stem, stem_bn: batch_norm(widths[0], device), blocks: layers }
+        Self {
+            stem,
+            stem_bn: batch_norm(widths[0], device),
+            blocks: layers,
+        }
     }
 
     /// `[B, C, H, W] → [B, last width]`.
@@ -356,9 +446,17 @@ impl Attention {
         let [b, n, d] = x.dims();
         let dh = d / self.heads;
         let split = |t: Tensor<3>| t.reshape([b, n, self.heads, dh]).swap_dims(1, 2);
-        let (q, k, v) = (split(self.q.forward(x.clone())), split(self.k.forward(x.clone())), split(self.v.forward(x)));
-        let attn = softmax(q.matmul(k.swap_dims(2, 3)).div_scalar((dh as f64).sqrt()), 3);
-        self.proj.forward(attn.matmul(v).swap_dims(1, 2).reshape([b, n, d]))
+        let (q, k, v) = (
+            split(self.q.forward(x.clone())),
+            split(self.k.forward(x.clone())),
+            split(self.v.forward(x)),
+        );
+        let attn = softmax(
+            q.matmul(k.swap_dims(2, 3)).div_scalar((dh as f64).sqrt()),
+            3,
+        );
+        self.proj
+            .forward(attn.matmul(v).swap_dims(1, 2).reshape([b, n, d]))
     }
 }
 
@@ -375,7 +473,10 @@ pub struct VitBlock {
 impl VitBlock {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let x = x.clone() + self.attn.forward(self.ln1.forward(x));
-        x.clone() + self.fc2.forward(gelu(self.fc1.forward(self.ln2.forward(x))))
+        x.clone()
+            + self
+                .fc2
+                .forward(gelu(self.fc1.forward(self.ln2.forward(x))))
     }
 }
 
@@ -393,13 +494,28 @@ pub struct Vit {
 }
 
 impl Vit {
-    fn new<R: Rng + ?Sized>(rng: &mut R, shape: Shape, o: &ModelOptions, classes: usize, device: &Device) -> Self {
+    fn new<R: Rng + ?Sized>(
+        rng: &mut R,
+        shape: Shape,
+        o: &ModelOptions,
+        classes: usize,
+        device: &Device,
+    ) -> Self {
         let (p, d) = (o.vit_patch, o.vit_width);
         let tokens = (shape.h / p) * (shape.w / p) + 1;
-        let mut patch = Conv2dConfig::new([shape.c, d], [p, p]).with_stride([p, p]).with_initializer(Initializer::Zeros).init(device);
+        let mut patch = Conv2dConfig::new([shape.c, d], [p, p])
+            .with_stride([p, p])
+            .with_initializer(Initializer::Zeros)
+            .init(device);
         let fan_in = shape.c * p * p;
         let k = 1.0 / (fan_in as f64).sqrt();
-        patch.weight = param((0..d * fan_in).map(|_| rng.random_range(-k..k) as f32).collect(), [d, shape.c, p, p], device);
+        patch.weight = param(
+            (0..d * fan_in)
+                .map(|_| rng.random_range(-k..k) as f32)
+                .collect(),
+            [d, shape.c, p, p],
+            device,
+        );
         let hidden = d * o.vit_mlp_ratio;
         let blocks = (0..o.vit_depth)
             .map(|_| VitBlock {
@@ -462,7 +578,9 @@ pub enum ModelKind {
 
 impl ModelKind {
     /// All, in `--model` spelling.
-    pub const NAMES: [&str; 7] = ["mlp", "cnn", "resnet32", "vgg19", "vit-tiny", "segnet", "simclr"];
+    pub const NAMES: [&str; 7] = [
+        "mlp", "cnn", "resnet32", "vgg19", "vit-tiny", "segnet", "simclr",
+    ];
 
     /// From its `--model` spelling (case-insensitive, `_` for `-`).
     pub fn parse(name: &str) -> Option<Self> {
@@ -503,26 +621,49 @@ pub enum Classifier {
 /// Check that `kind` can take images of `shape` with these options; the message says why not.
 pub fn check_shape(kind: ModelKind, shape: Shape, o: &ModelOptions) -> Result<(), String> {
     let nonzero = |v: &[usize], what: &str| {
-        if v.is_empty() || v.contains(&0) { Err(format!("`model.{what}` needs at least one width, all > 0")) } else { Ok(()) }
+        if v.is_empty() || v.contains(&0) {
+            Err(format!("`model.{what}` needs at least one width, all > 0"))
+        } else {
+            Ok(())
+        }
     };
     match kind {
         ModelKind::Mlp => Ok(()),
         ModelKind::Cnn => nonzero(&o.cnn_widths, "cnn_widths"),
         ModelKind::Resnet32 | ModelKind::Simclr => {
             nonzero(&o.resnet_widths, "resnet_widths")?;
-            if o.resnet_blocks == 0 { Err("`model.resnet_blocks` must be at least 1".into()) } else { Ok(()) }
+            if o.resnet_blocks == 0 {
+                Err("`model.resnet_blocks` must be at least 1".into())
+            } else {
+                Ok(())
+            }
         }
         ModelKind::Vgg19 => {
             nonzero(&o.vgg_widths, "vgg_widths")?;
-            if o.vgg_widths.len() != 5 { Err("`model.vgg_widths` needs 5 stage widths (VGG-19)".into()) } else { Ok(()) }
+            if o.vgg_widths.len() != 5 {
+                Err("`model.vgg_widths` needs 5 stage widths (VGG-19)".into())
+            } else {
+                Ok(())
+            }
         }
         ModelKind::VitTiny => {
             let p = o.vit_patch;
             if p == 0 || !shape.h.is_multiple_of(p) || !shape.w.is_multiple_of(p) {
-                return Err(format!("`model.vit_patch` = {p} must divide the image size {}×{}", shape.h, shape.w));
+                return Err(format!(
+                    "`model.vit_patch` = {p} must divide the image size {}×{}",
+                    shape.h, shape.w
+                ));
             }
-            if o.vit_width == 0 || o.vit_heads == 0 || !o.vit_width.is_multiple_of(o.vit_heads) || o.vit_depth == 0 || o.vit_mlp_ratio == 0 {
-                return Err(format!("`model.vit_width` ({}) must be a positive multiple of `model.vit_heads` ({}), depth and mlp ratio ≥ 1", o.vit_width, o.vit_heads));
+            if o.vit_width == 0
+                || o.vit_heads == 0
+                || !o.vit_width.is_multiple_of(o.vit_heads)
+                || o.vit_depth == 0
+                || o.vit_mlp_ratio == 0
+            {
+                return Err(format!(
+                    "`model.vit_width` ({}) must be a positive multiple of `model.vit_heads` ({}), depth and mlp ratio ≥ 1",
+                    o.vit_width, o.vit_heads
+                ));
             }
             Ok(())
         }
@@ -530,7 +671,10 @@ pub fn check_shape(kind: ModelKind, shape: Shape, o: &ModelOptions) -> Result<()
             nonzero(&o.cnn_widths, "cnn_widths")?;
             let f = 1usize << (o.cnn_widths.len() - 1);
             if !shape.h.is_multiple_of(f) || !shape.w.is_multiple_of(f) {
-                return Err(format!("the segmentation model needs an image size divisible by {f}, got {}×{}", shape.h, shape.w));
+                return Err(format!(
+                    "the segmentation model needs an image size divisible by {f}, got {}×{}",
+                    shape.h, shape.w
+                ));
             }
             Ok(())
         }
@@ -539,16 +683,41 @@ pub fn check_shape(kind: ModelKind, shape: Shape, o: &ModelOptions) -> Result<()
 
 impl Classifier {
     /// A freshly initialised classifier of `kind` (not `segnet` or `simclr`).
-    pub fn new<R: Rng + ?Sized>(kind: ModelKind, rng: &mut R, shape: Shape, classes: usize, o: &ModelOptions, device: &Device) -> Self {
+    pub fn new<R: Rng + ?Sized>(
+        kind: ModelKind,
+        rng: &mut R,
+        shape: Shape,
+        classes: usize,
+        o: &ModelOptions,
+        device: &Device,
+    ) -> Self {
         match kind {
-            ModelKind::Mlp => Self::Mlp(Mlp::new(rng, shape.c * shape.h * shape.w, &o.mlp_hidden, classes, device)),
+            ModelKind::Mlp => Self::Mlp(Mlp::new(
+                rng,
+                shape.c * shape.h * shape.w,
+                &o.mlp_hidden,
+                classes,
+                device,
+            )),
             ModelKind::Cnn => {
                 let encoder = CnnEncoder::new(rng, shape.c, &o.cnn_widths, device);
-                Self::Cnn(Cnn { encoder, head: linear(rng, *o.cnn_widths.last().expect("checked"), classes, device) })
+                Self::Cnn(Cnn {
+                    encoder,
+                    head: linear(rng, *o.cnn_widths.last().expect("checked"), classes, device),
+                })
             }
             ModelKind::Resnet32 => {
-                let trunk = ResNetTrunk::new(rng, shape.c, &o.resnet_widths, o.resnet_blocks, device);
-                Self::ResNet(ResNet { trunk, head: linear(rng, *o.resnet_widths.last().expect("checked"), classes, device) })
+                let trunk =
+                    ResNetTrunk::new(rng, shape.c, &o.resnet_widths, o.resnet_blocks, device);
+                Self::ResNet(ResNet {
+                    trunk,
+                    head: linear(
+                        rng,
+                        *o.resnet_widths.last().expect("checked"),
+                        classes,
+                        device,
+                    ),
+                })
             }
             ModelKind::Vgg19 => {
                 let mut cin = shape.c;
@@ -567,7 +736,11 @@ impl Classifier {
                     })
                     .collect();
                 let pool = MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init();
-                Self::Vgg(Vgg { stages, pool, head: linear(rng, cin, classes, device) })
+                Self::Vgg(Vgg {
+                    stages,
+                    pool,
+                    head: linear(rng, cin, classes, device),
+                })
             }
             ModelKind::VitTiny => Self::Vit(Vit::new(rng, shape, o, classes, device)),
             ModelKind::Segnet | ModelKind::Simclr => unreachable!("not a plain classifier"),
@@ -581,7 +754,9 @@ impl Classifier {
                 let [b, c, h, w] = x.dims();
                 m.forward(x.reshape([b, c * h * w]))
             }
-            Self::Cnn(m) => m.head.forward(global_pool(m.encoder.features(x).pop().expect("a stage"))),
+            Self::Cnn(m) => m
+                .head
+                .forward(global_pool(m.encoder.features(x).pop().expect("a stage"))),
             Self::ResNet(m) => m.head.forward(m.trunk.forward(x)),
             Self::Vgg(m) => m.forward(x),
             Self::Vit(m) => m.forward(x),
@@ -603,18 +778,36 @@ pub struct SegNet {
 
 impl SegNet {
     /// Encoder of `widths`, decoder mirroring it, `classes` output maps.
-    pub fn new<R: Rng + ?Sized>(rng: &mut R, channels: usize, widths: &[usize], classes: usize, device: &Device) -> Self {
+    pub fn new<R: Rng + ?Sized>(
+        rng: &mut R,
+        channels: usize,
+        widths: &[usize],
+        classes: usize,
+        device: &Device,
+    ) -> Self {
         let encoder = CnnEncoder::new(rng, channels, widths, device);
         let (mut ups, mut decoders) = (Vec::new(), Vec::new());
         for i in (1..widths.len()).rev() {
             let (cin, cout) = (widths[i], widths[i - 1]);
-            let mut up = ConvTranspose2dConfig::new([cin, cout], [2, 2]).with_stride([2, 2]).with_initializer(Initializer::Zeros).init(device);
-            up.weight = param(normals(rng, cin * cout * 4, (2.0 / (cin * 4) as f64).sqrt()), [cin, cout, 2, 2], device);
+            let mut up = ConvTranspose2dConfig::new([cin, cout], [2, 2])
+                .with_stride([2, 2])
+                .with_initializer(Initializer::Zeros)
+                .init(device);
+            up.weight = param(
+                normals(rng, cin * cout * 4, (2.0 / (cin * 4) as f64).sqrt()),
+                [cin, cout, 2, 2],
+                device,
+            );
             ups.push(up);
             decoders.push(ConvBnRelu::new(rng, 2 * cout, cout, device));
         }
         let classifier = conv(rng, widths[0], classes, 1, 1, true, device);
-        Self { encoder, ups, decoders, classifier }
+        Self {
+            encoder,
+            ups,
+            decoders,
+            classifier,
+        }
     }
 
     /// Per-pixel class scores `[B, classes, H, W]`.
@@ -640,10 +833,24 @@ pub struct SimClr {
 
 impl SimClr {
     /// ResNet trunk and projection head.
-    pub fn new<R: Rng + ?Sized>(rng: &mut R, channels: usize, o: &ModelOptions, device: &Device) -> Self {
+    pub fn new<R: Rng + ?Sized>(
+        rng: &mut R,
+        channels: usize,
+        o: &ModelOptions,
+        device: &Device,
+    ) -> Self {
         let trunk = ResNetTrunk::new(rng, channels, &o.resnet_widths, o.resnet_blocks, device);
         let feat = *o.resnet_widths.last().expect("checked");
-        Self { trunk, projector: Mlp::new(rng, feat, &[o.simclr_projection], o.simclr_projection, device) }
+        Self {
+            trunk,
+            projector: Mlp::new(
+                rng,
+                feat,
+                &[o.simclr_projection],
+                o.simclr_projection,
+                device,
+            ),
+        }
     }
 
     /// Feature dimension of the trunk.
@@ -665,7 +872,15 @@ mod tests {
 
     fn images(shape: [usize; 4], device: &Device) -> Tensor<4> {
         let n = shape.iter().product::<usize>();
-        Tensor::from_data(TensorData::new((0..n).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect::<Vec<_>>(), shape), device)
+        Tensor::from_data(
+            TensorData::new(
+                (0..n)
+                    .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
+                    .collect::<Vec<_>>(),
+                shape,
+            ),
+            device,
+        )
     }
 
     fn labels(values: &[i64], device: &Device) -> Tensor<1, Int> {
@@ -708,7 +923,10 @@ mod tests {
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let (reached, total) = grads_reach(&model, &grads);
         // Every trained tensor gets a gradient.
-        assert_eq!(reached, total, "{kind:?}: {reached}/{total} parameters got a gradient");
+        assert_eq!(
+            reached, total,
+            "{kind:?}: {reached}/{total} parameters got a gradient"
+        );
     }
 
     #[test]
@@ -727,7 +945,11 @@ mod tests {
 
     #[test]
     fn vgg19_forward_backward() {
-        classifier_forward_backward(ModelKind::Vgg19, Shape { c: 3, h: 16, w: 16 }, &ModelOptions::default());
+        classifier_forward_backward(
+            ModelKind::Vgg19,
+            Shape { c: 3, h: 16, w: 16 },
+            &ModelOptions::default(),
+        );
     }
 
     #[test]
@@ -736,7 +958,11 @@ mod tests {
         assert_eq!((o.vit_width, o.vit_depth, o.vit_heads), (192, 12, 3));
         classifier_forward_backward(ModelKind::VitTiny, Shape { c: 3, h: 16, w: 16 }, &o);
         let bad = ModelOptions { vit_patch: 5, ..o };
-        assert!(check_shape(ModelKind::VitTiny, Shape { c: 3, h: 16, w: 16 }, &bad).unwrap_err().contains("divide"));
+        assert!(
+            check_shape(ModelKind::VitTiny, Shape { c: 3, h: 16, w: 16 }, &bad)
+                .unwrap_err()
+                .contains("divide")
+        );
     }
 
     #[test]
@@ -748,8 +974,14 @@ mod tests {
         assert_eq!(out.dims(), [2, 4, 8, 8]);
         let logits = out.permute([0, 2, 3, 1]).reshape([128, 4]);
         let targets: Vec<i64> = (0..128).map(|i| i % 4).collect();
-        let weight: Vec<f32> = (0..128).map(|i| if i % 3 == 0 { 0.0 } else { 1.0 }).collect();
-        let loss = masked_cross_entropy(logits, labels(&targets, &device), Tensor::from_data(TensorData::new(weight, [128]), &device));
+        let weight: Vec<f32> = (0..128)
+            .map(|i| if i % 3 == 0 { 0.0 } else { 1.0 })
+            .collect();
+        let loss = masked_cross_entropy(
+            logits,
+            labels(&targets, &device),
+            Tensor::from_data(TensorData::new(weight, [128]), &device),
+        );
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let (reached, total) = grads_reach(&model, &grads);
         assert_eq!(reached, total);
@@ -759,17 +991,25 @@ mod tests {
     fn simclr_nt_xent_forward_backward_and_prefers_matching_views() {
         let device = Device::default().autodiff();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-        let o = ModelOptions { resnet_blocks: 1, ..ModelOptions::default() };
+        let o = ModelOptions {
+            resnet_blocks: 1,
+            ..ModelOptions::default()
+        };
         let model = SimClr::new(&mut rng, 3, &o, &device);
-        let (a, b) = (images([2, 3, 8, 8], &device), images([2, 3, 8, 8], &device).mul_scalar(0.9));
+        let (a, b) = (
+            images([2, 3, 8, 8], &device),
+            images([2, 3, 8, 8], &device).mul_scalar(0.9),
+        );
         let loss = nt_xent(model.project(a), model.project(b), 0.5);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let (reached, total) = grads_reach(&model, &grads);
         assert_eq!(reached, total);
         // Identical views score a lower loss than swapped ones.
         let plain = Device::default();
-        let z: Tensor<2> = Tensor::from_data(TensorData::new(vec![1.0f32, 0.0, 0.0, 1.0], [2, 2]), &plain);
-        let swapped: Tensor<2> = Tensor::from_data(TensorData::new(vec![0.0f32, 1.0, 1.0, 0.0], [2, 2]), &plain);
+        let z: Tensor<2> =
+            Tensor::from_data(TensorData::new(vec![1.0f32, 0.0, 0.0, 1.0], [2, 2]), &plain);
+        let swapped: Tensor<2> =
+            Tensor::from_data(TensorData::new(vec![0.0f32, 1.0, 1.0, 0.0], [2, 2]), &plain);
         let good = nt_xent(z.clone(), z.clone(), 0.5).into_scalar::<f64>();
         let bad = nt_xent(z, swapped, 0.5).into_scalar::<f64>();
         assert!(good < bad, "{good} vs {bad}");

@@ -51,7 +51,10 @@ impl EpochsWriter {
     pub fn create(path: &Path) -> Result<Self, RunError> {
         let mut file = File::create(path).map_err(|e| RunError::io(path, e))?;
         writeln!(file, "{}", COLUMNS.join(",")).map_err(|e| RunError::io(path, e))?;
-        Ok(Self { path: path.to_path_buf(), file })
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+        })
     }
 
     /// Append one row.
@@ -69,7 +72,9 @@ impl EpochsWriter {
             opt(r.d),
             format!("{:.3}", r.wall_s),
         ];
-        writeln!(self.file, "{}", cells.join(",")).and_then(|_| self.file.flush()).map_err(|e| RunError::io(&self.path, e))
+        writeln!(self.file, "{}", cells.join(","))
+            .and_then(|_| self.file.flush())
+            .map_err(|e| RunError::io(&self.path, e))
     }
 }
 
@@ -143,7 +148,10 @@ pub struct SlOptimizerResult {
 impl SlOptimizerResult {
     /// Aggregate one optimizer's seeds.
     pub fn from_seeds(optimizer: &str, seeds: &[SlSeedSummary]) -> Self {
-        let metrics: Vec<Option<f64>> = seeds.iter().map(|s| s.final_test_accuracy.or(s.final_test_miou)).collect();
+        let metrics: Vec<Option<f64>> = seeds
+            .iter()
+            .map(|s| s.final_test_accuracy.or(s.final_test_miou))
+            .collect();
         let losses: Vec<Option<f64>> = seeds.iter().map(|s| s.final_train_loss).collect();
         let mean = |v: &[Option<f64>]| {
             let v: Vec<f64> = v.iter().flatten().copied().collect();
@@ -168,9 +176,16 @@ impl SlOptimizerResult {
 
     /// The Table-3 cell as a line: `accuracy (train loss)`, seeds and divergences.
     pub fn line(&self) -> String {
-        let m = self.mean_test_metric.map_or("n/a".into(), |v| format!("{v:.2}"));
-        let l = self.mean_train_loss.map_or("n/a".into(), |v| format!("{v:.4}"));
-        format!("{:<12} {m} ({l})  {} seeds, diverged {}/{}", self.optimizer, self.seeds, self.diverged, self.seeds)
+        let m = self
+            .mean_test_metric
+            .map_or("n/a".into(), |v| format!("{v:.2}"));
+        let l = self
+            .mean_train_loss
+            .map_or("n/a".into(), |v| format!("{v:.4}"));
+        format!(
+            "{:<12} {m} ({l})  {} seeds, diverged {}/{}",
+            self.optimizer, self.seeds, self.diverged, self.seeds
+        )
     }
 }
 

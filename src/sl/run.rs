@@ -41,20 +41,34 @@ impl SlPlan {
     pub fn prepare(&self) -> Result<(Dataset, Normalize), RunError> {
         self.config.validate()?;
         if self.seeds.is_empty() {
-            return Err(RunError::Usage("no seeds: give --seeds N (N >= 1) or --seed-list".into()));
+            return Err(RunError::Usage(
+                "no seeds: give --seeds N (N >= 1) or --seed-list".into(),
+            ));
         }
         if self.optimizers.is_empty() {
-            return Err(RunError::Usage("no optimizer: give --opt NAME[,NAME...]".into()));
+            return Err(RunError::Usage(
+                "no optimizer: give --opt NAME[,NAME...]".into(),
+            ));
         }
         for name in &self.optimizers {
-            self.config.optimizer(name)?.config.build().map_err(|e| RunError::Usage(e.to_string()))?;
+            self.config
+                .optimizer(name)?
+                .config
+                .build()
+                .map_err(|e| RunError::Usage(e.to_string()))?;
         }
         let data = Dataset::load(&self.config)?;
         let kind = self.config.model_kind()?;
         check_shape(kind, data.shape(), &self.config.model_options).map_err(RunError::Usage)?;
         if let (ModelKind::Segnet, Some(path)) = (kind, &self.config.pretrained) {
             let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
-            let model = SegNet::new(&mut rng, data.shape().c, &self.config.model_options.cnn_widths, 2, &Device::default());
+            let model = SegNet::new(
+                &mut rng,
+                data.shape().c,
+                &self.config.model_options.cnn_widths,
+                2,
+                &Device::default(),
+            );
             model.encoder.try_load_file(path).map_err(|e| {
                 RunError::Usage(format!(
                     "pretrained encoder {} does not fit this model (cnn_widths {:?}, {} channels): {e:?}",
@@ -74,14 +88,21 @@ pub use crate::run::check_empty_out as check_fresh_out;
 
 /// Create the run directory and write `run.json` and `config.toml`.
 pub fn create(out: &Path, plan: &SlPlan) -> Result<(), RunError> {
-    std::fs::create_dir_all(out).map_err(|e| RunError::Usage(format!("cannot create --out {}: {e}", out.display())))?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| RunError::Usage(format!("cannot create --out {}: {e}", out.display())))?;
     write_json_atomic(&out.join("run.json"), plan)?;
     write_atomic(&out.join("config.toml"), plan.config.to_toml().as_bytes())
 }
 
 /// Train every (optimizer, seed) pair with `jobs` in parallel; write the run summary and
 /// `result.txt`.
-pub fn execute(out: &Path, plan: &SlPlan, data: &Dataset, norm: &Normalize, jobs: usize) -> Result<SlRunSummary, RunError> {
+pub fn execute(
+    out: &Path,
+    plan: &SlPlan,
+    data: &Dataset,
+    norm: &Normalize,
+    jobs: usize,
+) -> Result<SlRunSummary, RunError> {
     let work: VecDeque<(usize, String, u64)> = plan
         .optimizers
         .iter()
@@ -91,15 +112,26 @@ pub fn execute(out: &Path, plan: &SlPlan, data: &Dataset, norm: &Normalize, jobs
         .collect();
     let total = work.len();
     let queue = Mutex::new(work);
-    let results: Mutex<Vec<Option<Result<SlSeedSummary, RunError>>>> = Mutex::new((0..total).map(|_| None).collect());
+    let results: Mutex<Vec<Option<Result<SlSeedSummary, RunError>>>> =
+        Mutex::new((0..total).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, total.max(1)) {
             scope.spawn(|| {
                 let _denormals = burn_lrfree::FlushDenormals::scoped(plan.config.flush_denormals);
                 let device = Device::default();
                 loop {
-                    let Some((i, optimizer, seed)) = queue.lock().expect("queue").pop_front() else { break };
-                    let job = SeedJob { config: &plan.config, data, norm, run_dir: out, optimizer: &optimizer, seed };
+                    let Some((i, optimizer, seed)) = queue.lock().expect("queue").pop_front()
+                    else {
+                        break;
+                    };
+                    let job = SeedJob {
+                        config: &plan.config,
+                        data,
+                        norm,
+                        run_dir: out,
+                        optimizer: &optimizer,
+                        seed,
+                    };
                     let result = run_seed(&job, &device);
                     results.lock().expect("results")[i] = Some(result);
                 }
@@ -125,15 +157,36 @@ pub fn execute(out: &Path, plan: &SlPlan, data: &Dataset, norm: &Normalize, jobs
         task: plan.task.clone(),
         model: plan.model.clone(),
         epochs: plan.epochs,
-        metric: if segmentation { "test_miou" } else { "test_accuracy" }.into(),
+        metric: if segmentation {
+            "test_miou"
+        } else {
+            "test_accuracy"
+        }
+        .into(),
         results: plan
             .optimizers
             .iter()
-            .map(|o| SlOptimizerResult::from_seeds(o, &seeds.iter().filter(|s| &s.optimizer == o).cloned().collect::<Vec<_>>()))
+            .map(|o| {
+                SlOptimizerResult::from_seeds(
+                    o,
+                    &seeds
+                        .iter()
+                        .filter(|s| &s.optimizer == o)
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                )
+            })
             .collect(),
     };
     write_json_atomic(&out.join("summary.json"), &summary)?;
-    let lines: Vec<String> = summary.results.iter().map(SlOptimizerResult::line).collect();
-    write_atomic(&out.join("result.txt"), (lines.join("\n") + "\n").as_bytes())?;
+    let lines: Vec<String> = summary
+        .results
+        .iter()
+        .map(SlOptimizerResult::line)
+        .collect();
+    write_atomic(
+        &out.join("result.txt"),
+        (lines.join("\n") + "\n").as_bytes(),
+    )?;
     Ok(summary)
 }

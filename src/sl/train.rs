@@ -9,8 +9,8 @@ use burn::nn::Linear;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use burn_lrfree::{LrFreeOptimizer, Rejected, StepModule};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::RunError;
@@ -18,7 +18,10 @@ use crate::sl::augment::{Normalize, class_batch, seg_batch, simclr_batch};
 use crate::sl::config::SlConfig;
 use crate::sl::data::{self, ImageSet, SegSet, Split};
 use crate::sl::formats;
-use crate::sl::models::{Classifier, ModelKind, SegNet, Shape, SimClr, cross_entropy, linear, masked_cross_entropy, nt_xent};
+use crate::sl::models::{
+    Classifier, ModelKind, SegNet, Shape, SimClr, cross_entropy, linear, masked_cross_entropy,
+    nt_xent,
+};
 use crate::sl::records::{EpochRow, EpochsWriter, SlDivergence, SlSeedSummary};
 
 /// The data of a run, loaded once and shared by all seeds.
@@ -40,19 +43,36 @@ impl Dataset {
     pub fn load(config: &SlConfig) -> Result<Self, RunError> {
         let usage = |e: data::DataError| RunError::Usage(e.to_string());
         let dir = || {
-            config.data.clone().ok_or_else(|| RunError::Usage(format!("task `{}` needs its data: give --data DIR or `data = \"DIR\"`", config.task)))
+            config.data.clone().ok_or_else(|| {
+                RunError::Usage(format!(
+                    "task `{}` needs its data: give --data DIR or `data = \"DIR\"`",
+                    config.task
+                ))
+            })
         };
         let size = |default: usize| config.image_size.unwrap_or(default);
         let mut dataset = match config.task.as_str() {
-            "digits" => Self::Classes { split: data::digits(config.data.as_deref()).map_err(usage)?, unlabeled: None },
-            "cifar100" => Self::Classes { split: formats::cifar100(&dir()?, config.cifar_labels == "fine").map_err(usage)?, unlabeled: None },
-            "imagefolder" => Self::Classes { split: formats::image_folder(&dir()?, size(64)).map_err(usage)?.0, unlabeled: None },
+            "digits" => Self::Classes {
+                split: data::digits(config.data.as_deref()).map_err(usage)?,
+                unlabeled: None,
+            },
+            "cifar100" => Self::Classes {
+                split: formats::cifar100(&dir()?, config.cifar_labels == "fine").map_err(usage)?,
+                unlabeled: None,
+            },
+            "imagefolder" => Self::Classes {
+                split: formats::image_folder(&dir()?, size(64)).map_err(usage)?.0,
+                unlabeled: None,
+            },
             "stl10" => {
-                let want = (config.model_kind()? == ModelKind::Simclr && config.max_unlabeled > 0).then_some(config.max_unlabeled);
+                let want = (config.model_kind()? == ModelKind::Simclr && config.max_unlabeled > 0)
+                    .then_some(config.max_unlabeled);
                 let (split, unlabeled) = formats::stl10(&dir()?, size(96), want).map_err(usage)?;
                 Self::Classes { split, unlabeled }
             }
-            "ade20k" => Self::Segments(formats::ade20k(&dir()?, size(64), config.classes.unwrap_or(150)).map_err(usage)?),
+            "ade20k" => Self::Segments(
+                formats::ade20k(&dir()?, size(64), config.classes.unwrap_or(150)).map_err(usage)?,
+            ),
             other => return Err(RunError::Usage(format!("unknown task `{other}`"))),
         };
         if let Self::Classes { split, .. } = &mut dataset {
@@ -63,7 +83,11 @@ impl Dataset {
                 split.test.truncate(config.max_test);
             }
             if split.train.len() < 2 || split.test.is_empty() {
-                return Err(RunError::Usage(format!("too few images: {} train, {} test", split.train.len(), split.test.len())));
+                return Err(RunError::Usage(format!(
+                    "too few images: {} train, {} test",
+                    split.train.len(),
+                    split.test.len()
+                )));
             }
         }
         Ok(dataset)
@@ -80,7 +104,11 @@ impl Dataset {
     /// Image shape.
     pub fn shape(&self) -> Shape {
         let t = self.train_images();
-        Shape { c: t.channels, h: t.height, w: t.width }
+        Shape {
+            c: t.channels,
+            h: t.height,
+            w: t.width,
+        }
     }
 
     /// One line: sizes and classes.
@@ -95,7 +123,9 @@ impl Dataset {
                 s.h,
                 s.w,
                 split.train.classes,
-                unlabeled.as_ref().map_or(String::new(), |u| format!(", {} unlabelled", u.len()))
+                unlabeled
+                    .as_ref()
+                    .map_or(String::new(), |u| format!(", {} unlabelled", u.len()))
             ),
             Self::Segments(split) => format!(
                 "{} train / {} test images of {}×{}×{} with masks, {} classes",
@@ -167,16 +197,30 @@ impl Seed<'_> {
     fn batches(&mut self, n: usize, size: usize) -> Vec<Vec<usize>> {
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut self.rng);
-        order.chunks(size).filter(|c| c.len() >= 2).map(<[usize]>::to_vec).collect()
+        order
+            .chunks(size)
+            .filter(|c| c.len() >= 2)
+            .map(<[usize]>::to_vec)
+            .collect()
     }
 
     fn diverge(&mut self, reason: String) {
-        self.divergence.get_or_insert(SlDivergence { epoch: self.epoch, step: self.steps, reason });
+        self.divergence.get_or_insert(SlDivergence {
+            epoch: self.epoch,
+            step: self.steps,
+            reason,
+        });
     }
 
     /// Backward, then one optimizer step. `None` when the seed diverged (loss or estimate not
     /// finite, estimate over the bound, or the step refused).
-    fn step<M: Module>(&mut self, opt: &mut dyn LrFreeOptimizer, lr: f64, model: &mut M, loss: Tensor<1>) -> Option<f64> {
+    fn step<M: Module>(
+        &mut self,
+        opt: &mut dyn LrFreeOptimizer,
+        lr: f64,
+        model: &mut M,
+        loss: Tensor<1>,
+    ) -> Option<f64> {
         let value = loss.clone().into_scalar::<f64>();
         if !value.is_finite() {
             self.diverge(format!("training loss {value}"));
@@ -194,7 +238,10 @@ impl Seed<'_> {
         self.steps += 1;
         if let Some(est) = opt.estimate().lr {
             if !est.is_finite() || est > self.job.config.lr_divergence_bound {
-                self.diverge(format!("lr estimate {est:e} exceeds the bound {:e}", self.job.config.lr_divergence_bound));
+                self.diverge(format!(
+                    "lr estimate {est:e} exceeds the bound {:e}",
+                    self.job.config.lr_divergence_bound
+                ));
                 return None;
             }
             self.max_lr = Some(self.max_lr.map_or(est, |m: f64| m.max(est)));
@@ -227,28 +274,53 @@ impl Seed<'_> {
 
     fn save<M: Module>(&self, model: &M, name: &str) -> Result<(), RunError> {
         let path = self.dir.join(name);
-        model.valid().save_file(&path).map_err(|e| RunError::io(&path, format!("{e:?}")))
+        model
+            .valid()
+            .save_file(&path)
+            .map_err(|e| RunError::io(&path, format!("{e:?}")))
     }
 
     fn optimizer(&self) -> Result<(Box<dyn LrFreeOptimizer>, f64), RunError> {
         let spec = self.job.config.optimizer(self.job.optimizer)?;
-        Ok((spec.config.build().map_err(|e| RunError::Usage(e.to_string()))?, spec.lr))
+        Ok((
+            spec.config
+                .build()
+                .map_err(|e| RunError::Usage(e.to_string()))?,
+            spec.lr,
+        ))
     }
 }
 
 /// Mean loss and accuracy (%) of `forward` on a labelled set, batch by batch, no augmentation.
-fn eval_classes(forward: impl Fn(Tensor<4>) -> Tensor<2>, set: &ImageSet, norm: &Normalize, batch: usize, device: &Device) -> (f64, f64) {
-    let shape = Shape { c: set.channels, h: set.height, w: set.width };
+fn eval_classes(
+    forward: impl Fn(Tensor<4>) -> Tensor<2>,
+    set: &ImageSet,
+    norm: &Normalize,
+    batch: usize,
+    device: &Device,
+) -> (f64, f64) {
+    let shape = Shape {
+        c: set.channels,
+        h: set.height,
+        w: set.width,
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(0); // unused: no augmentation at test time
     let (mut loss, mut correct) = (0.0, 0usize);
     let idx: Vec<usize> = (0..set.len()).collect();
     for chunk in idx.chunks(batch) {
         let (x, y) = class_batch(set, chunk, &Default::default(), norm, &mut rng, false);
         let logits = forward(tensor4(x, chunk.len(), shape, device));
-        correct += host_ints(logits.clone().argmax(1)).iter().zip(&y).filter(|(p, t)| p == t).count();
+        correct += host_ints(logits.clone().argmax(1))
+            .iter()
+            .zip(&y)
+            .filter(|(p, t)| p == t)
+            .count();
         loss += cross_entropy(logits, ints(y, device)).into_scalar::<f64>() * chunk.len() as f64;
     }
-    (loss / set.len() as f64, 100.0 * correct as f64 / set.len() as f64)
+    (
+        loss / set.len() as f64,
+        100.0 * correct as f64 / set.len() as f64,
+    )
 }
 
 /// Run one seed to the end (or its divergence) and write its summary.
@@ -275,14 +347,23 @@ pub fn run_seed(job: &SeedJob<'_>, device: &Device) -> Result<SlSeedSummary, Run
     let kind = job.config.model_kind()?;
     match (kind, job.data) {
         (ModelKind::Segnet, Dataset::Segments(split)) => train_segmentation(&mut s, split)?,
-        (ModelKind::Simclr, Dataset::Classes { split, unlabeled }) => train_simclr(&mut s, split, unlabeled.as_ref())?,
+        (ModelKind::Simclr, Dataset::Classes { split, unlabeled }) => {
+            train_simclr(&mut s, split, unlabeled.as_ref())?
+        }
         (ModelKind::Segnet | ModelKind::Simclr, _) | (_, Dataset::Segments(_)) => {
-            return Err(RunError::Usage(format!("model `{}` does not fit task `{}`", kind.name(), job.config.task)));
+            return Err(RunError::Usage(format!(
+                "model `{}` does not fit task `{}`",
+                kind.name(),
+                job.config.task
+            )));
         }
         (_, Dataset::Classes { split, .. }) => train_classifier(&mut s, kind, split)?,
     }
     if let Some(d) = &s.divergence {
-        eprintln!("{} seed {}: diverged in epoch {} (step {}): {}", job.optimizer, job.seed, d.epoch, d.step, d.reason);
+        eprintln!(
+            "{} seed {}: diverged in epoch {} (step {}): {}",
+            job.optimizer, job.seed, d.epoch, d.step, d.reason
+        );
     }
     let last = s.last_row.clone().unwrap_or_default();
     let summary = SlSeedSummary {
@@ -306,25 +387,59 @@ pub fn run_seed(job: &SeedJob<'_>, device: &Device) -> Result<SlSeedSummary, Run
     Ok(summary)
 }
 
-fn train_classifier(s: &mut Seed<'_>, kind: ModelKind, split: &Split<ImageSet>) -> Result<(), RunError> {
+fn train_classifier(
+    s: &mut Seed<'_>,
+    kind: ModelKind,
+    split: &Split<ImageSet>,
+) -> Result<(), RunError> {
     let cfg = s.job.config;
-    let shape = Shape { c: split.train.channels, h: split.train.height, w: split.train.width };
-    let mut model = Classifier::new(kind, &mut s.rng, shape, split.train.classes, &cfg.model_options, &s.device);
+    let shape = Shape {
+        c: split.train.channels,
+        h: split.train.height,
+        w: split.train.width,
+    };
+    let mut model = Classifier::new(
+        kind,
+        &mut s.rng,
+        shape,
+        split.train.classes,
+        &cfg.model_options,
+        &s.device,
+    );
     let (mut opt, lr) = s.optimizer()?;
     'epochs: for _ in 0..cfg.epochs {
         s.epoch += 1;
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
         for idx in s.batches(split.train.len(), cfg.batch_size) {
-            let (x, y) = class_batch(&split.train, &idx, &cfg.augment, s.job.norm, &mut s.rng, true);
+            let (x, y) = class_batch(
+                &split.train,
+                &idx,
+                &cfg.augment,
+                s.job.norm,
+                &mut s.rng,
+                true,
+            );
             let logits = model.forward(tensor4(x, idx.len(), shape, &s.device));
-            correct += host_ints(logits.clone().inner().argmax(1)).iter().zip(&y).filter(|(p, t)| p == t).count();
+            correct += host_ints(logits.clone().inner().argmax(1))
+                .iter()
+                .zip(&y)
+                .filter(|(p, t)| p == t)
+                .count();
             let loss = cross_entropy(logits, ints(y, &s.device));
-            let Some(v) = s.step(opt.as_mut(), lr, &mut model, loss) else { break 'epochs };
+            let Some(v) = s.step(opt.as_mut(), lr, &mut model, loss) else {
+                break 'epochs;
+            };
             loss_sum += v * idx.len() as f64;
             seen += idx.len();
         }
         let valid = model.valid();
-        let (test_loss, test_acc) = eval_classes(|x| valid.forward(x), &split.test, s.job.norm, cfg.eval_batch_size, &s.plain);
+        let (test_loss, test_acc) = eval_classes(
+            |x| valid.forward(x),
+            &split.test,
+            s.job.norm,
+            cfg.eval_batch_size,
+            &s.plain,
+        );
         let train_loss = loss_sum / seen.max(1) as f64;
         s.final_train_loss = Some(train_loss);
         let row = EpochRow {
@@ -339,7 +454,14 @@ fn train_classifier(s: &mut Seed<'_>, kind: ModelKind, split: &Split<ImageSet>) 
     }
     if s.divergence.is_some() {
         // The epoch the divergence cut short still gets its row (loss of the batches before it).
-        s.record(EpochRow { phase: "train", train_loss: f64::NAN, ..Default::default() }, opt.as_ref())?;
+        s.record(
+            EpochRow {
+                phase: "train",
+                train_loss: f64::NAN,
+                ..Default::default()
+            },
+            opt.as_ref(),
+        )?;
     }
     s.save(&model, "model.bpk")?;
     if let Classifier::Cnn(cnn) = &model {
@@ -351,10 +473,19 @@ fn train_classifier(s: &mut Seed<'_>, kind: ModelKind, split: &Split<ImageSet>) 
 
 /// Targets (class − 1, ignored pixels as 0) and weights (0 for ignored pixels) of masks.
 fn seg_targets(masks: &[u8], device: &Device) -> (Tensor<1, Int>, Tensor<1>) {
-    let t: Vec<i64> = masks.iter().map(|&m| i64::from(m.saturating_sub(1))).collect();
-    let w: Vec<f32> = masks.iter().map(|&m| if m > 0 { 1.0 } else { 0.0 }).collect();
+    let t: Vec<i64> = masks
+        .iter()
+        .map(|&m| i64::from(m.saturating_sub(1)))
+        .collect();
+    let w: Vec<f32> = masks
+        .iter()
+        .map(|&m| if m > 0 { 1.0 } else { 0.0 })
+        .collect();
     let n = w.len();
-    (ints(t, device), Tensor::from_data(TensorData::new(w, [n]), device))
+    (
+        ints(t, device),
+        Tensor::from_data(TensorData::new(w, [n]), device),
+    )
 }
 
 /// Per-pixel logits `[B, K, H, W]` as `[B·H·W, K]`.
@@ -376,17 +507,33 @@ pub fn mean_iou(confusion: &[u64], classes: usize) -> f64 {
             ious.push(tp as f64 / union as f64);
         }
     }
-    if ious.is_empty() { 0.0 } else { 100.0 * ious.iter().sum::<f64>() / ious.len() as f64 }
+    if ious.is_empty() {
+        0.0
+    } else {
+        100.0 * ious.iter().sum::<f64>() / ious.len() as f64
+    }
 }
 
 fn train_segmentation(s: &mut Seed<'_>, split: &Split<SegSet>) -> Result<(), RunError> {
     let cfg = s.job.config;
     let train = &split.train;
-    let shape = Shape { c: train.images.channels, h: train.images.height, w: train.images.width };
+    let shape = Shape {
+        c: train.images.channels,
+        h: train.images.height,
+        w: train.images.width,
+    };
     let classes = train.images.classes;
-    let mut model = SegNet::new(&mut s.rng, shape.c, &cfg.model_options.cnn_widths, classes, &s.device);
+    let mut model = SegNet::new(
+        &mut s.rng,
+        shape.c,
+        &cfg.model_options.cnn_widths,
+        classes,
+        &s.device,
+    );
     if let Some(path) = &cfg.pretrained {
-        model.encoder = model.encoder.clone().try_load_file(path).map_err(|e| RunError::Usage(format!("pretrained encoder {}: {e:?}", path.display())))?;
+        model.encoder = model.encoder.clone().try_load_file(path).map_err(|e| {
+            RunError::Usage(format!("pretrained encoder {}: {e:?}", path.display()))
+        })?;
     }
     let (mut opt, lr) = s.optimizer()?;
     'epochs: for _ in 0..cfg.epochs {
@@ -396,7 +543,14 @@ fn train_segmentation(s: &mut Seed<'_>, split: &Split<SegSet>) -> Result<(), Run
             let (x, m) = seg_batch(train, &idx, &cfg.augment, s.job.norm, &mut s.rng, true);
             let (t, w) = seg_targets(&m, &s.device);
             let logits = pixels(model.forward(tensor4(x, idx.len(), shape, &s.device)));
-            let Some(v) = s.step(opt.as_mut(), lr, &mut model, masked_cross_entropy(logits, t, w)) else { break 'epochs };
+            let Some(v) = s.step(
+                opt.as_mut(),
+                lr,
+                &mut model,
+                masked_cross_entropy(logits, t, w),
+            ) else {
+                break 'epochs;
+            };
             loss_sum += v * idx.len() as f64;
             seen += idx.len();
         }
@@ -405,7 +559,14 @@ fn train_segmentation(s: &mut Seed<'_>, split: &Split<SegSet>) -> Result<(), Run
         let (mut test_loss, mut rng) = (0.0, ChaCha8Rng::seed_from_u64(0));
         let idx: Vec<usize> = (0..split.test.images.len()).collect();
         for chunk in idx.chunks(cfg.eval_batch_size) {
-            let (x, m) = seg_batch(&split.test, chunk, &Default::default(), s.job.norm, &mut rng, false);
+            let (x, m) = seg_batch(
+                &split.test,
+                chunk,
+                &Default::default(),
+                s.job.norm,
+                &mut rng,
+                false,
+            );
             let logits = pixels(valid.forward(tensor4(x, chunk.len(), shape, &s.plain)));
             for (p, &label) in host_ints(logits.clone().argmax(1)).iter().zip(&m) {
                 if label > 0 {
@@ -413,7 +574,8 @@ fn train_segmentation(s: &mut Seed<'_>, split: &Split<SegSet>) -> Result<(), Run
                 }
             }
             let (t, w) = seg_targets(&m, &s.plain);
-            test_loss += masked_cross_entropy(logits, t, w).into_scalar::<f64>() * chunk.len() as f64;
+            test_loss +=
+                masked_cross_entropy(logits, t, w).into_scalar::<f64>() * chunk.len() as f64;
         }
         let train_loss = loss_sum / seen.max(1) as f64;
         s.final_train_loss = Some(train_loss);
@@ -427,14 +589,31 @@ fn train_segmentation(s: &mut Seed<'_>, split: &Split<SegSet>) -> Result<(), Run
         s.record(row, opt.as_ref())?;
     }
     if s.divergence.is_some() {
-        s.record(EpochRow { phase: "train", train_loss: f64::NAN, ..Default::default() }, opt.as_ref())?;
+        s.record(
+            EpochRow {
+                phase: "train",
+                train_loss: f64::NAN,
+                ..Default::default()
+            },
+            opt.as_ref(),
+        )?;
     }
     s.save(&model, "model.bpk")
 }
 
 /// Encoder features of every image (no augmentation), `[N·F]` row-major, and `F`.
-fn features(model: &SimClr, set: &ImageSet, norm: &Normalize, batch: usize, device: &Device) -> (Vec<f32>, usize) {
-    let shape = Shape { c: set.channels, h: set.height, w: set.width };
+fn features(
+    model: &SimClr,
+    set: &ImageSet,
+    norm: &Normalize,
+    batch: usize,
+    device: &Device,
+) -> (Vec<f32>, usize) {
+    let shape = Shape {
+        c: set.channels,
+        h: set.height,
+        w: set.width,
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let (mut out, mut dim) = (Vec::new(), 0);
     let idx: Vec<usize> = (0..set.len()).collect();
@@ -447,9 +626,17 @@ fn features(model: &SimClr, set: &ImageSet, norm: &Normalize, batch: usize, devi
     (out, dim)
 }
 
-fn train_simclr(s: &mut Seed<'_>, split: &Split<ImageSet>, unlabeled: Option<&ImageSet>) -> Result<(), RunError> {
+fn train_simclr(
+    s: &mut Seed<'_>,
+    split: &Split<ImageSet>,
+    unlabeled: Option<&ImageSet>,
+) -> Result<(), RunError> {
     let cfg = s.job.config;
-    let shape = Shape { c: split.train.channels, h: split.train.height, w: split.train.width };
+    let shape = Shape {
+        c: split.train.channels,
+        h: split.train.height,
+        w: split.train.width,
+    };
     let mut model = SimClr::new(&mut s.rng, shape.c, &cfg.model_options, &s.device);
     // Pre-training sees the training images and the unlabelled ones, without labels.
     let pool = match unlabeled {
@@ -470,25 +657,58 @@ fn train_simclr(s: &mut Seed<'_>, split: &Split<ImageSet>, unlabeled: Option<&Im
             let n = idx.len();
             let z1 = model.project(tensor4(a, n, shape, &s.device));
             let z2 = model.project(tensor4(b, n, shape, &s.device));
-            let Some(v) = s.step(opt.as_mut(), lr, &mut model, nt_xent(z1, z2, cfg.simclr.temperature)) else { break 'epochs };
+            let Some(v) = s.step(
+                opt.as_mut(),
+                lr,
+                &mut model,
+                nt_xent(z1, z2, cfg.simclr.temperature),
+            ) else {
+                break 'epochs;
+            };
             loss_sum += v * n as f64;
             seen += n;
         }
         let train_loss = loss_sum / seen.max(1) as f64;
         s.final_train_loss = Some(train_loss);
-        s.record(EpochRow { phase: "pretrain", train_loss, ..Default::default() }, opt.as_ref())?;
+        s.record(
+            EpochRow {
+                phase: "pretrain",
+                train_loss,
+                ..Default::default()
+            },
+            opt.as_ref(),
+        )?;
     }
     s.save(&model, "model.bpk")?;
     if s.divergence.is_some() {
-        s.record(EpochRow { phase: "pretrain", train_loss: f64::NAN, ..Default::default() }, opt.as_ref())?;
+        s.record(
+            EpochRow {
+                phase: "pretrain",
+                train_loss: f64::NAN,
+                ..Default::default()
+            },
+            opt.as_ref(),
+        )?;
         return Ok(());
     }
 
     // Linear evaluation: a fresh instance of the same optimizer trains a linear classifier on
     // the frozen encoder's features.
     let frozen = model.valid();
-    let (train_f, dim) = features(&frozen, &split.train, s.job.norm, cfg.eval_batch_size, &s.plain);
-    let (test_f, _) = features(&frozen, &split.test, s.job.norm, cfg.eval_batch_size, &s.plain);
+    let (train_f, dim) = features(
+        &frozen,
+        &split.train,
+        s.job.norm,
+        cfg.eval_batch_size,
+        &s.plain,
+    );
+    let (test_f, _) = features(
+        &frozen,
+        &split.test,
+        s.job.norm,
+        cfg.eval_batch_size,
+        &s.plain,
+    );
     let classes = split.train.classes;
     let mut probe: Linear = linear(&mut s.rng, dim, classes, &s.device);
     let (mut opt, lr) = s.optimizer()?;
@@ -500,15 +720,28 @@ fn train_simclr(s: &mut Seed<'_>, split: &Split<ImageSet>, unlabeled: Option<&Im
         }
         Tensor::from_data(TensorData::new(v, [idx.len(), dim]), device)
     };
-    let labels = |set: &ImageSet, idx: &[usize]| -> Vec<i64> { idx.iter().map(|&i| i64::from(set.labels[i])).collect() };
+    let labels = |set: &ImageSet, idx: &[usize]| -> Vec<i64> {
+        idx.iter().map(|&i| i64::from(set.labels[i])).collect()
+    };
     'linear: for _ in 0..cfg.simclr.linear_epochs {
         s.epoch += 1;
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
         for idx in s.batches(split.train.len(), cfg.batch_size) {
             let y = labels(&split.train, &idx);
             let logits = probe.forward(rows(&train_f, &idx, &s.device));
-            correct += host_ints(logits.clone().inner().argmax(1)).iter().zip(&y).filter(|(p, t)| p == t).count();
-            let Some(v) = s.step(opt.as_mut(), lr, &mut probe, cross_entropy(logits, ints(y, &s.device))) else { break 'linear };
+            correct += host_ints(logits.clone().inner().argmax(1))
+                .iter()
+                .zip(&y)
+                .filter(|(p, t)| p == t)
+                .count();
+            let Some(v) = s.step(
+                opt.as_mut(),
+                lr,
+                &mut probe,
+                cross_entropy(logits, ints(y, &s.device)),
+            ) else {
+                break 'linear;
+            };
             loss_sum += v * idx.len() as f64;
             seen += idx.len();
         }
@@ -516,7 +749,13 @@ fn train_simclr(s: &mut Seed<'_>, split: &Split<ImageSet>, unlabeled: Option<&Im
         let all: Vec<usize> = (0..split.test.len()).collect();
         let logits = valid.forward(rows(&test_f, &all, &s.plain));
         let y = labels(&split.test, &all);
-        let acc = 100.0 * host_ints(logits.clone().argmax(1)).iter().zip(&y).filter(|(p, t)| p == t).count() as f64 / all.len() as f64;
+        let acc = 100.0
+            * host_ints(logits.clone().argmax(1))
+                .iter()
+                .zip(&y)
+                .filter(|(p, t)| p == t)
+                .count() as f64
+            / all.len() as f64;
         let test_loss = cross_entropy(logits, ints(y, &s.plain)).into_scalar::<f64>();
         let row = EpochRow {
             phase: "linear",
@@ -529,7 +768,14 @@ fn train_simclr(s: &mut Seed<'_>, split: &Split<ImageSet>, unlabeled: Option<&Im
         s.record(row, opt.as_ref())?;
     }
     if s.divergence.is_some() {
-        s.record(EpochRow { phase: "linear", train_loss: f64::NAN, ..Default::default() }, opt.as_ref())?;
+        s.record(
+            EpochRow {
+                phase: "linear",
+                train_loss: f64::NAN,
+                ..Default::default()
+            },
+            opt.as_ref(),
+        )?;
     }
     s.save(&probe, "linear.bpk")
 }
@@ -543,6 +789,9 @@ mod tests {
         // Class 0: 2 right, 1 predicted as 1; class 1: 1 right; class 2 absent.
         let c = [2, 1, 0, 0, 1, 0, 0, 0, 0];
         let iou = mean_iou(&c, 3);
-        assert!((iou - 100.0 * (2.0 / 3.0 + 1.0 / 2.0) / 2.0).abs() < 1e-9, "{iou}");
+        assert!(
+            (iou - 100.0 * (2.0 / 3.0 + 1.0 / 2.0) / 2.0).abs() < 1e-9,
+            "{iou}"
+        );
     }
 }
