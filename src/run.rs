@@ -141,10 +141,17 @@ pub fn execute(
     } else {
         ProgressDrawTarget::hidden()
     });
+    // `{per_sec:>10}` would take the width as a precision (`132.9275968579/s`): own key.
     let style = ProgressStyle::with_template(
-        "{prefix:>20} [{bar:30}] {pos:>8}/{len} {per_sec:>10} ETA {eta:>6} {msg}",
+        "{prefix:>20} [{bar:30}] {pos:>8}/{len} {rate:>12} ETA {eta:>6} {msg}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .with_key(
+        "rate",
+        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&steps_per_second(state.per_sec()));
+        },
+    )
     .progress_chars("=> ");
     let work: VecDeque<(usize, String, u64)> = plan
         .optimizers
@@ -227,6 +234,18 @@ pub fn execute(
     Ok(summary)
 }
 
+/// A progress bar's rate as people read it: `133 steps/s`, one decimal below 10, `–` before
+/// the first step has a rate.
+fn steps_per_second(rate: f64) -> String {
+    if !rate.is_finite() || rate <= 0.0 {
+        "– steps/s".into()
+    } else if rate < 10.0 {
+        format!("{rate:.1} steps/s")
+    } else {
+        format!("{rate:.0} steps/s")
+    }
+}
+
 /// `runs/<env>-<optimizers>-<UTC date and time>`: a new directory for each run by default.
 pub fn default_out(env: &str, optimizers: &[String]) -> PathBuf {
     let secs = std::time::SystemTime::now()
@@ -260,6 +279,14 @@ pub fn default_out(env: &str, optimizers: &[String]) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_progress_rate_reads_as_whole_steps_per_second() {
+        assert_eq!(steps_per_second(132.927_596_857_9), "133 steps/s");
+        assert_eq!(steps_per_second(7.349), "7.3 steps/s");
+        assert_eq!(steps_per_second(0.0), "– steps/s");
+        assert_eq!(steps_per_second(f64::NAN), "– steps/s");
+    }
 
     /// A run directory from before `temperature_optimizer` and `adam_lr_divergence_bound` had
     /// defaults resumes as it ran: temperature on the run's optimizer, no Adam-units bound.
