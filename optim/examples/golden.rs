@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use burn::tensor::Device;
-use burn_lrfree::golden::{GoldenFile, TOLERANCE, replay};
+use burn_lrfree::internals::golden::{GoldenFile, TOLERANCE, replay};
 
 fn main() -> ExitCode {
     let files: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();

@@ -138,7 +138,7 @@ fn main() {
                 let start = Instant::now();
                 let next = match stepper {
                     Stepper::Ours(opt, lr, fused) => {
-                        burn_lrfree::set_fused_cpu(*fused);
+                        burn_lrfree::internals::set_fused_cpu(*fused);
                         opt.step_with_loss(*lr, current, grads, value)
                             .expect("step")
                     }

@@ -1,4 +1,4 @@
-//! # Adam (`adam`)
+//! # Adam as PyTorch steps it (`adam`)
 //!
 //! Bias-corrected Adam (Kingma & Ba 2015) with optional AMSGrad and L2 weight decay, with
 //! exactly the arithmetic of `torch.optim.Adam`: the step is
@@ -17,6 +17,9 @@
 //! placement), this one reproduces PyTorch trajectories to rounding.
 //!
 //! Reference: `torch.optim.Adam` (PyTorch 2.x, `foreach=False`).
+//!
+//! Named `TorchAdam`/`TorchAdamConfig` so that it is not mistaken for Burn's `AdamConfig`,
+//! whose defaults differ.
 
 use burn::tensor::{Device, Tensor, TensorData};
 use multiversion::multiversion;
@@ -26,14 +29,15 @@ use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::Check;
 use crate::error::Result;
 use crate::fused::{self, Real};
+use crate::method::{LrFreeConfig, builder};
 use crate::state::OptimState;
 
 const NAME: &str = "adam";
 
-/// Options of [`Adam`]; defaults are `torch.optim.Adam`'s.
+/// Options of [`TorchAdam`]; defaults are `torch.optim.Adam`'s.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct AdamConfig {
+pub struct TorchAdamConfig {
     /// (β1, β2).
     pub betas: [f64; 2],
     /// Denominator term.
@@ -44,7 +48,7 @@ pub struct AdamConfig {
     pub weight_decay: f64,
 }
 
-impl Default for AdamConfig {
+impl Default for TorchAdamConfig {
     fn default() -> Self {
         Self {
             betas: [0.9, 0.999],
@@ -55,15 +59,20 @@ impl Default for AdamConfig {
     }
 }
 
-impl AdamConfig {
+impl LrFreeConfig for TorchAdamConfig {
+    type Optimizer = TorchAdam;
+    const NAME: &'static str = NAME;
+    const ADAM_EQUIVALENT_LR: bool = true;
+    const DEFAULT_LR: f64 = 3e-4;
+
     /// Validate and build.
-    pub fn init(&self) -> Result<Adam> {
+    fn build(&self) -> Result<TorchAdam> {
         Check::new(NAME)
             .unit("betas[0]", self.betas[0])?
             .unit("betas[1]", self.betas[1])?
             .non_negative("eps", self.eps)?
             .non_negative("weight_decay", self.weight_decay)?;
-        Ok(Adam {
+        Ok(TorchAdam {
             config: self.clone(),
             layout: None,
             m: None,
@@ -75,10 +84,17 @@ impl AdamConfig {
     }
 }
 
-/// Adam; see the [module docs](self).
+builder!(TorchAdamConfig {
+    with_betas => betas: [f64; 2],
+    with_eps => eps: f64,
+    with_amsgrad => amsgrad: bool,
+    with_weight_decay => weight_decay: f64,
+});
+
+/// Adam with PyTorch's arithmetic and defaults; see the [module docs](self).
 #[derive(Debug, Clone)]
-pub struct Adam {
-    config: AdamConfig,
+pub struct TorchAdam {
+    config: TorchAdamConfig,
     layout: Option<Layout>,
     m: Option<Tensor<1>>,
     v: Option<Tensor<1>>,
@@ -87,7 +103,7 @@ pub struct Adam {
     last_lr: Option<f64>,
 }
 
-impl LrEstimate for Adam {
+impl LrEstimate for TorchAdam {
     fn estimate(&self) -> Estimate {
         Estimate {
             lr: self.last_lr,
@@ -97,7 +113,7 @@ impl LrEstimate for Adam {
     }
 }
 
-impl LrFreeOptimizer for Adam {
+impl LrFreeOptimizer for TorchAdam {
     fn name(&self) -> &'static str {
         NAME
     }
@@ -207,7 +223,9 @@ impl LrFreeOptimizer for Adam {
     }
 
     fn reset(&mut self) {
-        *self = self.config.init().expect("config was validated");
+        if let Ok(fresh) = self.config.build() {
+            *self = fresh; // the config was validated when this optimizer was built
+        }
     }
 }
 

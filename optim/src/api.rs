@@ -243,3 +243,37 @@ pub trait LrFreeOptimizer: LrEstimate + Send {
     /// Forget all state, as if freshly built from the same configuration.
     fn reset(&mut self);
 }
+
+/// A boxed optimizer (from the [`registry`](crate::registry)) is an optimizer too, so it can be
+/// wrapped in a [`ModuleOptimizer`](crate::ModuleOptimizer).
+impl<T: LrEstimate + ?Sized> LrEstimate for Box<T> {
+    fn estimate(&self) -> Estimate {
+        (**self).estimate()
+    }
+}
+
+impl<T: LrFreeOptimizer + ?Sized> LrFreeOptimizer for Box<T> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn needs_loss(&self) -> bool {
+        (**self).needs_loss()
+    }
+
+    fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
+        (**self).step_flat(step)
+    }
+
+    fn save_state(&self) -> OptimState {
+        (**self).save_state()
+    }
+
+    fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
+        (**self).load_state(state, device)
+    }
+
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+}

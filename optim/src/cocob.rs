@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::Check;
 use crate::error::Result;
+use crate::method::{LrFreeConfig, builder};
 use crate::state::OptimState;
 
 const NAME: &str = "cocob";
@@ -49,9 +50,12 @@ impl Default for CocobConfig {
     }
 }
 
-impl CocobConfig {
+impl LrFreeConfig for CocobConfig {
+    type Optimizer = Cocob;
+    const NAME: &'static str = NAME;
+
     /// Validate and build.
-    pub fn init(&self) -> Result<Cocob> {
+    fn build(&self) -> Result<Cocob> {
         Check::new(NAME)
             .positive("alpha", self.alpha)?
             .positive("eps", self.eps)?
@@ -64,6 +68,12 @@ impl CocobConfig {
         })
     }
 }
+
+builder!(CocobConfig {
+    with_alpha => alpha: f64,
+    with_eps => eps: f64,
+    with_weight_decay => weight_decay: f64,
+});
 
 /// Per-coordinate accumulators.
 #[derive(Debug, Clone)]
@@ -179,6 +189,8 @@ impl LrFreeOptimizer for Cocob {
     }
 
     fn reset(&mut self) {
-        *self = self.config.init().expect("config was validated");
+        if let Ok(fresh) = self.config.build() {
+            *self = fresh; // the config was validated when this optimizer was built
+        }
     }
 }

@@ -27,14 +27,15 @@
 //!
 //! Reference: Defazio & Mishchenko 2023; package `dadaptation` 3.2 (`DAdaptAdam`).
 
-use burn::tensor::{DType, Device, Tensor};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
-use crate::fused::{self, CHECKED, Real};
+use crate::fused::{self, Real};
+use crate::method::{LrFreeConfig, builder};
 use crate::ops;
 use crate::state::OptimState;
 
@@ -75,9 +76,13 @@ impl Default for DAdaptAdamConfig {
     }
 }
 
-impl DAdaptAdamConfig {
+impl LrFreeConfig for DAdaptAdamConfig {
+    type Optimizer = DAdaptAdam;
+    const NAME: &'static str = NAME;
+    const ADAM_EQUIVALENT_LR: bool = true;
+
     /// Validate and build.
-    pub fn init(&self) -> Result<DAdaptAdam> {
+    fn build(&self) -> Result<DAdaptAdam> {
         Check::new(NAME)
             .unit("betas[0]", self.betas[0])?
             .unit("betas[1]", self.betas[1])?
@@ -99,6 +104,16 @@ impl DAdaptAdamConfig {
         })
     }
 }
+
+builder!(DAdaptAdamConfig {
+    with_betas => betas: [f64; 2],
+    with_eps => eps: f64,
+    with_d0 => d0: f64,
+    with_growth_rate => growth_rate: f64,
+    with_weight_decay => weight_decay: f64,
+    with_decouple => decouple: bool,
+    with_use_bias_correction => use_bias_correction: bool,
+});
 
 /// D-Adapt Adam; see the [module docs](self).
 #[derive(Debug, Clone)]
@@ -141,10 +156,12 @@ impl LrFreeOptimizer for DAdaptAdam {
             1.0
         };
         let dlr = d * lr * bias_correction;
-        if self.fused_applies(&step) {
+        if self.fused_applies(&step)
+            && let Some(state) = fused::take_all([&mut self.m, &mut self.v, &mut self.s])
+        {
             return Ok(match step.params.dtype() {
-                DType::F64 => self.step_fused::<f64>(step, dlr),
-                _ => self.step_fused::<f32>(step, dlr),
+                DType::F64 => self.step_fused::<f64>(step, dlr, state),
+                _ => self.step_fused::<f32>(step, dlr, state),
             });
         }
         let mut g = step.grads;
@@ -174,19 +191,17 @@ impl LrFreeOptimizer for DAdaptAdam {
         if sk_l1 == 0.0 {
             return Ok(step.params);
         }
-        let mut d_next = d;
-        if lr > 0.0 {
-            let d_hat = numerator / ((1.0 - sqrt_b2) * sk_l1);
-            d_next = d.max(d_hat.min(d * c.growth_rate));
-        }
+        let d_next = if lr > 0.0 {
+            self.next_d(numerator, sk_l1)
+        } else {
+            d
+        };
         let denom = v.sqrt().add_scalar(c.eps);
         let mut x = step.params;
         if c.weight_decay != 0.0 && c.decouple {
             x = x.clone() - x.mul_scalar(c.weight_decay * dlr);
         }
-        (self.numerator, self.d) = (numerator, d_next);
-        self.k += 1;
-        self.last = Some((d * lr, d));
+        self.finish(numerator, d_next, lr);
         Ok(x - m.div(denom))
     }
 
@@ -223,11 +238,29 @@ impl LrFreeOptimizer for DAdaptAdam {
     }
 
     fn reset(&mut self) {
-        *self = self.config.init().expect("config was validated");
+        if let Ok(fresh) = self.config.build() {
+            *self = fresh; // the config was validated when this optimizer was built
+        }
     }
 }
 
 impl DAdaptAdam {
+    /// D for the next step: `max(d, min(d̂, d·growth_rate))` with `d̂ = r / ((1−√β2)·||s||_1)`;
+    /// the one formula of the tensor and fused paths.
+    fn next_d(&self, numerator: f64, sk_l1: f64) -> f64 {
+        let sqrt_b2 = self.config.betas[1].sqrt();
+        let d_hat = numerator / ((1.0 - sqrt_b2) * sk_l1);
+        self.d.max(d_hat.min(self.d * self.config.growth_rate))
+    }
+
+    /// The scalar state after a step taken with D = `self.d` and learning rate `lr`.
+    fn finish(&mut self, numerator: f64, d_next: f64, lr: f64) {
+        let d = self.d;
+        (self.numerator, self.d) = (numerator, d_next);
+        self.k += 1;
+        self.last = Some((d * lr, d));
+    }
+
     /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
     /// (`fused::fused_cpu_applies`), `lr > 0` (otherwise the step changes nothing but `k`), and
     /// the moments are there (not on the first step) in the parameters' dtype and length.
@@ -246,16 +279,18 @@ impl DAdaptAdam {
     /// scratch buffers for the two reductions, which are the tensor path's own ops
     /// ([`fused::on_tensors`]), and writes the new parameters into a third: the old ones are
     /// still needed when `||s||_1 = 0` leaves them unchanged. `dlr` is `d·lr`, bias-corrected.
-    fn step_fused<T: Real>(&mut self, step: FlatStep<'_>, dlr: f64) -> Tensor<1> {
+    fn step_fused<T: Real>(
+        &mut self,
+        step: FlatStep<'_>,
+        dlr: f64,
+        [mut m, mut v, mut s]: [TensorData; 3],
+    ) -> Tensor<1> {
         let c = &self.config;
         let device = step.params.device();
         let [b1, b2] = c.betas;
         let sqrt_b2 = b2.sqrt();
         let mut p = fused::host(step.params);
         let mut g = fused::host(step.grads);
-        let mut m = fused::host(self.m.take().expect(CHECKED));
-        let mut v = fused::host(self.v.take().expect(CHECKED));
-        let mut s = fused::host(self.s.take().expect(CHECKED));
         let (mut s_scaled, mut s_abs, mut x) = (
             self.spare.take_like(&p),
             self.spare.take_like(&p),
@@ -306,11 +341,7 @@ impl DAdaptAdam {
             self.spare.put(x);
             return fused::tensor(p, &device);
         }
-        let d = self.d;
-        let d_hat = numerator / ((1.0 - sqrt_b2) * sk_l1);
-        (self.numerator, self.d) = (numerator, d.max(d_hat.min(d * c.growth_rate)));
-        self.k += 1;
-        self.last = Some((d * step.lr, d));
+        self.finish(numerator, self.next_d(numerator, sk_l1), step.lr);
         self.spare.put(p);
         fused::tensor(x, &device)
     }

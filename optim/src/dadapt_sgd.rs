@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
+use crate::method::{LrFreeConfig, builder};
 use crate::ops;
 use crate::state::OptimState;
 
@@ -58,9 +59,12 @@ impl Default for DAdaptSgdConfig {
     }
 }
 
-impl DAdaptSgdConfig {
+impl LrFreeConfig for DAdaptSgdConfig {
+    type Optimizer = DAdaptSgd;
+    const NAME: &'static str = NAME;
+
     /// Validate and build.
-    pub fn init(&self) -> Result<DAdaptSgd> {
+    fn build(&self) -> Result<DAdaptSgd> {
         Check::new(NAME)
             .unit("momentum", self.momentum)?
             .positive("d0", self.d0)?
@@ -79,6 +83,13 @@ impl DAdaptSgdConfig {
         })
     }
 }
+
+builder!(DAdaptSgdConfig {
+    with_momentum => momentum: f64,
+    with_d0 => d0: f64,
+    with_growth_rate => growth_rate: f64,
+    with_weight_decay => weight_decay: f64,
+});
 
 /// D-Adapt SGD; see the [module docs](self).
 #[derive(Debug, Clone)]
@@ -178,6 +189,8 @@ impl LrFreeOptimizer for DAdaptSgd {
     }
 
     fn reset(&mut self) {
-        *self = self.config.init().expect("config was validated");
+        if let Ok(fresh) = self.config.build() {
+            *self = fresh; // the config was validated when this optimizer was built
+        }
     }
 }

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::Check;
 use crate::error::Result;
+use crate::method::{LrFreeConfig, builder};
 use crate::ops;
 use crate::state::OptimState;
 
@@ -53,6 +54,32 @@ impl Default for DogConfig {
     }
 }
 
+impl LrFreeConfig for DogConfig {
+    type Optimizer = Dog;
+    const NAME: &'static str = NAME;
+
+    /// Validate and build.
+    fn build(&self) -> Result<Dog> {
+        self.check(NAME)?;
+        Ok(Dog {
+            config: self.clone(),
+            layout: None,
+            x0: None,
+            rbar: 0.0,
+            g_sum: 0.0,
+            steps: 0,
+            last_eta: None,
+        })
+    }
+}
+
+builder!(DogConfig {
+    with_reps_rel => reps_rel: f64,
+    with_eps => eps: f64,
+    with_weight_decay => weight_decay: f64,
+    with_init_eta => init_eta: Option<f64>,
+});
+
 impl DogConfig {
     pub(crate) fn check(&self, name: &'static str) -> Result<()> {
         let check = Check::new(name);
@@ -64,20 +91,6 @@ impl DogConfig {
             check.non_negative("init_eta", eta)?;
         }
         Ok(())
-    }
-
-    /// Validate and build.
-    pub fn init(&self) -> Result<Dog> {
-        self.check(NAME)?;
-        Ok(Dog {
-            config: self.clone(),
-            layout: None,
-            x0: None,
-            rbar: 0.0,
-            g_sum: 0.0,
-            steps: 0,
-            last_eta: None,
-        })
     }
 }
 
@@ -175,6 +188,8 @@ impl LrFreeOptimizer for Dog {
     }
 
     fn reset(&mut self) {
-        *self = self.config.init().expect("config was validated");
+        if let Ok(fresh) = self.config.build() {
+            *self = fresh; // the config was validated when this optimizer was built
+        }
     }
 }

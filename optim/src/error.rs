@@ -1,7 +1,7 @@
 //! The one error type of the crate: every failure is a value with a message a user can act on.
 
 /// What can go wrong when building, stepping, saving or loading an optimizer.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OptimError {
     /// The registry was asked for a name it does not know.
     #[error("unknown optimizer `{name}`; valid names are: {valid}")]

@@ -105,8 +105,22 @@ pub(crate) fn tensor(data: TensorData, device: &burn::tensor::Device) -> Tensor<
     Tensor::from_data(data, (device, dtype))
 }
 
-/// The `expect` message for fused-path state that an optimizer's `fused_applies` has checked.
-pub(crate) const CHECKED: &str = "checked by fused_applies";
+/// The state tensors of a fused step as host buffers, taken out of their slots all or none:
+/// when one is absent nothing is taken, and the caller falls back to the tensor path.
+pub(crate) fn take_all<const N: usize>(
+    slots: [&mut Option<Tensor<1>>; N],
+) -> Option<[TensorData; N]> {
+    if slots.iter().any(|slot| slot.is_none()) {
+        return None;
+    }
+    let tensors: Vec<Tensor<1>> = slots.into_iter().map(Option::take).collect::<Option<_>>()?;
+    tensors
+        .into_iter()
+        .map(host)
+        .collect::<Vec<_>>()
+        .try_into()
+        .ok()
+}
 
 /// The fused paths' state check: a tensor that is present, in `params`' dtype and length.
 pub(crate) fn state_like(params: &Tensor<1>) -> impl Fn(Option<&Tensor<1>>) -> bool {

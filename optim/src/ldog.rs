@@ -10,21 +10,43 @@
 //! Reference: Ivgi, Hinder & Carmon 2023; package `dog-optimizer` 1.0.3 (`dog.LDoG`).
 
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 pub use crate::dog::DogConfig;
 use crate::error::Result;
+use crate::method::LrFreeConfig;
 use crate::ops;
 use crate::state::OptimState;
 
 const NAME: &str = "ldog";
 
-impl DogConfig {
-    /// Validate and build the layer-wise variant.
-    pub fn init_layerwise(&self) -> Result<Ldog> {
-        self.check(NAME)?;
+/// Options of [`Ldog`]: [`DogConfig`]'s, with the same defaults and TOML keys.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LdogConfig(pub DogConfig);
+
+impl LdogConfig {
+    /// The reference defaults (the same as `Default::default()`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// LDoG with these DoG options.
+    pub fn with_options(options: DogConfig) -> Self {
+        Self(options)
+    }
+}
+
+impl LrFreeConfig for LdogConfig {
+    type Optimizer = Ldog;
+    const NAME: &'static str = NAME;
+
+    /// Validate and build.
+    fn build(&self) -> Result<Ldog> {
+        self.0.check(NAME)?;
         Ok(Ldog {
-            config: self.clone(),
+            config: self.0.clone(),
             layout: None,
             x0: None,
             rbar: Vec::new(),
@@ -164,6 +186,8 @@ impl LrFreeOptimizer for Ldog {
     }
 
     fn reset(&mut self) {
-        *self = self.config.init_layerwise().expect("config was validated");
+        if let Ok(fresh) = LdogConfig(self.config.clone()).build() {
+            *self = fresh; // the config was validated when this optimizer was built
+        }
     }
 }

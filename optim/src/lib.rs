@@ -19,24 +19,18 @@
 //!
 //! Each module's page says what the method is, lists its options with their defaults (those
 //! of the reference implementation), and names the reference. The implementations reproduce
-//! the reference trajectories (PyTorch, float64) to within 1e-10 relative; see [`golden`].
+//! the reference trajectories (PyTorch, float64) to within 1e-10 relative (the golden tests).
 //!
-//! ## Why not Burn's `Optimizer` trait
-//! In Burn 0.22 `Optimizer` updates one tensor at a time. D-Adaptation, Prodigy, DoG, SPS and
-//! the PS methods need norms and inner products over *all* parameters before any of them
-//! moves. So every optimizer here works on the parameters concatenated into one flat vector
-//! ([`LrFreeOptimizer::step_flat`]), and [`StepModule`] steps a whole module. All eleven share
-//! one object-safe trait, so a run can choose the optimizer by name at run time
-//! ([`registry`]).
-//!
-//! ## Example: PS-DA-SGD in your own Burn project
+//! ## In a Burn training loop
+//! Each config builds like Burn's: `PsDaSgdConfig::new().init()` where Burn has
+//! `AdamConfig::new().init()`, and the loop stays `model = optim.step(lr, model, grads)`
+//! ([`ModuleOptimizer`]); `lr` is a multiplier of the estimated step, 1.0 by default.
 //! ```
 //! use burn::module::Module;
 //! use burn::nn::{Linear, LinearConfig, Relu};
 //! use burn::optim::GradientsParams;
 //! use burn::tensor::{Device, Distribution, Tensor};
-//! use burn_lrfree::ps_da_sgd::PsDaSgdConfig;
-//! use burn_lrfree::{LrEstimate, LrFreeOptimizer, OptimState, StepModule};
+//! use burn_lrfree::prelude::*;
 //!
 //! #[derive(Module, Debug)]
 //! struct Net {
@@ -58,8 +52,7 @@
 //!     out: LinearConfig::new(32, 1).init(&device),
 //!     relu: Relu::new(),
 //! };
-//! // No learning rate to tune: `lr` is a multiplier of the estimated step, 1.0 by default.
-//! let mut optimizer = PsDaSgdConfig::default().init()?;
+//! let mut optim = PsDaSgdConfig::new().init();
 //!
 //! let x = Tensor::<2>::random([128, 3], Distribution::Normal(0.0, 1.0), &device);
 //! let y = x.clone().sum_dim(1).sin();
@@ -67,21 +60,22 @@
 //! for _ in 0..200 {
 //!     let loss = (net.forward(x.clone()) - y.clone()).square().mean();
 //!     let grads = GradientsParams::from_grads(loss.backward(), &net);
-//!     net = optimizer.step(1.0, net, grads)?;
+//!     net = optim.step(1.0, net, grads);
 //! }
 //! let last = (net.forward(x) - y).square().mean().into_scalar::<f64>();
 //! assert!(last < 0.2 * first, "{first} -> {last}");
+//! assert_eq!(optim.rejected_steps(), 0);
 //!
 //! // The estimated (Adam-equivalent) learning rate λ and the distance estimate D.
-//! let estimate = optimizer.estimate();
-//! println!("λ = {:?}, D = {:?}", estimate.lr, estimate.d);
-//! assert!(estimate.lr.unwrap() > 0.0 && estimate.d.unwrap() > 1e-6);
+//! let estimate = optim.estimate();
+//! println!("λ = {:?}, D = {:?}", optim.lr(), estimate.d);
+//! assert!(optim.lr().unwrap() > 0.0 && estimate.d.unwrap() > 1e-6);
 //!
-//! // Checkpoint and resume: the state round-trips bit for bit.
-//! let bytes = optimizer.save_state().to_bytes()?;
-//! let mut resumed = PsDaSgdConfig::default().init()?;
+//! // Checkpoint and resume: the state round-trips bit for bit (burnpack bytes or files).
+//! let bytes = optim.state()?.to_bytes()?;
+//! let mut resumed = PsDaSgdConfig::new().init();
 //! resumed.load_state(OptimState::from_bytes(bytes)?, &device)?;
-//! assert_eq!(resumed.estimate(), optimizer.estimate());
+//! assert_eq!(resumed.estimate(), optim.estimate());
 //! # Ok(())
 //! # }
 //! ```
@@ -90,19 +84,30 @@
 //! ```
 //! use burn_lrfree::registry::{OptimizerConfig, default_lr};
 //! let config = OptimizerConfig::from_toml("prodigy", "d_coef = 0.5\ngrowth_rate = inf").unwrap();
-//! let optimizer = config.build().unwrap(); // Box<dyn LrFreeOptimizer>
-//! assert_eq!((optimizer.name(), default_lr("prodigy").unwrap()), ("prodigy", 1.0));
+//! let optim = config.init(); // ModuleOptimizer<Box<dyn LrFreeOptimizer>>
+//! assert_eq!((config.name(), default_lr("prodigy").unwrap()), ("prodigy", 1.0));
+//! assert!(optim.lr().is_none());
 //! ```
+//!
+//! ## Why not Burn's `Optimizer` trait
+//! In Burn 0.22 `Optimizer` updates one tensor at a time. D-Adaptation, Prodigy, DoG, SPS and
+//! the PS methods need norms and inner products over *all* parameters before any of them
+//! moves. So every optimizer here works on the parameters concatenated into one flat vector
+//! ([`LrFreeOptimizer::step_flat`], see [`flat`]), and [`ModuleOptimizer`] steps a whole
+//! module. All eleven share one object-safe trait, so a run can choose the optimizer by name at
+//! run time ([`registry`]).
 //!
 //! ## Errors, not panics
 //! A non-finite gradient, a missing loss for `sps`/`ps-sps`, a model whose parameter shapes
-//! changed, or a saved state of another optimizer are [`OptimError`] values. A refused module
-//! step hands the module back untouched ([`Rejected`]) and leaves the optimizer's state as it
-//! was, so a caller can skip the batch or stop cleanly.
+//! changed, or a saved state of another optimizer are [`OptimError`] values. A refused step
+//! leaves the module and the optimizer's state as they were; [`ModuleOptimizer`] keeps the
+//! reason ([`ModuleOptimizer::last_rejection`]), [`StepModule`] (for runners that stop on the
+//! first refusal) hands the module back with it ([`Rejected`]).
 //!
 //! ## Saving state
-//! [`LrFreeOptimizer::save_state`] returns an [`OptimState`] (named scalars and tensors, the
-//! configuration and the parameter layout), written as a burnpack (`.bpk`) file or bytes.
+//! [`ModuleOptimizer::save`] / [`ModuleOptimizer::load`] (or [`LrFreeOptimizer::save_state`])
+//! write an [`OptimState`] (named scalars and tensors, the configuration and the parameter
+//! layout) as a burnpack (`.bpk`) file or bytes.
 
 #![warn(missing_docs)]
 
@@ -110,6 +115,7 @@ mod api;
 pub(crate) mod config;
 mod error;
 mod fused;
+mod method;
 mod module;
 mod ops;
 mod scaling;
@@ -120,7 +126,6 @@ pub mod cocob;
 pub mod dadapt_adam;
 pub mod dadapt_sgd;
 pub mod dog;
-pub mod golden;
 pub mod ldog;
 pub mod prodigy;
 pub mod ps_da_sgd;
@@ -129,9 +134,52 @@ pub mod registry;
 pub mod sgd;
 pub mod sps;
 
-pub use api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer, TensorSlot};
+pub use api::{Estimate, LrEstimate, LrFreeOptimizer};
 pub use config::f64_or_inf;
 pub use error::{OptimError, Result};
-pub use fused::{FlushDenormals, flush_denormals, fused_cpu_applies, set_fused_cpu};
-pub use module::{Rejected, StepModule};
+pub use method::LrFreeConfig;
+pub use module::{ModuleOptimizer, Rejected, StepModule};
 pub use state::{OptimState, STATE_FORMAT};
+
+/// Everything a Burn training loop needs, in one import: the configs of the eleven methods,
+/// [`LrFreeConfig`] (for `init`), [`ModuleOptimizer`], the estimate and the error types.
+pub mod prelude {
+    pub use crate::adam::TorchAdamConfig;
+    pub use crate::cocob::CocobConfig;
+    pub use crate::dadapt_adam::DAdaptAdamConfig;
+    pub use crate::dadapt_sgd::DAdaptSgdConfig;
+    pub use crate::dog::DogConfig;
+    pub use crate::ldog::LdogConfig;
+    pub use crate::prodigy::ProdigyConfig;
+    pub use crate::ps_da_sgd::PsDaSgdConfig;
+    pub use crate::ps_sps::PsSpsConfig;
+    pub use crate::registry::OptimizerConfig;
+    pub use crate::sgd::SgdConfig;
+    pub use crate::sps::SpsConfig;
+    pub use crate::{Estimate, LrEstimate, LrFreeConfig, ModuleOptimizer, OptimError, OptimState};
+}
+
+/// The flat-vector interface, for implementing a new optimizer or stepping parameters that
+/// are not a Burn module: every method works on the parameters concatenated into one vector
+/// ([`LrFreeOptimizer::step_flat`]).
+pub mod flat {
+    pub use crate::api::{FlatStep, Layout, TensorSlot};
+}
+
+/// For this workspace's runners, benchmarks and tests, not part of the crate's API: the CPU
+/// float mode of training threads, the switch of the fused CPU kernels, and the replay of the
+/// golden reference trajectories.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::fused::{FlushDenormals, flush_denormals, fused_cpu_applies, set_fused_cpu};
+    pub mod golden;
+}
+
+/// `README.md`'s example is compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+// Until the runners import them from `internals`.
+#[doc(hidden)]
+pub use fused::{FlushDenormals, flush_denormals};

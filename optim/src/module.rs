@@ -6,8 +6,13 @@ use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
-use crate::api::{FlatStep, Layout, LrFreeOptimizer, TensorSlot};
-use crate::error::OptimError;
+use std::path::Path;
+
+use burn::tensor::Device;
+
+use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer, TensorSlot};
+use crate::error::{OptimError, Result};
+use crate::state::OptimState;
 
 /// Gathers, in visit order, every float parameter that has a gradient.
 struct Gather<'a> {
@@ -90,7 +95,8 @@ impl<M> From<Rejected<M>> for OptimError {
     }
 }
 
-/// Steps a whole Burn module with any optimizer of this crate.
+/// Steps a whole Burn module with a bare optimizer, handing a refused step back as an error
+/// (for runners that stop on the first one). [`ModuleOptimizer`] is the Burn-style interface.
 ///
 /// Implemented for every [`LrFreeOptimizer`], boxed or not:
 /// ```text
@@ -195,5 +201,148 @@ fn concat(mut parts: Vec<Tensor<1>>) -> Tensor<1> {
         parts.pop().expect("one part")
     } else {
         Tensor::cat(parts, 0)
+    }
+}
+
+/// An optimizer of this crate, stepping Burn modules the way Burn's own optimizers do:
+/// `model = optim.step(lr, model, grads)`. Built by a config's
+/// [`init`](crate::LrFreeConfig::init) or from the registry
+/// ([`OptimizerConfig::init`](crate::registry::OptimizerConfig::init)).
+///
+/// A refused step (a NaN or infinite gradient, a missing loss for SPS/PS-SPS, a model whose
+/// shapes changed) returns the module unchanged and leaves the optimizer's state as it was; the
+/// reason is kept for inspection afterwards ([`last_rejection`](Self::last_rejection),
+/// [`rejected_steps`](Self::rejected_steps)) instead of being handled at every call.
+#[derive(Debug)]
+pub struct ModuleOptimizer<O> {
+    /// The optimizer, or why its configuration was refused.
+    inner: std::result::Result<O, OptimError>,
+    last_rejection: Option<OptimError>,
+    rejected_steps: u64,
+}
+
+impl<O: LrFreeOptimizer> ModuleOptimizer<O> {
+    /// Wrap a bare optimizer.
+    pub fn new(optimizer: O) -> Self {
+        Self {
+            inner: Ok(optimizer),
+            last_rejection: None,
+            rejected_steps: 0,
+        }
+    }
+
+    /// An optimizer whose configuration was invalid: every step is refused with `error`.
+    pub(crate) fn invalid(error: OptimError) -> Self {
+        Self {
+            inner: Err(error),
+            last_rejection: None,
+            rejected_steps: 0,
+        }
+    }
+
+    /// One step of every parameter of `module` that has a gradient in `grads`. `lr` has the
+    /// reference's meaning: a multiplier of the estimated step (1.0) for the learning-rate-free
+    /// methods, the step size for `sgd` and `adam`. A refused step returns `module` as it was.
+    pub fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> M {
+        self.step_inner(lr, module, grads, None)
+    }
+
+    /// One step of a method that needs the mini-batch loss (`sps`, `ps-sps`); the others
+    /// ignore it.
+    pub fn step_with_loss<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
+        grads: GradientsParams,
+        loss: f64,
+    ) -> M {
+        self.step_inner(lr, module, grads, Some(loss))
+    }
+
+    fn step_inner<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
+        grads: GradientsParams,
+        loss: Option<f64>,
+    ) -> M {
+        let Ok(optimizer) = &mut self.inner else {
+            self.rejected_steps += 1;
+            return module;
+        };
+        match step_module(optimizer, lr, module, grads, loss) {
+            Ok(module) => {
+                self.last_rejection = None;
+                module
+            }
+            Err(Rejected { module, error }) => {
+                self.rejected_steps += 1;
+                self.last_rejection = Some(error);
+                module
+            }
+        }
+    }
+
+    /// Why the last step was refused (`None` when it was taken), or why the configuration was.
+    pub fn last_rejection(&self) -> Option<&OptimError> {
+        match &self.inner {
+            Err(error) => Some(error),
+            Ok(_) => self.last_rejection.as_ref(),
+        }
+    }
+
+    /// How many steps were refused so far.
+    pub fn rejected_steps(&self) -> u64 {
+        self.rejected_steps
+    }
+
+    /// The learning rate the last step estimated (Adam-equivalent for D-Adapt Adam, Prodigy and
+    /// the PS methods); `None` before the first step, and for COCOB, which has no scalar rate.
+    pub fn lr(&self) -> Option<f64> {
+        self.estimate().lr
+    }
+
+    /// Everything the last step estimated (the rate, D, per-tensor rates, steps taken).
+    pub fn estimate(&self) -> Estimate {
+        self.inner
+            .as_ref()
+            .map(LrEstimate::estimate)
+            .unwrap_or_default()
+    }
+
+    /// Write the optimizer's state to `path` as a burnpack file (atomically).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        self.state()?.save(path)
+    }
+
+    /// Restore a state written by [`save`](Self::save) of the same optimizer, its tensors on
+    /// `device`. A state of another optimizer, or a damaged file, is an error and changes
+    /// nothing.
+    pub fn load(&mut self, path: &Path, device: &Device) -> Result<()> {
+        self.load_state(OptimState::load(path)?, device)
+    }
+
+    /// The complete state, for checkpoints kept in memory or bytes.
+    pub fn state(&self) -> Result<OptimState> {
+        self.optimizer().map(LrFreeOptimizer::save_state)
+    }
+
+    /// Restore a state from [`state`](Self::state).
+    pub fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
+        self.optimizer_mut()?.load_state(state, device)
+    }
+
+    /// The bare optimizer, or the configuration's error.
+    pub fn optimizer(&self) -> Result<&O> {
+        self.inner.as_ref().map_err(OptimError::clone)
+    }
+
+    fn optimizer_mut(&mut self) -> Result<&mut O> {
+        self.inner.as_mut().map_err(|e| e.clone())
+    }
+
+    /// The bare optimizer (for the flat-vector interface), or the configuration's error.
+    pub fn into_inner(self) -> Result<O> {
+        self.inner
     }
 }

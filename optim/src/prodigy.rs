@@ -30,14 +30,15 @@
 //! Reference: K. Mishchenko, A. Defazio, "Prodigy: An Expeditiously Adaptive Parameter-Free
 //! Learner", ICML 2024; package `prodigyopt` 1.1.2 (`Prodigy`).
 
-use burn::tensor::{DType, Device, Int, Tensor};
+use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
-use crate::fused::{self, CHECKED, Real};
+use crate::fused::{self, Real};
+use crate::method::{LrFreeConfig, builder};
 use crate::ops;
 use crate::state::OptimState;
 
@@ -90,9 +91,13 @@ impl Default for ProdigyConfig {
     }
 }
 
-impl ProdigyConfig {
+impl LrFreeConfig for ProdigyConfig {
+    type Optimizer = Prodigy;
+    const NAME: &'static str = NAME;
+    const ADAM_EQUIVALENT_LR: bool = true;
+
     /// Validate and build.
-    pub fn init(&self) -> Result<Prodigy> {
+    fn build(&self) -> Result<Prodigy> {
         let check = Check::new(NAME);
         check
             .unit("betas[0]", self.betas[0])?
@@ -123,6 +128,20 @@ impl ProdigyConfig {
         })
     }
 }
+
+builder!(ProdigyConfig {
+    with_betas => betas: [f64; 2],
+    with_beta3 => beta3: Option<f64>,
+    with_eps => eps: f64,
+    with_d0 => d0: f64,
+    with_d_coef => d_coef: f64,
+    with_growth_rate => growth_rate: f64,
+    with_weight_decay => weight_decay: f64,
+    with_decouple => decouple: bool,
+    with_use_bias_correction => use_bias_correction: bool,
+    with_safeguard_warmup => safeguard_warmup: bool,
+    with_slice_p => slice_p: usize,
+});
 
 /// Prodigy; see the [module docs](self).
 #[derive(Debug, Clone)]
@@ -193,10 +212,13 @@ impl LrFreeOptimizer for Prodigy {
             1.0
         };
         let dlr = d * lr * bias_correction;
-        if self.fused_applies(&step) {
+        if self.fused_applies(&step)
+            && let Some(state) =
+                fused::take_all([&mut self.m, &mut self.v, &mut self.s, &mut self.x0])
+        {
             return Ok(match step.params.dtype() {
-                DType::F64 => self.step_fused::<f64>(step, dlr),
-                _ => self.step_fused::<f32>(step, dlr),
+                DType::F64 => self.step_fused::<f64>(step, dlr, state),
+                _ => self.step_fused::<f32>(step, dlr, state),
             });
         }
         let mut numerator = self.numerator * b3;
@@ -231,15 +253,11 @@ impl LrFreeOptimizer for Prodigy {
         if d_denom == 0.0 {
             return Ok(step.params);
         }
-        let (mut d_next, mut d_max) = (d, self.d_max);
-        if lr > 0.0 {
-            let d_hat = c.d_coef * numerator / d_denom;
-            if d == d0 {
-                d_next = d.max(d_hat);
-            }
-            d_max = d_max.max(d_hat);
-            d_next = d_max.min(d_next * c.growth_rate);
-        }
+        let (d_next, d_max) = if lr > 0.0 {
+            self.next_d(numerator, d_denom)
+        } else {
+            (d, self.d_max)
+        };
         let denom = v.sqrt().add_scalar(d_next * c.eps);
         let mut x = step.params;
         if c.weight_decay != 0.0 && c.decouple {
@@ -287,11 +305,27 @@ impl LrFreeOptimizer for Prodigy {
     }
 
     fn reset(&mut self) {
-        *self = self.config.init().expect("config was validated");
+        if let Ok(fresh) = self.config.build() {
+            *self = fresh; // the config was validated when this optimizer was built
+        }
     }
 }
 
 impl Prodigy {
+    /// (D, D_max) for the next step, with `d̂ = d_coef·r / d_denom`: D moves only while it is
+    /// still `d0`, D_max follows d̂, and the growth rate caps both. The one formula of the tensor
+    /// and fused paths.
+    fn next_d(&self, numerator: f64, d_denom: f64) -> (f64, f64) {
+        let (c, d) = (&self.config, self.d);
+        let d_hat = c.d_coef * numerator / d_denom;
+        let mut d_next = d;
+        if d == c.d0 {
+            d_next = d.max(d_hat);
+        }
+        let d_max = self.d_max.max(d_hat);
+        (d_max.min(d_next * c.growth_rate), d_max)
+    }
+
     /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
     /// (`fused::fused_cpu_applies`), `lr > 0` (otherwise the step changes nothing but `k`),
     /// `slice_p = 1`, `β1 > 0`, and the state is there (not on the first step) in the
@@ -314,7 +348,12 @@ impl Prodigy {
     /// `x0 − x` and `|s|` in scratch buffers for the two reductions, which are the tensor
     /// path's own ops ([`fused::on_tensors`]); pass 2 steps the parameters, with the
     /// denominator `√v + D·eps` of the new D. `dlr` is `d·lr`, bias-corrected.
-    fn step_fused<T: Real>(&mut self, step: FlatStep<'_>, dlr: f64) -> Tensor<1> {
+    fn step_fused<T: Real>(
+        &mut self,
+        step: FlatStep<'_>,
+        dlr: f64,
+        [mut m, mut v, mut s, mut x0]: [TensorData; 4],
+    ) -> Tensor<1> {
         let c = &self.config;
         let device = step.params.device();
         let [b1, b2] = c.betas;
@@ -322,10 +361,6 @@ impl Prodigy {
         let (lr, d, d0) = (step.lr, self.d, c.d0);
         let mut p = fused::host(step.params);
         let mut g = fused::host(step.grads);
-        let mut m = fused::host(self.m.take().expect(CHECKED));
-        let mut v = fused::host(self.v.take().expect(CHECKED));
-        let mut s = fused::host(self.s.take().expect(CHECKED));
-        let mut x0 = fused::host(self.x0.take().expect(CHECKED));
         let (mut diff, mut s_abs) = (self.spare.take_like(&p), self.spare.take_like(&p));
 
         if c.weight_decay != 0.0 && !c.decouple {
@@ -371,13 +406,7 @@ impl Prodigy {
             );
             return fused::tensor(p, &device);
         }
-        let d_hat = c.d_coef * numerator / d_denom;
-        let mut d_next = d;
-        if d == d0 {
-            d_next = d.max(d_hat);
-        }
-        let d_max = self.d_max.max(d_hat);
-        d_next = d_max.min(d_next * c.growth_rate);
+        let (d_next, d_max) = self.next_d(numerator, d_denom);
 
         // Pass 2: x ← x [− x·wd·dlr] − (m / (√v + D·eps))·dlr, with the new D.
         let (eps, decay, dlr_t) = (

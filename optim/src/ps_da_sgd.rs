@@ -39,14 +39,15 @@
 //! Reference: J. Suh, S. Seo, "Interpreting Adaptive Gradient Methods by Parameter Scaling for
 //! Learning-Rate-Free Optimization", arXiv 2401.03240 (2024).
 
-use burn::tensor::{DType, Device, Tensor};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::{OptimError, Result};
-use crate::fused::{self, CHECKED, Real};
+use crate::fused::{self, Real};
+use crate::method::{LrFreeConfig, builder};
 use crate::ops;
 pub use crate::scaling::Scaling;
 use crate::scaling::{ScaleKernel, ScaleOptions, ScaleState, div_opt};
@@ -140,9 +141,13 @@ impl Default for PsDaSgdConfig {
     }
 }
 
-impl PsDaSgdConfig {
+impl LrFreeConfig for PsDaSgdConfig {
+    type Optimizer = PsDaSgd;
+    const NAME: &'static str = NAME;
+    const ADAM_EQUIVALENT_LR: bool = true;
+
     /// Validate and build.
-    pub fn init(&self) -> Result<PsDaSgd> {
+    fn build(&self) -> Result<PsDaSgd> {
         let check = Check::new(NAME);
         check
             .positive("d0", self.d0)?
@@ -171,7 +176,22 @@ impl PsDaSgdConfig {
             spare: fused::Spare::default(),
         })
     }
+}
 
+builder!(PsDaSgdConfig {
+    with_d0 => d0: f64,
+    with_momentum => momentum: f64,
+    with_beta2 => beta2: f64,
+    with_eps => eps: f64,
+    with_growth_rate => growth_rate: f64,
+    with_weight_decay => weight_decay: f64,
+    with_scaling => scaling: Scaling,
+    with_transport => transport: Transport,
+    with_schedule => schedule: Schedule,
+    with_scale_gain => scale_gain: f64,
+});
+
+impl PsDaSgdConfig {
     fn scale_options(&self) -> ScaleOptions {
         ScaleOptions {
             scaling: self.scaling,
@@ -217,10 +237,12 @@ impl LrFreeOptimizer for PsDaSgd {
 
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
         step.admit(NAME, &mut self.layout)?;
-        if self.fused_applies(&step) {
+        if self.fused_applies(&step)
+            && let Some(state) = self.take_fused_state(&step)
+        {
             return Ok(match step.params.dtype() {
-                DType::F64 => self.step_fused::<f64>(step),
-                _ => self.step_fused::<f32>(step),
+                DType::F64 => self.step_fused::<f64>(step, state),
+                _ => self.step_fused::<f32>(step, state),
             });
         }
         let c = self.config.clone();
@@ -230,11 +252,11 @@ impl LrFreeOptimizer for PsDaSgd {
         }
         let (a, scale) = c.scale_options().scale(&g, self.k, &self.scale);
         let g_scaled = div_opt(g.clone(), &a);
-        let (mut d, mut numerator, mut g_norm) = (self.d, self.numerator, self.g_norm);
+        let mut scalars = self.scalars();
         let mut s = self.s.clone();
         if self.k == 0 {
-            g_norm = ops::sq_norm(&g_scaled).sqrt();
-            if g_norm == 0.0 {
+            scalars.g_norm = ops::sq_norm(&g_scaled).sqrt();
+            if scalars.g_norm == 0.0 {
                 return Ok(step.params);
             }
         } else if let (Some(a), Some(a_prev)) = (&a, &self.a_prev) {
@@ -248,10 +270,8 @@ impl LrFreeOptimizer for PsDaSgd {
                         ops::max(ratio)
                     };
                     if rho < 1.0 {
-                        d *= rho;
-                        numerator *= rho * rho;
+                        scalars.shrink(rho);
                         s = s.map(|s| s.mul_scalar(rho));
-                        g_norm /= rho;
                     }
                 }
                 Transport::Exact => {
@@ -262,24 +282,20 @@ impl LrFreeOptimizer for PsDaSgd {
                             message: "the `exact` transport needs the first gradient, which this state (saved under another transport) lacks".into(),
                         });
                     };
-                    g_norm = ops::sq_norm(&g0.div(a.clone())).sqrt();
+                    scalars.g_norm = ops::sq_norm(&g0.div(a.clone())).sqrt();
                 }
                 Transport::None => {}
             }
         }
-        let lambda = d * step.lr * c.schedule.eta(self.k) / g_norm;
+        let lambda = scalars.lambda(step.lr, c.schedule.eta(self.k));
         let s = match s {
             None => g_scaled.clone().mul_scalar(lambda),
             Some(s) => {
-                numerator += lambda * ops::dot(&g_scaled, &s);
+                scalars.numerator += lambda * ops::dot(&g_scaled, &s);
                 s + g_scaled.clone().mul_scalar(lambda)
             }
         };
-        let mut d_next = d;
         let s_norm = ops::sq_norm(&s).sqrt();
-        if s_norm > 0.0 {
-            d_next = d.max((2.0 * numerator / s_norm).min(d * c.growth_rate));
-        }
         let z = self.z.clone().unwrap_or_else(|| step.params.clone());
         let z = z - div_opt(g_scaled, &a).mul_scalar(lambda);
         let w = step.params.mul_scalar(c.momentum) + z.clone().mul_scalar(1.0 - c.momentum);
@@ -288,9 +304,7 @@ impl LrFreeOptimizer for PsDaSgd {
         }
         self.scale = scale;
         (self.a_prev, self.z, self.s) = (a, Some(z), Some(s));
-        (self.d, self.numerator, self.g_norm) = (d_next, numerator, g_norm);
-        self.k += 1;
-        self.last = Some((lambda, d));
+        self.finish(scalars, lambda, s_norm);
         Ok(w)
     }
 
@@ -333,11 +347,62 @@ impl LrFreeOptimizer for PsDaSgd {
     }
 
     fn reset(&mut self) {
-        *self = self.config.init().expect("config was validated");
+        if let Ok(fresh) = self.config.build() {
+            *self = fresh; // the config was validated when this optimizer was built
+        }
+    }
+}
+
+/// D-Adaptation's scalars during one step (D, the numerator r, and G), with the step's scalar
+/// arithmetic, written once for the tensor and the fused paths.
+#[derive(Debug, Clone, Copy)]
+struct Scalars {
+    d: f64,
+    numerator: f64,
+    g_norm: f64,
+}
+
+impl Scalars {
+    /// The `shrink` transport by `ρ < 1`: `d ← ρd`, `r ← ρ²r`, `G ← G/ρ` (the caller scales `s`).
+    fn shrink(&mut self, rho: f64) {
+        self.d *= rho;
+        self.numerator *= rho * rho;
+        self.g_norm /= rho;
+    }
+
+    /// `λ = d·lr·η_k / G`.
+    fn lambda(&self, lr: f64, eta: f64) -> f64 {
+        self.d * lr * eta / self.g_norm
+    }
+
+    /// D for the next step: `max(d, min(2r/||s||, d·growth_rate))`, unchanged while `s = 0`.
+    fn next_d(&self, s_norm: f64, growth_rate: f64) -> f64 {
+        if s_norm > 0.0 {
+            self.d
+                .max((2.0 * self.numerator / s_norm).min(self.d * growth_rate))
+        } else {
+            self.d
+        }
     }
 }
 
 impl PsDaSgd {
+    fn scalars(&self) -> Scalars {
+        Scalars {
+            d: self.d,
+            numerator: self.numerator,
+            g_norm: self.g_norm,
+        }
+    }
+
+    /// The scalar state after a step that used `scalars` and `lambda` and left `||s|| = s_norm`.
+    fn finish(&mut self, scalars: Scalars, lambda: f64, s_norm: f64) {
+        self.d = scalars.next_d(s_norm, self.config.growth_rate);
+        (self.numerator, self.g_norm) = (scalars.numerator, scalars.g_norm);
+        self.k += 1;
+        self.last = Some((lambda, scalars.d));
+    }
+
     /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
     /// (`fused::fused_cpu_applies`), it is not the first step (which runs once and may skip a
     /// zero gradient: it stays on the tensor path), the scaling is `adam` or `amsgrad`, the
@@ -357,21 +422,34 @@ impl PsDaSgd {
             && self.scale.fused_ready(c.scaling, like)
     }
 
+    /// The state a fused step works on, taken out of the tensors all or none (`None`: nothing
+    /// taken, the step takes the tensor path).
+    fn take_fused_state(&mut self, step: &FlatStep<'_>) -> Option<FusedState> {
+        let scale = self.scale.take_host(self.config.scaling)?;
+        match fused::take_all([&mut self.a_prev, &mut self.z, &mut self.s]) {
+            Some(a_prev_z_s) => Some(FusedState { scale, a_prev_z_s }),
+            None => {
+                self.scale.put_host(scale.0, scale.1, &step.params.device());
+                None
+            }
+        }
+    }
+
     /// The tensor path's step (from the second step on) as two passes over the host buffers,
     /// op for op, so the results are bit-identical (`tests/fused.rs`): pass 1 makes the scaling
     /// and `g' = g/a` and tests whether some scale grew; pass 2, once λ is known, updates `s`,
     /// `z` and the parameters. The reductions in between are the tensor path's own ops, run on
     /// the same buffers without copying ([`fused::on_tensors`]).
-    fn step_fused<T: Real>(&mut self, step: FlatStep<'_>) -> Tensor<1> {
+    fn step_fused<T: Real>(&mut self, step: FlatStep<'_>, state: FusedState) -> Tensor<1> {
         let c = self.config.clone();
         let device = step.params.device();
         let mut p = fused::host(step.params);
         let mut g = fused::host(step.grads);
-        let (mut v, mut v_hat_max) = self.scale.take_host(c.scaling);
-        let mut a_prev = fused::host(self.a_prev.take().expect(CHECKED));
+        let FusedState {
+            scale: (mut v, mut v_hat_max),
+            a_prev_z_s: [mut a_prev, mut z, mut s],
+        } = state;
         let mut a = self.spare.take_like(&p);
-        let mut z = fused::host(self.z.take().expect(CHECKED));
-        let mut s = fused::host(self.s.take().expect(CHECKED));
 
         if c.weight_decay != 0.0 {
             let wd = T::of(c.weight_decay);
@@ -388,7 +466,7 @@ impl PsDaSgd {
             fused::slice_mut(&mut a_prev),
         );
 
-        let (mut d, mut numerator, mut g_norm) = (self.d, self.numerator, self.g_norm);
+        let mut scalars = self.scalars();
         if c.transport == Transport::Shrink && !grew {
             // No scale grew, so ρ = max(a / a_prev) decides; rare, so the tensor path's own ops
             // compute it (NaN handling included).
@@ -396,17 +474,16 @@ impl PsDaSgd {
                 ops::max(a.clone().div(a_prev.clone()))
             });
             if rho < 1.0 {
-                d *= rho;
-                numerator *= rho * rho;
-                g_norm /= rho;
+                scalars.shrink(rho);
                 let rho_t = T::of(rho);
                 for s in fused::slice_mut::<T>(&mut s) {
                     *s = *s * rho_t;
                 }
             }
         }
-        let lambda = d * step.lr * c.schedule.eta(self.k) / g_norm;
-        numerator += lambda * fused::on_tensors([&mut g, &mut s], &device, |[g, s]| ops::dot(g, s));
+        let lambda = scalars.lambda(step.lr, c.schedule.eta(self.k));
+        scalars.numerator +=
+            lambda * fused::on_tensors([&mut g, &mut s], &device, |[g, s]| ops::dot(g, s));
         update_pass::<T>(
             T::of(lambda),
             T::of(c.momentum),
@@ -419,11 +496,7 @@ impl PsDaSgd {
             fused::slice_mut::<T>(&mut g),
             fused::slice_mut::<T>(&mut a),
         );
-        let mut d_next = d;
         let s_norm = fused::on_tensors([&mut s], &device, |[s]| ops::sq_norm(s)).sqrt();
-        if s_norm > 0.0 {
-            d_next = d.max((2.0 * numerator / s_norm).min(d * c.growth_rate));
-        }
 
         self.scale.put_host(v, v_hat_max, &device);
         self.a_prev = Some(fused::tensor(a, &device));
@@ -432,11 +505,15 @@ impl PsDaSgd {
             Some(fused::tensor(z, &device)),
             Some(fused::tensor(s, &device)),
         );
-        (self.d, self.numerator, self.g_norm) = (d_next, numerator, g_norm);
-        self.k += 1;
-        self.last = Some((lambda, d));
+        self.finish(scalars, lambda, s_norm);
         fused::tensor(p, &device)
     }
+}
+
+/// The host buffers of a fused step: the scaling's `v` (and `v̂_max`), then `a_prev`, `z`, `s`.
+struct FusedState {
+    scale: (TensorData, Option<TensorData>),
+    a_prev_z_s: [TensorData; 3],
 }
 
 /// Pass 1 of the fused step: the scaling ([`ScaleKernel::scale`]: `v`, `v̂_max` under amsgrad,

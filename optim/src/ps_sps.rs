@@ -23,7 +23,7 @@
 //! Reference: J. Suh, S. Seo, "Interpreting Adaptive Gradient Methods by Parameter Scaling for
 //! Learning-Rate-Free Optimization", arXiv 2401.03240 (2024).
 
-use burn::tensor::{DType, Device, Tensor};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +31,7 @@ use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
 use crate::fused::{self, Real};
+use crate::method::{LrFreeConfig, builder};
 use crate::ops;
 pub use crate::scaling::Scaling;
 use crate::scaling::{ScaleKernel, ScaleOptions, ScaleState, div_opt};
@@ -70,9 +71,14 @@ impl Default for PsSpsConfig {
     }
 }
 
-impl PsSpsConfig {
+impl LrFreeConfig for PsSpsConfig {
+    type Optimizer = PsSps;
+    const NAME: &'static str = NAME;
+    const ADAM_EQUIVALENT_LR: bool = true;
+    const NEEDS_OPTIMAL_LOSS: bool = true;
+
     /// Validate and build.
-    pub fn init(&self) -> Result<PsSps> {
+    fn build(&self) -> Result<PsSps> {
         Check::new(NAME)
             .positive("c", self.c)?
             .number("f_star", self.f_star)?
@@ -88,7 +94,18 @@ impl PsSpsConfig {
             spare: fused::Spare::default(),
         })
     }
+}
 
+builder!(PsSpsConfig {
+    with_c => c: f64,
+    with_f_star => f_star: f64,
+    with_gamma_b => gamma_b: f64,
+    with_scaling => scaling: Scaling,
+    with_beta2 => beta2: f64,
+    with_eps => eps: f64,
+});
+
+impl PsSpsConfig {
     fn scale_options(&self) -> ScaleOptions {
         ScaleOptions {
             scaling: self.scaling,
@@ -136,10 +153,12 @@ impl LrFreeOptimizer for PsSps {
         if raw_sq == 0.0 {
             return Ok(step.params);
         }
-        if self.fused_applies(&step) {
+        if self.fused_applies(&step)
+            && let Some(scale) = self.scale.take_host(self.config.scaling)
+        {
             return Ok(match step.params.dtype() {
-                DType::F64 => self.step_fused::<f64>(step, loss),
-                _ => self.step_fused::<f32>(step, loss),
+                DType::F64 => self.step_fused::<f64>(step, loss, scale),
+                _ => self.step_fused::<f32>(step, loss, scale),
             });
         }
         let c = &self.config;
@@ -186,7 +205,9 @@ impl LrFreeOptimizer for PsSps {
     }
 
     fn reset(&mut self) {
-        *self = self.config.init().expect("config was validated");
+        if let Ok(fresh) = self.config.build() {
+            *self = fresh; // the config was validated when this optimizer was built
+        }
     }
 }
 
@@ -208,12 +229,16 @@ impl PsSps {
     /// op for op, so the results are bit-identical (`tests/fused.rs`): pass 1 makes the scaling,
     /// `g' = g/a` and the direction `g'/a`; `||g'||²` is the tensor path's own reduction on the
     /// same buffer ([`fused::on_tensors`]); pass 2 steps the parameters.
-    fn step_fused<T: Real>(&mut self, step: FlatStep<'_>, loss: f64) -> Tensor<1> {
+    fn step_fused<T: Real>(
+        &mut self,
+        step: FlatStep<'_>,
+        loss: f64,
+        (mut v, mut v_hat_max): (TensorData, Option<TensorData>),
+    ) -> Tensor<1> {
         let c = &self.config;
         let device = step.params.device();
         let mut p = fused::host(step.params);
         let mut g = fused::host(step.grads);
-        let (mut v, mut v_hat_max) = self.scale.take_host(c.scaling);
         let mut direction = self.spare.take_like(&p);
         scale_pass::<T>(
             &c.scale_options().kernel(self.k),

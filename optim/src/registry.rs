@@ -12,41 +12,125 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::adam::AdamConfig;
+use crate::adam::TorchAdamConfig;
 use crate::api::LrFreeOptimizer;
 use crate::cocob::CocobConfig;
 use crate::dadapt_adam::DAdaptAdamConfig;
 use crate::dadapt_sgd::DAdaptSgdConfig;
 use crate::dog::DogConfig;
 use crate::error::{OptimError, Result};
+use crate::ldog::LdogConfig;
+use crate::method::LrFreeConfig;
+use crate::module::ModuleOptimizer;
 use crate::prodigy::ProdigyConfig;
 use crate::ps_da_sgd::PsDaSgdConfig;
 use crate::ps_sps::PsSpsConfig;
 use crate::sgd::SgdConfig;
 use crate::sps::SpsConfig;
 
-/// The registry names in the order of the paper's Table 3: steepest descent (SGD, SPS, DoG,
-/// D-Adapt SGD), adaptive (Adam, COCOB, LDoG, D-Adapt Adam, Prodigy), proposed (PS-SPS,
-/// PS-DA-SGD); `lrfree_plots::palette::group` names the three.
-pub const NAMES: [&str; 11] = [
-    "sgd",
-    "sps",
-    "dog",
-    "dadapt-sgd",
-    "adam",
-    "cocob",
-    "ldog",
-    "dadapt-adam",
-    "prodigy",
-    "ps-sps",
-    "ps-da-sgd",
-];
+/// The registry: one line per optimizer (its variant and config type; the name and properties
+/// come from the config's [`LrFreeConfig`] implementation), in the order of the paper's
+/// Table 3: steepest descent (SGD, SPS, DoG, D-Adapt SGD), adaptive (Adam, COCOB, LDoG,
+/// D-Adapt Adam, Prodigy), proposed (PS-SPS, PS-DA-SGD).
+macro_rules! registry {
+    ($($variant:ident($config:ty)),* $(,)?) => {
+        /// The registry names, in the order of the paper's Table 3
+        /// (`lrfree_plots::palette::group` names the three groups).
+        pub const NAMES: [&str; [$(<$config as LrFreeConfig>::NAME),*].len()] =
+            [$(<$config as LrFreeConfig>::NAME),*];
+
+        /// The configuration of any of the optimizers, chosen by name at run time.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum OptimizerConfig {
+            $(
+                #[doc = concat!("`", stringify!($config), "`")]
+                $variant($config),
+            )*
+        }
+
+        /// (name, Adam-equivalent rate, needs the optimal loss, default lr) per optimizer.
+        const PROPERTIES: [(&str, bool, bool, f64); NAMES.len()] = [$((
+            <$config as LrFreeConfig>::NAME,
+            <$config as LrFreeConfig>::ADAM_EQUIVALENT_LR,
+            <$config as LrFreeConfig>::NEEDS_OPTIMAL_LOSS,
+            <$config as LrFreeConfig>::DEFAULT_LR,
+        )),*];
+
+        impl OptimizerConfig {
+            fn parse_named(name: &'static str, options: Value) -> Result<Self> {
+                $(
+                    if name == <$config as LrFreeConfig>::NAME {
+                        return Ok(Self::$variant(parse(name, options)?));
+                    }
+                )*
+                Err(unknown(name))
+            }
+
+            /// The registry name.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Self::$variant(_) => <$config as LrFreeConfig>::NAME,)*
+                }
+            }
+
+            /// The options as a JSON object (for run records); `from_json(name, options())`
+            /// round-trips.
+            pub fn options(&self) -> Value {
+                match self {
+                    $(Self::$variant(c) => value(c),)*
+                }
+            }
+
+            /// A fresh bare optimizer of this configuration (for runners that hold any of
+            /// them); [`init`](Self::init) is the Burn-style one.
+            pub fn build(&self) -> Result<Box<dyn LrFreeOptimizer>> {
+                Ok(match self {
+                    $(Self::$variant(c) => Box::new(c.build()?),)*
+                })
+            }
+        }
+    };
+}
+
+registry! {
+    Sgd(SgdConfig),
+    Sps(SpsConfig),
+    Dog(DogConfig),
+    DAdaptSgd(DAdaptSgdConfig),
+    Adam(TorchAdamConfig),
+    Cocob(CocobConfig),
+    Ldog(LdogConfig),
+    DAdaptAdam(DAdaptAdamConfig),
+    Prodigy(ProdigyConfig),
+    PsSps(PsSpsConfig),
+    PsDaSgd(PsDaSgdConfig),
+}
+
+fn properties(name: &str) -> Result<(&'static str, bool, bool, f64)> {
+    let name = canonical_name(name)?;
+    PROPERTIES
+        .iter()
+        .copied()
+        .find(|p| p.0 == name)
+        .ok_or_else(|| unknown(name))
+}
+
+fn unknown(name: &str) -> OptimError {
+    OptimError::UnknownOptimizer {
+        name: name.to_string(),
+        valid: NAMES.join(", "),
+    }
+}
+
+fn value<T: Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).unwrap_or(Value::Null)
+}
 
 /// Whether the method needs the loss value at the optimum (SPS and PS-SPS: Polyak's step
 /// `(f − f*)/‖g‖²` with `f* = 0`). On a loss with no lower bound at 0 the step changes sign
 /// and climbs the loss; the paper leaves these two out of its RL experiments for that reason.
 pub fn needs_optimal_loss(name: &str) -> Result<bool> {
-    Ok(matches!(canonical_name(name)?, "sps" | "ps-sps"))
+    Ok(properties(name)?.2)
 }
 
 /// Whether the method's [`Estimate::lr`](crate::Estimate) is Adam-equivalent: a step of
@@ -54,10 +138,7 @@ pub fn needs_optimal_loss(name: &str) -> Result<bool> {
 /// PS methods). The others (SGD, SPS, DoG, LDoG, D-Adapt SGD) multiply the raw gradient, and
 /// COCOB reports no rate.
 pub fn adam_equivalent_lr(name: &str) -> Result<bool> {
-    Ok(matches!(
-        canonical_name(name)?,
-        "adam" | "dadapt-adam" | "prodigy" | "ps-sps" | "ps-da-sgd"
-    ))
+    Ok(properties(name)?.1)
 }
 
 /// The canonical name for `name`: case-insensitive, `_` accepted for `-` (the golden files'
@@ -68,46 +149,13 @@ pub fn canonical_name(name: &str) -> Result<&'static str> {
         .iter()
         .copied()
         .find(|n| *n == wanted)
-        .ok_or_else(|| OptimError::UnknownOptimizer {
-            name: name.to_string(),
-            valid: NAMES.join(", "),
-        })
+        .ok_or_else(|| unknown(name))
 }
 
 /// The `lr` to pass to `step` when the user gives none: a step size for `sgd` and `adam`
 /// (3e-4, the usual SAC value), a multiplier of the estimate (1.0) for the others.
 pub fn default_lr(name: &str) -> Result<f64> {
-    Ok(match canonical_name(name)? {
-        "sgd" | "adam" => 3e-4,
-        _ => 1.0,
-    })
-}
-
-/// The configuration of any of the eleven optimizers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OptimizerConfig {
-    /// `sgd`
-    Sgd(SgdConfig),
-    /// `adam`
-    Adam(AdamConfig),
-    /// `sps`
-    Sps(SpsConfig),
-    /// `dog`
-    Dog(DogConfig),
-    /// `ldog`
-    Ldog(DogConfig),
-    /// `dadapt-sgd`
-    DAdaptSgd(DAdaptSgdConfig),
-    /// `dadapt-adam`
-    DAdaptAdam(DAdaptAdamConfig),
-    /// `prodigy`
-    Prodigy(ProdigyConfig),
-    /// `cocob`
-    Cocob(CocobConfig),
-    /// `ps-sps`
-    PsSps(PsSpsConfig),
-    /// `ps-da-sgd`
-    PsDaSgd(PsDaSgdConfig),
+    Ok(properties(name)?.3)
 }
 
 fn parse<T: DeserializeOwned>(name: &str, options: Value) -> Result<T> {
@@ -143,19 +191,7 @@ impl OptimizerConfig {
                 });
             }
         };
-        let config = match name {
-            "sgd" => Self::Sgd(parse(name, options)?),
-            "adam" => Self::Adam(parse(name, options)?),
-            "sps" => Self::Sps(parse(name, options)?),
-            "dog" => Self::Dog(parse(name, options)?),
-            "ldog" => Self::Ldog(parse(name, options)?),
-            "dadapt-sgd" => Self::DAdaptSgd(parse(name, options)?),
-            "dadapt-adam" => Self::DAdaptAdam(parse(name, options)?),
-            "prodigy" => Self::Prodigy(parse(name, options)?),
-            "cocob" => Self::Cocob(parse(name, options)?),
-            "ps-sps" => Self::PsSps(parse(name, options)?),
-            _ => Self::PsDaSgd(parse(name, options)?),
-        };
+        let config = Self::parse_named(name, options)?;
         config.build()?; // validate now, so a bad value is reported where it was written
         Ok(config)
     }
@@ -170,57 +206,12 @@ impl OptimizerConfig {
         Self::from_json(name, toml_to_json(toml::Value::Table(table)))
     }
 
-    /// The registry name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Sgd(_) => "sgd",
-            Self::Adam(_) => "adam",
-            Self::Sps(_) => "sps",
-            Self::Dog(_) => "dog",
-            Self::Ldog(_) => "ldog",
-            Self::DAdaptSgd(_) => "dadapt-sgd",
-            Self::DAdaptAdam(_) => "dadapt-adam",
-            Self::Prodigy(_) => "prodigy",
-            Self::Cocob(_) => "cocob",
-            Self::PsSps(_) => "ps-sps",
-            Self::PsDaSgd(_) => "ps-da-sgd",
+    /// The optimizer, ready to step Burn modules (`model = optim.step(lr, model, grads)`).
+    pub fn init(&self) -> ModuleOptimizer<Box<dyn LrFreeOptimizer>> {
+        match self.build() {
+            Ok(optimizer) => ModuleOptimizer::new(optimizer),
+            Err(error) => ModuleOptimizer::invalid(error),
         }
-    }
-
-    /// The options as a JSON object (for run records); `from_json(name, options())` round-trips.
-    pub fn options(&self) -> Value {
-        fn value<T: Serialize>(t: &T) -> Value {
-            serde_json::to_value(t).unwrap_or(Value::Null)
-        }
-        match self {
-            Self::Sgd(c) => value(c),
-            Self::Adam(c) => value(c),
-            Self::Sps(c) => value(c),
-            Self::Dog(c) | Self::Ldog(c) => value(c),
-            Self::DAdaptSgd(c) => value(c),
-            Self::DAdaptAdam(c) => value(c),
-            Self::Prodigy(c) => value(c),
-            Self::Cocob(c) => value(c),
-            Self::PsSps(c) => value(c),
-            Self::PsDaSgd(c) => value(c),
-        }
-    }
-
-    /// A fresh optimizer of this configuration.
-    pub fn build(&self) -> Result<Box<dyn LrFreeOptimizer>> {
-        Ok(match self {
-            Self::Sgd(c) => Box::new(c.init()?),
-            Self::Adam(c) => Box::new(c.init()?),
-            Self::Sps(c) => Box::new(c.init()?),
-            Self::Dog(c) => Box::new(c.init()?),
-            Self::Ldog(c) => Box::new(c.init_layerwise()?),
-            Self::DAdaptSgd(c) => Box::new(c.init()?),
-            Self::DAdaptAdam(c) => Box::new(c.init()?),
-            Self::Prodigy(c) => Box::new(c.init()?),
-            Self::Cocob(c) => Box::new(c.init()?),
-            Self::PsSps(c) => Box::new(c.init()?),
-            Self::PsDaSgd(c) => Box::new(c.init()?),
-        })
     }
 }
 

@@ -44,15 +44,17 @@ impl ScaleState {
     }
 
     /// The state's buffers for a fused step (`v`, and `v_hat_max` under amsgrad), taken out of
-    /// the tensors without copying; [`Self::put_host`] puts them back. Call only after
-    /// [`Self::fused_ready`].
-    pub(crate) fn take_host(&mut self, scaling: Scaling) -> (TensorData, Option<TensorData>) {
-        let v = fused::host(self.v.take().expect(fused::CHECKED));
-        let v_hat_max = match scaling {
-            Scaling::Amsgrad => Some(fused::host(self.v_hat_max.take().expect(fused::CHECKED))),
-            _ => None,
-        };
-        (v, v_hat_max)
+    /// the tensors without copying, all or none (`None`: nothing taken, take the tensor path);
+    /// [`Self::put_host`] puts them back.
+    pub(crate) fn take_host(
+        &mut self,
+        scaling: Scaling,
+    ) -> Option<(TensorData, Option<TensorData>)> {
+        match scaling {
+            Scaling::Amsgrad => fused::take_all([&mut self.v, &mut self.v_hat_max])
+                .map(|[v, v_hat_max]| (v, Some(v_hat_max))),
+            _ => fused::take_all([&mut self.v]).map(|[v]| (v, None)),
+        }
     }
 
     /// The buffers of [`Self::take_host`], updated, as the state's tensors on `device` again.

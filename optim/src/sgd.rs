@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::Check;
 use crate::error::Result;
+use crate::method::{LrFreeConfig, builder};
 use crate::state::OptimState;
 
 const NAME: &str = "sgd";
@@ -50,9 +51,13 @@ impl Default for SgdConfig {
     }
 }
 
-impl SgdConfig {
+impl LrFreeConfig for SgdConfig {
+    type Optimizer = Sgd;
+    const NAME: &'static str = NAME;
+    const DEFAULT_LR: f64 = 3e-4;
+
     /// Validate and build.
-    pub fn init(&self) -> Result<Sgd> {
+    fn build(&self) -> Result<Sgd> {
         Check::new(NAME)
             .unit("momentum", self.momentum)?
             .number("dampening", self.dampening)?
@@ -66,6 +71,13 @@ impl SgdConfig {
         })
     }
 }
+
+builder!(SgdConfig {
+    with_momentum => momentum: f64,
+    with_dampening => dampening: f64,
+    with_nesterov => nesterov: bool,
+    with_weight_decay => weight_decay: f64,
+});
 
 /// SGD with momentum; see the [module docs](self).
 #[derive(Debug, Clone)]
@@ -139,6 +151,8 @@ impl LrFreeOptimizer for Sgd {
     }
 
     fn reset(&mut self) {
-        *self = self.config.init().expect("config was validated");
+        if let Ok(fresh) = self.config.build() {
+            *self = fresh; // the config was validated when this optimizer was built
+        }
     }
 }

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
+use crate::method::{LrFreeConfig, builder};
 use crate::state::OptimState;
 
 const NAME: &str = "sps";
@@ -48,9 +49,13 @@ impl Default for SpsConfig {
     }
 }
 
-impl SpsConfig {
+impl LrFreeConfig for SpsConfig {
+    type Optimizer = Sps;
+    const NAME: &'static str = NAME;
+    const NEEDS_OPTIMAL_LOSS: bool = true;
+
     /// Validate and build.
-    pub fn init(&self) -> Result<Sps> {
+    fn build(&self) -> Result<Sps> {
         Check::new(NAME)
             .positive("c", self.c)?
             .number("f_star", self.f_star)?
@@ -63,6 +68,12 @@ impl SpsConfig {
         })
     }
 }
+
+builder!(SpsConfig {
+    with_c => c: f64,
+    with_f_star => f_star: f64,
+    with_gamma_b => gamma_b: f64,
+});
 
 /// SPS_max; see the [module docs](self).
 #[derive(Debug, Clone)]
@@ -125,6 +136,8 @@ impl LrFreeOptimizer for Sps {
     }
 
     fn reset(&mut self) {
-        *self = self.config.init().expect("config was validated");
+        if let Ok(fresh) = self.config.build() {
+            *self = fresh; // the config was validated when this optimizer was built
+        }
     }
 }

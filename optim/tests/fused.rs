@@ -4,8 +4,9 @@
 //! trajectory where its `shrink` transport shrinks). One test in its own binary, because the switch is process-wide.
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn_lrfree::flat::{FlatStep, Layout};
+use burn_lrfree::internals::{fused_cpu_applies, set_fused_cpu};
 use burn_lrfree::registry::{OptimizerConfig, default_lr};
-use burn_lrfree::{FlatStep, Layout, fused_cpu_applies, set_fused_cpu};
 use rand::{Rng, SeedableRng};
 
 fn flat(values: &[f64], dtype: DType, device: &Device) -> Tensor<1> {

@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
-use burn_lrfree::golden::{Drift, GoldenFile, replay, replay_with};
+use burn_lrfree::LrFreeConfig;
+use burn_lrfree::internals::golden::{Drift, GoldenFile, replay, replay_with};
 use burn_lrfree::ps_da_sgd::{PsDaSgdConfig, Scaling, Transport};
 use burn_lrfree::ps_sps::PsSpsConfig;
 use burn_lrfree::registry::OptimizerConfig;
@@ -113,7 +114,7 @@ fn p1_ps_da_sgd_without_scaling_is_dadapt_sgd() {
                 transport,
                 ..PsDaSgdConfig::default()
             }
-            .init()
+            .build()
             .unwrap();
             let drift = replay_with(&file, &mut ps, lr, &device()).expect("replay");
             assert_exact(
@@ -147,7 +148,7 @@ fn p1_ps_sps_without_scaling_is_sps() {
             scaling: Scaling::None,
             ..PsSpsConfig::default()
         }
-        .init()
+        .build()
         .unwrap();
         let drift = replay_with(&file, &mut ps, lr, &device()).expect("replay");
         report(

@@ -3,8 +3,9 @@
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use burn_lrfree::dadapt_sgd::DAdaptSgdConfig;
+use burn_lrfree::flat::{FlatStep, Layout};
 use burn_lrfree::ps_da_sgd::{PsDaSgdConfig, Scaling, Transport};
-use burn_lrfree::{FlatStep, Layout, LrEstimate, LrFreeOptimizer};
+use burn_lrfree::{LrEstimate, LrFreeConfig, LrFreeOptimizer};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -119,12 +120,12 @@ fn p2_loss_scale_invariance() {
         ..PsDaSgdConfig::default()
     };
     for c in [10.0, 1e-3, 250.0] {
-        let mut plain = base.clone().init().unwrap();
+        let mut plain = base.clone().build().unwrap();
         let mut scaled = PsDaSgdConfig {
             d0: base.d0 * f64::sqrt(c),
             ..base.clone()
         }
-        .init()
+        .build()
         .unwrap();
         let a = run(&mut plain, &w0, 200, |w, k| quadratic(&h, &targets[k], w));
         let b = run(&mut scaled, &w0, 200, |w, k| {
@@ -148,13 +149,13 @@ fn p2_loss_scale_invariance() {
 fn p3_uniform_scaling_invariance() {
     let (h, targets, w0) = noisy_problem(12, 11);
     for c in [7.0, 0.01] {
-        let mut plain = PsDaSgdConfig::default().init().unwrap();
+        let mut plain = PsDaSgdConfig::default().build().unwrap();
         let mut scaled = PsDaSgdConfig {
             d0: 1e-6 * c,
             scale_gain: c,
             ..PsDaSgdConfig::default()
         }
-        .init()
+        .build()
         .unwrap();
         let a = run(&mut plain, &w0, 200, |w, k| quadratic(&h, &targets[k], w));
         let b = run(&mut scaled, &w0, 200, |w, k| quadratic(&h, &targets[k], w));
@@ -207,7 +208,7 @@ fn p4_early_converging_block() {
             transport,
             ..PsDaSgdConfig::default()
         }
-        .init()
+        .build()
         .unwrap();
         let mut fb_trace = Vec::new();
         let trace = run(&mut opt, &w0, budget, |w, k| {
@@ -261,7 +262,7 @@ fn p4_early_converging_block() {
 fn p4_note_dead_parameter_keeps_shrink_inactive() {
     let (h, targets, mut w0) = noisy_problem(8, 5);
     w0.push(1.0);
-    let mut opt = PsDaSgdConfig::default().init().unwrap();
+    let mut opt = PsDaSgdConfig::default().build().unwrap();
     let mut prev_next: Option<f64> = None;
     let mut lowered = 0;
     let layout = Layout::flat(w0.len());
@@ -305,8 +306,8 @@ fn p5_ill_conditioning() {
     let w0 = vec![0.0; n];
     let f0 = quadratic(&h, &t, &w0).0;
     let budget = 20_000;
-    let mut ps = PsDaSgdConfig::default().init().unwrap();
-    let mut da = DAdaptSgdConfig::default().init().unwrap();
+    let mut ps = PsDaSgdConfig::default().build().unwrap();
+    let mut da = DAdaptSgdConfig::default().build().unwrap();
     let ps_trace = run(&mut ps, &w0, budget, |w, _| quadratic(&h, &t, w));
     let da_trace = run(&mut da, &w0, budget, |w, _| quadratic(&h, &t, w));
     let ps_hit = steps_to(&ps_trace.losses, f0, 1e-3);
@@ -414,7 +415,7 @@ fn p6_convex_convergence_with_amsgrad() {
         scaling: Scaling::Amsgrad,
         ..PsDaSgdConfig::default()
     }
-    .init()
+    .build()
     .unwrap();
     let trace = run(&mut opt, &w0, budget, |w, _| logistic(&x, &y, w));
     let gap = |k: usize| (trace.losses[k] - f_star) / gap0;
