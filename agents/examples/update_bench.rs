@@ -30,7 +30,7 @@ fn main() {
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
     }
     if std::env::var("LRFREE_FUSED").is_ok_and(|v| v == "0") {
-        burn_lrfree::set_fused_cpu(false);
+        burn_lrfree::internals::set_fused_cpu(false);
     }
     let _denormals =
         burn_lrfree::FlushDenormals::scoped(!std::env::var("LRFREE_FTZ").is_ok_and(|v| v == "0"));
