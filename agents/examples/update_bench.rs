@@ -4,7 +4,7 @@
 //! ```text
 //! RAYON_NUM_THREADS=1 cargo run --release -p lrfree-agents --example update_bench [-- OPTIMIZER UPDATES [hopper|humanoid]]
 //! ```
-//! `LRFREE_FUSED=0` turns off the optimizers' fused CPU kernels (`burn_lrfree::set_fused_cpu`);
+//! `LRFREE_FUSED=0` turns off the optimizers' fused CPU kernels (`burn_lrfree::internals::set_fused_cpu`);
 //! `LRFREE_FTZ=0` keeps IEEE subnormals (rl-train flushes them by default, `flush_denormals`);
 //! `HIDDEN=16,16` changes the hidden layers (with tiny layers what is left is per-op overhead).
 

@@ -8,7 +8,7 @@
 //! `step_ratio <name> <median step / median Burn-Adam step>`. Only the optimizer step is timed;
 //! forward and backward (on a fresh mini-batch each step, as in SAC) are not. One thread (`RAYON_NUM_THREADS=1` unless set), as in training.
 //!
-//! `LRFREE_FUSED=0` turns off the optimizers' fused CPU kernels (`burn_lrfree::set_fused_cpu`);
+//! `LRFREE_FUSED=0` turns off the optimizers' fused CPU kernels (`burn_lrfree::internals::set_fused_cpu`);
 //! `LRFREE_FUSED=ab` runs each optimizer twice, interleaved in the same rounds: as usual and
 //! as `<name>/tensor` with the fused kernels off (the A/B that the machine's drift spoils
 //! least).
