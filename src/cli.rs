@@ -6,8 +6,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use lrfree_optspec::canonical_optimizers;
+use lrfree_runkit::RunError;
+use lrfree_runkit::cli::{SeedArgs, at_least_one, cores};
+use lrfree_runkit::files::default_out;
+
 use crate::config::{ConfigFile, RunConfig};
-use crate::error::RunError;
 use crate::run::{self, RunPlan};
 
 /// Train SAC with learning-rate-free optimizers over several seeds, and record returns,
@@ -159,7 +163,7 @@ fn run_with(args: &Args) -> Result<(), RunError> {
     let (out, plan, jobs) = if args.resume {
         let out = args.out.clone().expect("clap requires --out with --resume");
         let plan = run::load(&out)?;
-        plan.validate()?;
+        run::validate(&plan)?;
         eprintln!(
             "rl-train: resuming {} ({} on {}, seeds {:?})",
             out.display(),
@@ -170,9 +174,9 @@ fn run_with(args: &Args) -> Result<(), RunError> {
         (out, plan, args.jobs)
     } else {
         let Resolved { plan, out, jobs } = args.resolve()?;
-        let out = out.unwrap_or_else(|| run::default_out(&plan.env, &plan.optimizers));
+        let out = out.unwrap_or_else(|| default_out(&plan.env, &plan.optimizers));
         run::check_fresh_out(&out)?;
-        plan.validate()?;
+        run::validate(&plan)?;
         run::create(&out, &plan)?;
         eprintln!(
             "rl-train: {} on {} for {} steps, seeds {:?} -> {}",
@@ -185,7 +189,7 @@ fn run_with(args: &Args) -> Result<(), RunError> {
         (out, plan, jobs)
     };
     let progress = !args.no_progress && std::io::stderr().is_terminal();
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = jobs.unwrap_or_else(cores);
     let summary = run::execute(&out, &plan, jobs, progress)?;
     println!(
         "{} ({} steps, {} seeds): mean final return (successes/seeds)",
@@ -221,48 +225,4 @@ fn run_with(args: &Args) -> Result<(), RunError> {
     }
     println!("records: {}", out.display());
     Ok(())
-}
-
-/// `--seeds N` / `--seed-list A,B,…`, shared by `rl-train` and `sl-train`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct SeedArgs {
-    /// Number of seeds (0..N).
-    #[arg(long, conflicts_with = "seed_list")]
-    pub seeds: Option<u64>,
-    /// Explicit seeds, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub seed_list: Vec<u64>,
-}
-
-impl SeedArgs {
-    /// The explicit list, else seeds `0..N` with N from `--seeds` or `default_count`.
-    pub fn resolve(&self, default_count: u64) -> Vec<u64> {
-        if self.seed_list.is_empty() {
-            (0..self.seeds.unwrap_or(default_count)).collect()
-        } else {
-            self.seed_list.clone()
-        }
-    }
-}
-
-/// Optimizer names as the registry spells them, in the given order, each once.
-pub fn canonical_optimizers(names: &[String]) -> Result<Vec<String>, RunError> {
-    let mut optimizers: Vec<String> = Vec::new();
-    for name in names {
-        let canonical = burn_lrfree::registry::canonical_name(name)
-            .map_err(|e| RunError::Usage(e.to_string()))?;
-        if !optimizers.iter().any(|o| o == canonical) {
-            optimizers.push(canonical.to_string());
-        }
-    }
-    Ok(optimizers)
-}
-
-/// A count that must be at least 1 (`--jobs`): refused by the argument parser with its message.
-pub fn at_least_one(arg: &str) -> Result<usize, String> {
-    match arg.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
-    }
 }

@@ -4,15 +4,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use burn_lrfree::registry::{
-    OptimizerConfig, adam_equivalent_lr, canonical_name, default_lr, needs_optimal_loss,
-    toml_to_json,
-};
+use burn_lrfree::registry::{adam_equivalent_lr, canonical_name, needs_optimal_loss};
 use lrfree_agents::{OptimizerSpec, SacConfig, SacOptimizers};
 use lrfree_envs::{KwargValue, Kwargs};
+use lrfree_optspec::optimizer_spec;
+use lrfree_runkit::RunError;
+use lrfree_runkit::config::{one_line, parse_toml, read_config};
 use serde::{Deserialize, Serialize};
 
-use crate::error::RunError;
 use crate::outcome::LrBounds;
 
 /// Built-in defaults, by the environment names they serve.
@@ -102,15 +101,12 @@ impl RunConfig {
 
     /// Parse a TOML config's text (`origin` names it in errors).
     pub fn parse(text: &str, origin: &str) -> Result<Self, RunError> {
-        toml::from_str(text)
-            .map_err(|e| RunError::Usage(format!("{origin}: {}", one_line(&e.to_string()))))
+        parse_toml(text, origin)
     }
 
     /// Read a TOML config file.
     pub fn load(path: &Path) -> Result<Self, RunError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| RunError::Usage(format!("cannot read config {}: {e}", path.display())))?;
-        Self::parse(&text, &path.display().to_string())
+        Self::parse(&read_config(path)?, &path.display().to_string())
     }
 
     /// As TOML text.
@@ -236,7 +232,8 @@ impl RunConfig {
 
     /// Optimizer `name` with `lr` and options from `[optimizers.<name>]` (defaults otherwise).
     fn spec(&self, name: &str) -> Result<OptimizerSpec, RunError> {
-        optimizer_spec(&self.optimizers, name)
+        let (config, lr) = optimizer_spec(&self.optimizers, name)?;
+        Ok(OptimizerSpec { config, lr })
     }
 }
 
@@ -273,11 +270,9 @@ pub enum ConfigFile {
 impl ConfigFile {
     /// Read `path`: a file with a `[suite]` table is a suite, anything else a run config.
     pub fn load(path: &Path) -> Result<Self, RunError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| RunError::Usage(format!("cannot read config {}: {e}", path.display())))?;
+        let text = read_config(path)?;
         let origin = path.display().to_string();
-        let table: toml::Table = toml::from_str(&text)
-            .map_err(|e| RunError::Usage(format!("{origin}: {}", one_line(&e.to_string()))))?;
+        let table: toml::Table = parse_toml(&text, &origin)?;
         let Some(suite) = table.get("suite") else {
             return RunConfig::parse(&text, &origin).map(Self::Run);
         };
@@ -312,35 +307,6 @@ impl ConfigFile {
         }
         Ok(Self::Suite(suite, base))
     }
-}
-
-/// Optimizer `name` with `lr` and options from its `[optimizers.<name>]` table in `tables`
-/// (defaults otherwise); shared with `sl-train`.
-pub fn optimizer_spec(
-    tables: &BTreeMap<String, toml::Table>,
-    name: &str,
-) -> Result<OptimizerSpec, RunError> {
-    let canonical = canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
-    let mut options = tables
-        .iter()
-        .find(|(k, _)| canonical_name(k).ok() == Some(canonical))
-        .map(|(_, t)| t.clone())
-        .unwrap_or_default();
-    let lr = match options.remove("lr") {
-        None => default_lr(canonical).map_err(|e| RunError::Usage(e.to_string()))?,
-        Some(v) => v
-            .as_float()
-            .or_else(|| v.as_integer().map(|i| i as f64))
-            .filter(|lr| *lr > 0.0 && lr.is_finite())
-            .ok_or_else(|| {
-                RunError::Usage(format!(
-                    "[optimizers.{canonical}] lr = {v} must be a positive number"
-                ))
-            })?,
-    };
-    let config = OptimizerConfig::from_json(canonical, toml_to_json(toml::Value::Table(options)))
-        .map_err(|e| RunError::Usage(e.to_string()))?;
-    Ok(OptimizerSpec { config, lr })
 }
 
 fn kwarg(key: &str, value: &toml::Value) -> Result<KwargValue, RunError> {
@@ -378,14 +344,19 @@ fn adam() -> String {
 /// `temperature_optimizer = "same"`: the run's own optimizer on the temperature.
 pub const SAME: &str = "same";
 
-/// TOML errors span several lines; runs report one.
-fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plots crate (no Burn dependency) keeps its own copy of the registry's names in the
+    /// paper's order (colours, legends, report rows); it must stay the registry's.
+    #[test]
+    fn the_palette_lists_the_registry_names_in_the_registrys_order() {
+        assert_eq!(
+            lrfree_plots::palette::NAMES.to_vec(),
+            burn_lrfree::registry::NAMES.to_vec()
+        );
+    }
 
     /// The plots crate (no Burn dependency) keeps its own list of the methods not run in RL;
     /// it must stay the registry's.
@@ -396,7 +367,7 @@ mod tests {
             .copied()
             .filter(|n| needs_optimal_loss(n).unwrap())
             .collect();
-        assert_eq!(needing, lrfree_plots::report::NOT_IN_RL);
+        assert_eq!(needing, lrfree_plots::rl::report::NOT_IN_RL);
     }
 
     #[test]

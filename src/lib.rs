@@ -5,12 +5,12 @@
 //! and Figure 1 report: returns, the training success rate, and each optimizer's estimated
 //! learning rate (and whether it diverged). The record format is in `docs/records.md`;
 //! success and divergence are defined in [`outcome`].
+//!
+//! The record types, their writers and readers, the seed-parallel job pool and the
+//! divergence rule are shared with `sl-train` (crate `lrfree-sl`) in [`lrfree_runkit`].
 
 pub mod cli;
 pub mod config;
-pub mod error;
 pub mod outcome;
-pub mod records;
 pub mod run;
-pub mod sl;
 pub mod trainer;

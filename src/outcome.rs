@@ -1,9 +1,10 @@
-//! Success and divergence: defined here and nowhere else.
+//! Success and divergence of an `rl-train` seed.
 //!
 //! - A seed **diverges** when a loss, the temperature or any optimizer's learning-rate
-//!   estimate becomes non-finite, when an estimate exceeds its bound, or when an optimizer
-//!   refuses a step (a non-finite gradient, i.e. non-finite parameters or targets).
-//!   A diverged seed stops cleanly where it diverged; the others go on.
+//!   estimate (or its D) becomes non-finite, when an estimate exceeds its bound, or when an
+//!   optimizer refuses a step (a non-finite gradient, i.e. non-finite parameters or targets):
+//!   the rule of [`lrfree_runkit::divergence`], which `sl-train` applies too, to SAC's three
+//!   parts. A diverged seed stops cleanly where it diverged; the others go on.
 //! - The bound depends on what the estimate means. An Adam-equivalent rate (Adam, D-Adapt Adam,
 //!   Prodigy, PS-SPS, PS-DA-SGD) moves every weight by about `lr` per step whatever the
 //!   gradient, so `adam_lr_divergence_bound` (default 1: a step the size of the initial
@@ -13,8 +14,8 @@
 //! - A seed **succeeds** when it did not diverge and its final evaluation return reaches the
 //!   environment's `success_threshold`.
 
-use burn_lrfree::Estimate;
 use lrfree_agents::UpdateStats;
+use lrfree_runkit::divergence::{estimate, non_finite};
 
 /// The bound on each part's learning-rate estimate: `lr_divergence_bound` or
 /// `adam_lr_divergence_bound`, by the units of that part's optimizer
@@ -31,41 +32,23 @@ pub struct LrBounds {
 
 /// Why the update `stats` mean divergence, if they do.
 pub fn divergence(stats: &UpdateStats, bounds: &LrBounds) -> Option<String> {
-    for (name, value) in [
+    [
         ("critic loss", stats.critic_loss),
         ("actor loss", stats.actor_loss),
         ("temperature loss", stats.alpha_loss),
         ("temperature", stats.alpha),
-    ] {
-        if !value.is_finite() {
-            return Some(format!("{name} became {value}"));
-        }
-    }
-    for (net, est, bound) in [
-        ("critic", &stats.critic, bounds.critic),
-        ("actor", &stats.actor, bounds.actor),
-        ("temperature", &stats.alpha_est, bounds.temperature),
-    ] {
-        if let Some(reason) = estimate_divergence(net, est, bound) {
-            return Some(reason);
-        }
-    }
-    None
-}
-
-fn estimate_divergence(net: &str, est: &Estimate, bound: f64) -> Option<String> {
-    for (what, value) in [("lr estimate", est.lr), ("D", est.d_next)] {
-        match value {
-            Some(v) if !v.is_finite() => return Some(format!("{net} {what} became {v}")),
-            Some(v) if what == "lr estimate" && v > bound => {
-                return Some(format!(
-                    "{net} lr estimate {v:.3e} exceeds the bound {bound:e}"
-                ));
-            }
-            _ => {}
-        }
-    }
-    None
+    ]
+    .into_iter()
+    .find_map(|(name, value)| non_finite(name, value))
+    .or_else(|| {
+        [
+            ("critic", &stats.critic, bounds.critic),
+            ("actor", &stats.actor, bounds.actor),
+            ("temperature", &stats.alpha_est, bounds.temperature),
+        ]
+        .into_iter()
+        .find_map(|(part, est, bound)| estimate(part, est.lr, est.d_next, bound))
+    })
 }
 
 /// Why a policy action means divergence, if it does: a non-finite component (the policy's
@@ -83,6 +66,7 @@ pub fn success(final_eval_return: Option<f64>, diverged: bool, threshold: f64) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn_lrfree::Estimate;
 
     fn stats() -> UpdateStats {
         UpdateStats {

@@ -5,17 +5,20 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::Device;
-use indicatif::ProgressBar;
-use lrfree_agents::{AgentError, Sac};
+use burn_lrfree::Estimate;
+use lrfree_agents::{AgentError, Sac, UpdateStats};
 use lrfree_envs::{Env, Step, make_env};
+use lrfree_runkit::RunError;
+use lrfree_runkit::files::{read_json, write_json_atomic};
+use lrfree_runkit::pool::ProgressBar;
+use lrfree_runkit::records::rl::{
+    Divergence, MaxLr, MetricsWriter, NetEstimate, SeedSummary, SeedTiming, UpdateRow,
+};
+use lrfree_runkit::records::seed_dir;
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
-use crate::error::RunError;
 use crate::outcome;
-use crate::records::{
-    Divergence, MaxLr, MetricsWriter, SeedSummary, SeedTiming, read_json, write_json_atomic,
-};
 
 /// Where a seed stands; saved with each checkpoint.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -43,9 +46,16 @@ fn eval_reset_seed(seed: u64, episode: usize) -> u64 {
     (1u64 << 40) + seed.wrapping_mul(10_007) + episode as u64
 }
 
-/// The directory of one seed's records.
-pub fn seed_dir(run_dir: &Path, optimizer: &str, seed: u64) -> PathBuf {
-    run_dir.join(optimizer).join(format!("seed-{seed}"))
+/// An update's numbers as `metrics.csv` records them.
+fn update_row(s: &UpdateStats) -> UpdateRow {
+    let est = |e: &Estimate| NetEstimate { lr: e.lr, d: e.d };
+    UpdateRow {
+        critic_loss: s.critic_loss,
+        actor_loss: s.actor_loss,
+        alpha_loss: s.alpha_loss,
+        alpha: s.alpha,
+        estimates: [est(&s.critic), est(&s.actor), est(&s.alpha_est)],
+    }
 }
 
 fn env_err(e: impl std::fmt::Display) -> RunError {
@@ -214,9 +224,10 @@ pub fn run_seed(
             match sac.update() {
                 Ok(stats) => {
                     let diverged = outcome::divergence(&stats, &lr_bounds);
-                    counters.max_lr.observe(&stats);
+                    let row = update_row(&stats);
+                    counters.max_lr.observe(&row);
                     if counters.step.is_multiple_of(config.log_every) || diverged.is_some() {
-                        metrics.update(counters.step, &stats)?;
+                        metrics.update(counters.step, &row)?;
                     }
                     if let Some(reason) = diverged {
                         divergence = Some(Divergence {

@@ -1,7 +1,9 @@
 //! One error type for reading records and drawing; every message is one line that names the
-//! file and the problem, so a failed `rl-plot`/`rl-report` says what to fix.
+//! file and the problem, so a failed `rl-plot`/`rl-report`/`sl-train --report` says what to fix.
 
 use std::path::{Path, PathBuf};
+
+pub use lrfree_runkit::RecordError;
 
 /// Why plotting or reporting failed.
 #[derive(Debug, thiserror::Error)]
@@ -9,35 +11,13 @@ pub enum PlotError {
     /// A bad command line (exit code 2).
     #[error("{0}")]
     Usage(String),
-    /// A path given as a run directory is missing or not a directory.
-    #[error("{}: not a directory", .0.display())]
-    NotADirectory(PathBuf),
-    /// A path given as a run directory does not exist.
-    #[error("{}: no such directory", .0.display())]
-    NoSuchDirectory(PathBuf),
-    /// A seed directory without its `metrics.csv`.
-    #[error("{}: missing (no metrics.csv for this seed)", .0.display())]
-    MissingMetrics(PathBuf),
-    /// `metrics.csv` has a header cell that is not a known column.
-    #[error("{}: unknown column header `{column}` (expected the columns of docs/records.md)", .path.display())]
-    UnknownColumn { path: PathBuf, column: String },
-    /// `metrics.csv` lacks a column every row needs.
-    #[error("{}: missing column `{column}` in the header", .path.display())]
-    MissingColumn { path: PathBuf, column: String },
-    /// A row that cannot be read.
-    #[error("{}: line {line}: {message}", .path.display())]
-    MalformedRow {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
-    /// A JSON summary that cannot be read.
-    #[error("{}: {message}", .path.display())]
-    BadJson { path: PathBuf, message: String },
+    /// A record file or run directory that cannot be read (`lrfree_runkit::records`).
+    #[error(transparent)]
+    Record(#[from] RecordError),
     /// A run directory with nothing to plot or report.
     #[error("{}: no usable seed records ({detail})", .path.display())]
     NoRecords { path: PathBuf, detail: String },
-    /// Reading or writing a file failed.
+    /// Writing a figure or report failed.
     #[error("{}: {source}", .path.display())]
     Io {
         path: PathBuf,

@@ -1,6 +1,7 @@
-//! Figures and a comparison table from `rl-train` run records (`docs/records.md`).
+//! Figures and Table-3 style reports from run records: `rl-train`'s (`docs/records.md`) and
+//! `sl-train`'s (`docs/sl.md`). No Burn: it reads records through `lrfree-runkit`.
 //!
-//! Two figures per run directory, each written as PNG and SVG into `RUN_DIR/plots/`:
+//! For an `rl-train` run, two figures, each written as PNG and SVG into `RUN_DIR/plots/`:
 //!
 //! - `rewards`: on the left, the evaluation return (deterministic policy) against environment
 //!   steps, one line per optimizer (the mean over seeds) with a shaded band (min–max or ±1 std
@@ -19,8 +20,14 @@
 //! order, environments as columns, each cell `mean final return (successes/seeds)` with the
 //! number of seeds whose learning-rate estimate diverged, as Markdown and CSV.
 //!
-//! [`sl`] reads `sl-train` runs (`docs/sl.md`): a figure of training loss, test accuracy and
-//! estimated learning rate per epoch, and the report in the paper's `accuracy (train loss)` cells.
+//! [`sl`] does the same for `sl-train` runs (`docs/sl.md`): a figure of training loss, test
+//! accuracy and estimated learning rate per epoch, and the report in the paper's
+//! `accuracy (train loss)` cells.
+//!
+//! Each side has its reading, figure and report modules ([`rl`], [`sl`]); what they share is
+//! the reading of seeds ([`read`]), the drawing frame ([`figure`]), the colours and order
+//! ([`palette`]) and the report table ([`table`]). The record types themselves, with their writers, are `lrfree_runkit::records`:
+//! one set per format, for the runners and this crate alike.
 //!
 //! Records may be partial (a run in progress or killed): what cannot be used yet is skipped
 //! and named in the warnings; records that are wrong are errors naming the file and line.
@@ -35,18 +42,18 @@ pub mod cli;
 pub mod error;
 pub mod figure;
 pub mod palette;
-pub mod records;
-pub mod report;
-pub mod series;
+pub mod read;
+pub mod rl;
 pub mod sl;
-mod table;
+pub mod table;
 
 use std::path::{Path, PathBuf};
 
-pub use error::PlotError;
-pub use figure::{Format, LR_SIZE, REWARDS_SIZE};
-pub use report::{Cell, Report, ReportRow};
-pub use series::Band;
+pub use error::{PlotError, RecordError};
+pub use figure::Format;
+pub use rl::figure::{LR_SIZE, REWARDS_SIZE};
+pub use rl::report::{Cell, Report, ReportRow};
+pub use rl::series::Band;
 
 /// How [`write_plots`] draws.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,14 +95,14 @@ pub struct PlotReport {
 
 /// Draw the reward and learning-rate figures of one run directory.
 pub fn write_plots(run_dir: &Path, options: &PlotOptions) -> Result<PlotReport, PlotError> {
-    let run = records::read_run(run_dir)?;
+    let run = rl::read::read_run(run_dir)?;
     let out = options.out.clone().unwrap_or_else(|| run_dir.join("plots"));
-    let style = figure::Style {
+    let style = rl::figure::Style {
         smooth: options.smooth,
         band: options.band,
         per_seed: options.per_seed,
     };
-    let files = figure::draw_all(&run, &style, &options.formats, &out)?;
+    let files = rl::figure::draw_all(&run, &style, &options.formats, &out)?;
     Ok(PlotReport {
         files,
         warnings: run.warnings,
@@ -119,7 +126,7 @@ pub fn build_report_with(
     }
     let runs = run_dirs
         .iter()
-        .map(|d| records::read_run(d))
+        .map(|d| rl::read::read_run(d))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Report::with_threshold(&runs, threshold))
 }

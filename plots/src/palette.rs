@@ -4,9 +4,9 @@
 use plotters::style::RGBColor;
 
 /// The registry names in the order of the paper's Table 3: steepest descent, adaptive,
-/// proposed. A copy of
-/// `burn_lrfree::registry::NAMES` (optim/src/registry.rs), kept here so this crate does not
-/// depend on Burn; `tests/palette.rs` checks the two stay equal.
+/// proposed. A copy of `burn_lrfree::registry::NAMES` (optim/src/registry.rs), kept here so
+/// this crate does not depend on Burn; the root crate, which depends on both, checks that the
+/// two stay equal (`src/config.rs`, its tests).
 pub const NAMES: [&str; 11] = [
     "sgd",
     "sps",

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use lrfree_plots::cli::{plot_with, report_with};
-use lrfree_plots::{PlotError, PlotOptions, build_report, write_plots};
+use lrfree_plots::{PlotError, PlotOptions, RecordError, build_report, write_plots};
 
 fn plot_err(dir: &Path) -> String {
     let e = write_plots(dir, &PlotOptions::default()).unwrap_err();
@@ -80,7 +80,7 @@ fn a_bad_summary_is_named() {
     )
     .unwrap();
     let e = build_report(&[tmp.path().to_path_buf()]).unwrap_err();
-    assert!(matches!(e, PlotError::BadJson { .. }));
+    assert!(matches!(e, PlotError::Record(RecordError::BadJson { .. })));
     assert!(
         e.to_string()
             .contains("prodigy/seed-0/summary.json: EOF while parsing"),

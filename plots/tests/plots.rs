@@ -111,29 +111,6 @@ fn figures_go_to_out_and_colours_are_fixed() {
     );
 }
 
-#[test]
-fn the_name_list_matches_the_optimizer_registry() {
-    let registry = fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../optim/src/registry.rs"
-    ))
-    .unwrap();
-    // The registry's list, read from its source whatever the formatting: the quoted names
-    // between `pub const NAMES` and the closing `];`.
-    let start = registry
-        .find("pub const NAMES")
-        .expect("optim/src/registry.rs has no `pub const NAMES`");
-    let list = &registry[start..];
-    let list = &list[list.find('=').unwrap()..list.find("];").unwrap()];
-    let registry_names: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
-    assert!(registry_names.len() >= 11, "read too few names: {registry_names:?}");
-    assert_eq!(
-        lrfree_plots::palette::NAMES.to_vec(),
-        registry_names,
-        "palette::NAMES differs from burn_lrfree::registry::NAMES"
-    );
-}
-
 /// Keep a copy of the figures for a look: `PLOTS_KEEP=/tmp/x cargo test -p lrfree-plots`.
 #[test]
 fn keep_figures_when_asked() {

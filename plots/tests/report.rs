@@ -12,7 +12,7 @@ fn numbers_equal_those_of_the_records() {
     let tmp = tempfile::tempdir().unwrap();
     common::make_run(tmp.path());
     let report = build_report(&[tmp.path().to_path_buf()]).unwrap();
-    assert_eq!(report.envs, ["Pendulum"]);
+    assert_eq!(report.columns, ["Pendulum"]);
     // Table 3's order: prodigy (adaptive) before ps-da-sgd (proposed); SPS and PS-SPS always
     // have their rows, not run.
     let names: Vec<&str> = report.rows.iter().map(|r| r.optimizer.as_str()).collect();
@@ -114,7 +114,7 @@ fn environments_are_columns_and_runs_of_one_env_merge() {
         .map(|p| p.to_path_buf())
         .collect();
     let report = build_report(&dirs).unwrap();
-    assert_eq!(report.envs, ["Pendulum", "Hopper"]);
+    assert_eq!(report.columns, ["Pendulum", "Hopper"]);
     let names: Vec<&str> = report.rows.iter().map(|r| r.optimizer.as_str()).collect();
     assert_eq!(names, ["sgd", "sps", "prodigy", "ps-sps", "ps-da-sgd"]);
     assert_eq!(
@@ -252,4 +252,30 @@ fn marks_footnotes_and_another_success_threshold() {
     assert_eq!(report.cell("dog", "Pendulum").unwrap().successes, 2);
     let report = lrfree_plots::build_report_with(&dirs, Some(-150.0)).unwrap();
     assert_eq!(report.cell("ps-sps", "Pendulum").unwrap().successes, 0);
+}
+
+/// The same seed found in two runs of one environment (a run copied, or rerun into another
+/// directory) is counted once, with a warning naming it.
+#[test]
+fn a_seed_found_in_two_runs_of_one_environment_is_counted_once() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    common::make_run(a.path());
+    common::make_run(b.path());
+    let report = build_report(&[a.path().to_path_buf(), b.path().to_path_buf()]).unwrap();
+    let p = report.cell("prodigy", "Pendulum").unwrap();
+    assert_eq!((p.seeds, p.mean_final_return), (2, Some(-750.0)));
+    // The unfinished seed is unfinished in both runs.
+    assert_eq!(report.cell("ps-da-sgd", "Pendulum").unwrap().unfinished, 2);
+    let twice: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("already counted from an earlier run"))
+        .collect();
+    assert_eq!(twice.len(), 3, "{twice:?}");
+    assert!(
+        twice
+            .iter()
+            .any(|w| w.contains("prodigy seed 1 on Pendulum"))
+    );
 }

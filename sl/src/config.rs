@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use lrfree_agents::OptimizerSpec;
+use burn_lrfree::registry::OptimizerConfig;
+use lrfree_optspec::optimizer_spec;
+use lrfree_runkit::RunError;
+use lrfree_runkit::config::{parse_toml, read_config};
 use serde::{Deserialize, Serialize};
 
-use crate::config::optimizer_spec;
-use crate::error::RunError;
-use crate::sl::augment::Augment;
-use crate::sl::models::{ModelKind, ModelOptions};
+use crate::augment::Augment;
+use crate::models::{ModelKind, ModelOptions};
 
 /// Built-in defaults, by task.
 const BUILTIN: &[(&str, &str)] = &[
@@ -139,25 +140,15 @@ impl SlConfig {
         if toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("sps_critics_only")) {
             return Err(RunError::Usage(format!(
                 "{origin}: {}",
-                crate::sl::cli::SPS_OPT_IN_IS_RL
+                crate::cli::SPS_OPT_IN_IS_RL
             )));
         }
-        toml::from_str(text).map_err(|e| {
-            RunError::Usage(format!(
-                "{origin}: {}",
-                e.to_string()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ))
-        })
+        parse_toml(text, origin)
     }
 
     /// Read a TOML config file.
     pub fn load(path: &Path) -> Result<Self, RunError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| RunError::Usage(format!("cannot read config {}: {e}", path.display())))?;
-        Self::parse(&text, &path.display().to_string())
+        Self::parse(&read_config(path)?, &path.display().to_string())
     }
 
     /// As TOML text.
@@ -242,8 +233,8 @@ impl SlConfig {
         Ok(())
     }
 
-    /// Optimizer `name` with `lr` and options from `[optimizers.<name>]`.
-    pub fn optimizer(&self, name: &str) -> Result<OptimizerSpec, RunError> {
+    /// Optimizer `name` with its options from `[optimizers.<name>]`, and its `lr`.
+    pub fn optimizer(&self, name: &str) -> Result<(OptimizerConfig, f64), RunError> {
         optimizer_spec(&self.optimizers, name)
     }
 }

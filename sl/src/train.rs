@@ -13,16 +13,20 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::RunError;
-use crate::sl::augment::{Normalize, class_batch, seg_batch, simclr_batch};
-use crate::sl::config::SlConfig;
-use crate::sl::data::{self, ImageSet, SegSet, Split};
-use crate::sl::formats;
-use crate::sl::models::{
+use lrfree_runkit::RunError;
+use lrfree_runkit::divergence;
+use lrfree_runkit::files::write_json_atomic;
+use lrfree_runkit::records::sl::{EpochRow, EpochsWriter, Phase, SlDivergence, SlSeedSummary};
+use lrfree_runkit::records::{fold_max, seed_dir};
+
+use crate::augment::{Normalize, class_batch, seg_batch, simclr_batch};
+use crate::config::SlConfig;
+use crate::data::{self, ImageSet, SegSet, Split};
+use crate::formats;
+use crate::models::{
     Classifier, ModelKind, SegNet, Shape, SimClr, cross_entropy, linear, masked_cross_entropy,
     nt_xent,
 };
-use crate::sl::records::{EpochRow, EpochsWriter, SlDivergence, SlSeedSummary};
 
 /// The data of a run, loaded once and shared by all seeds.
 #[derive(Debug, Clone)]
@@ -156,11 +160,6 @@ pub struct SeedJob<'a> {
     pub seed: u64,
 }
 
-/// The directory of one seed's records.
-pub fn seed_dir(run_dir: &Path, optimizer: &str, seed: u64) -> PathBuf {
-    run_dir.join(optimizer).join(format!("seed-{seed}"))
-}
-
 /// What a seed is doing: counters, records, and whether it diverged.
 struct Seed<'a> {
     job: &'a SeedJob<'a>,
@@ -170,7 +169,7 @@ struct Seed<'a> {
     rng: ChaCha8Rng,
     writer: EpochsWriter,
     start: Instant,
-    epoch: usize,
+    epoch: u64,
     steps: u64,
     max_lr: Option<f64>,
     best: Option<f64>,
@@ -212,8 +211,9 @@ impl Seed<'_> {
         });
     }
 
-    /// Backward, then one optimizer step. `None` when the seed diverged (loss or estimate not
-    /// finite, estimate over the bound, or the step refused).
+    /// Backward, then one optimizer step. `None` when the seed diverged (the rule of
+    /// [`lrfree_runkit::divergence`]: loss, estimate or D not finite, estimate over the bound;
+    /// or the step refused).
     fn step<M: Module>(
         &mut self,
         opt: &mut dyn LrFreeOptimizer,
@@ -222,8 +222,8 @@ impl Seed<'_> {
         loss: Tensor<1>,
     ) -> Option<f64> {
         let value = loss.clone().into_scalar::<f64>();
-        if !value.is_finite() {
-            self.diverge(format!("training loss {value}"));
+        if let Some(reason) = divergence::non_finite("training loss", value) {
+            self.diverge(reason);
             return None;
         }
         let grads = GradientsParams::from_grads(loss.backward(), &*model);
@@ -236,16 +236,13 @@ impl Seed<'_> {
             }
         }
         self.steps += 1;
-        if let Some(est) = opt.estimate().lr {
-            if !est.is_finite() || est > self.job.config.lr_divergence_bound {
-                self.diverge(format!(
-                    "lr estimate {est:e} exceeds the bound {:e}",
-                    self.job.config.lr_divergence_bound
-                ));
-                return None;
-            }
-            self.max_lr = Some(self.max_lr.map_or(est, |m: f64| m.max(est)));
+        let est = opt.estimate();
+        let bound = self.job.config.lr_divergence_bound;
+        if let Some(reason) = divergence::estimate("network", est.lr, est.d_next, bound) {
+            self.diverge(reason);
+            return None;
         }
+        fold_max(&mut self.max_lr, est.lr);
         Some(value)
     }
 
@@ -266,7 +263,12 @@ impl Seed<'_> {
         let lr = row.lr.map_or(String::new(), |l| format!("  lr {l:.3e}"));
         eprintln!(
             "{} seed {}: {} epoch {}  loss {:.4}{metric}{lr}  ({:.1} s)",
-            self.job.optimizer, self.job.seed, row.phase, row.epoch, row.train_loss, row.wall_s
+            self.job.optimizer,
+            self.job.seed,
+            row.phase.as_str(),
+            row.epoch,
+            row.train_loss,
+            row.wall_s
         );
         self.last_row = Some(row);
         Ok(())
@@ -281,13 +283,9 @@ impl Seed<'_> {
     }
 
     fn optimizer(&self) -> Result<(Box<dyn LrFreeOptimizer>, f64), RunError> {
-        let spec = self.job.config.optimizer(self.job.optimizer)?;
-        Ok((
-            spec.config
-                .build()
-                .map_err(|e| RunError::Usage(e.to_string()))?,
-            spec.lr,
-        ))
+        let (config, lr) = self.job.config.optimizer(self.job.optimizer)?;
+        let optimizer = config.build().map_err(|e| RunError::Usage(e.to_string()))?;
+        Ok((optimizer, lr))
     }
 }
 
@@ -371,7 +369,7 @@ pub fn run_seed(job: &SeedJob<'_>, device: &Device) -> Result<SlSeedSummary, Run
         seed: job.seed,
         task: job.config.task.clone(),
         model: kind.name().to_string(),
-        epochs: job.config.epochs,
+        epochs: job.config.epochs as u64,
         epochs_done: s.epoch,
         complete: true,
         final_train_loss: s.final_train_loss,
@@ -383,7 +381,7 @@ pub fn run_seed(job: &SeedJob<'_>, device: &Device) -> Result<SlSeedSummary, Run
         max_lr: s.max_lr,
         wall_s: s.start.elapsed().as_secs_f64(),
     };
-    crate::records::write_json_atomic(&dir.join("summary.json"), &summary)?;
+    write_json_atomic(&dir.join("summary.json"), &summary)?;
     Ok(summary)
 }
 
@@ -443,7 +441,7 @@ fn train_classifier(
         let train_loss = loss_sum / seen.max(1) as f64;
         s.final_train_loss = Some(train_loss);
         let row = EpochRow {
-            phase: "train",
+            phase: Phase::Train,
             train_loss,
             train_accuracy: Some(100.0 * correct as f64 / seen.max(1) as f64),
             test_loss: Some(test_loss),
@@ -456,7 +454,7 @@ fn train_classifier(
         // The epoch the divergence cut short still gets its row (loss of the batches before it).
         s.record(
             EpochRow {
-                phase: "train",
+                phase: Phase::Train,
                 train_loss: f64::NAN,
                 ..Default::default()
             },
@@ -580,7 +578,7 @@ fn train_segmentation(s: &mut Seed<'_>, split: &Split<SegSet>) -> Result<(), Run
         let train_loss = loss_sum / seen.max(1) as f64;
         s.final_train_loss = Some(train_loss);
         let row = EpochRow {
-            phase: "train",
+            phase: Phase::Train,
             train_loss,
             test_loss: Some(test_loss / idx.len().max(1) as f64),
             test_miou: Some(mean_iou(&confusion, classes)),
@@ -591,7 +589,7 @@ fn train_segmentation(s: &mut Seed<'_>, split: &Split<SegSet>) -> Result<(), Run
     if s.divergence.is_some() {
         s.record(
             EpochRow {
-                phase: "train",
+                phase: Phase::Train,
                 train_loss: f64::NAN,
                 ..Default::default()
             },
@@ -672,7 +670,7 @@ fn train_simclr(
         s.final_train_loss = Some(train_loss);
         s.record(
             EpochRow {
-                phase: "pretrain",
+                phase: Phase::Pretrain,
                 train_loss,
                 ..Default::default()
             },
@@ -683,7 +681,7 @@ fn train_simclr(
     if s.divergence.is_some() {
         s.record(
             EpochRow {
-                phase: "pretrain",
+                phase: Phase::Pretrain,
                 train_loss: f64::NAN,
                 ..Default::default()
             },
@@ -758,7 +756,7 @@ fn train_simclr(
             / all.len() as f64;
         let test_loss = cross_entropy(logits, ints(y, &s.plain)).into_scalar::<f64>();
         let row = EpochRow {
-            phase: "linear",
+            phase: Phase::Linear,
             train_loss: loss_sum / seen.max(1) as f64,
             train_accuracy: Some(100.0 * correct as f64 / seen.max(1) as f64),
             test_loss: Some(test_loss),
@@ -770,7 +768,7 @@ fn train_simclr(
     if s.divergence.is_some() {
         s.record(
             EpochRow {
-                phase: "linear",
+                phase: Phase::Linear,
                 train_loss: f64::NAN,
                 ..Default::default()
             },

@@ -8,10 +8,11 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use lrfree_runkit::records::{mean_std, opt};
+
+use super::read::RunRecords;
 use crate::error::PlotError;
-use crate::palette::{group, order_key};
-use crate::records::RunRecords;
-use crate::table;
+use crate::table::{self, SeedCell, Table};
 
 /// One optimizer on one environment.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -59,11 +60,17 @@ impl Cell {
     fn finish(&mut self) {
         self.final_returns.sort_by_key(|r| r.0);
         let finals: Vec<f64> = self.final_returns.iter().filter_map(|r| r.1).collect();
-        self.mean_final_return =
-            (!finals.is_empty()).then(|| finals.iter().sum::<f64>() / finals.len() as f64);
-        self.std_final_return = self.mean_final_return.map(|m| {
-            (finals.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / finals.len() as f64).sqrt()
-        });
+        (self.mean_final_return, self.std_final_return) = mean_std(&finals);
+    }
+}
+
+impl SeedCell for Cell {
+    fn has_seed(&self, seed: u64) -> bool {
+        self.final_returns.iter().any(|r| r.0 == seed)
+    }
+
+    fn unfinished_mut(&mut self) -> &mut usize {
+        &mut self.unfinished
     }
 }
 
@@ -76,28 +83,12 @@ pub const TEMPERATURE_NOT_ADAM: &str = "‡";
 pub const NOT_IN_RL: [&str; 2] = ["sps", "ps-sps"];
 
 /// One optimizer's row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportRow {
-    /// Registry name.
-    pub optimizer: String,
-    /// The paper's group (`steepest descent`, `adaptive`, `proposed`).
-    pub group: &'static str,
-    /// One cell per environment of [`Report::envs`]; `None` where it was not run.
-    pub cells: Vec<Option<Cell>>,
-}
+pub type ReportRow = table::TableRow<Cell>;
 
-/// The comparison table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Report {
-    /// Column headers, in the order the runs were given.
-    pub envs: Vec<String>,
-    /// Rows in the paper's order.
-    pub rows: Vec<ReportRow>,
-    /// One line per skipped seed or file.
-    pub warnings: Vec<String>,
-}
+/// The comparison table: environments as columns.
+pub type Report = Table<Cell>;
 
-impl Report {
+impl Table<Cell> {
     /// Build the table from runs already read, each seed's success as recorded.
     pub fn from_runs(runs: &[RunRecords]) -> Report {
         Self::with_threshold(runs, None)
@@ -107,45 +98,14 @@ impl Report {
     /// return reaches it (the rule of `src/outcome.rs`, with another bar: for a budget other than
     /// the configs' own).
     pub fn with_threshold(runs: &[RunRecords], threshold: Option<f64>) -> Report {
-        let mut envs: Vec<String> = Vec::new();
-        let mut warnings: Vec<String> = Vec::new();
-        let mut rows: Vec<ReportRow> = Vec::new();
+        let mut report: Self = Table::new();
         for run in runs {
-            warnings.extend(run.warnings.iter().cloned());
-            if !envs.contains(&run.env) {
-                envs.push(run.env.clone());
-                for row in &mut rows {
-                    row.cells.push(None);
-                }
-            }
-            let col = envs.iter().position(|e| *e == run.env).expect("just added");
+            report.warnings.extend(run.warnings.iter().cloned());
+            let col = report.column(&run.env);
             for seed in &run.seeds {
-                let row = match rows.iter().position(|r| r.optimizer == seed.optimizer) {
-                    Some(i) => i,
-                    None => {
-                        rows.push(ReportRow {
-                            optimizer: seed.optimizer.clone(),
-                            group: group(&seed.optimizer),
-                            cells: vec![None; envs.len()],
-                        });
-                        rows.len() - 1
-                    }
-                };
-                let cell = rows[row].cells[col].get_or_insert_with(Cell::default);
-                let Some(summary) = &seed.summary else {
-                    cell.unfinished += 1;
+                let Some((cell, summary)) = report.take_seed(col, seed) else {
                     continue;
                 };
-                if cell.final_returns.iter().any(|r| r.0 == seed.seed) {
-                    warnings.push(format!(
-                        "{}: {} seed {} on {} already counted from an earlier run; skipped",
-                        seed.dir.display(),
-                        seed.optimizer,
-                        seed.seed,
-                        run.env
-                    ));
-                    continue;
-                }
                 cell.seeds += 1;
                 cell.successes += match threshold {
                     Some(t) => {
@@ -171,35 +131,19 @@ impl Report {
                     .push((seed.seed, summary.final_eval_return));
             }
         }
-        for cell in rows.iter_mut().flat_map(|r| r.cells.iter_mut().flatten()) {
-            cell.finish();
+        for row in &mut report.rows {
+            row.cells.iter_mut().flatten().for_each(Cell::finish);
         }
         for name in NOT_IN_RL {
-            if !rows.iter().any(|r| r.optimizer == name) {
-                rows.push(ReportRow {
-                    optimizer: name.to_string(),
-                    group: group(name),
-                    cells: vec![None; envs.len()],
-                });
-            }
+            report.row(name);
         }
-        rows.sort_by_key(|r| order_key(&r.optimizer));
-        Report {
-            envs,
-            rows,
-            warnings,
-        }
-    }
-
-    /// The cell of `optimizer` on `env`.
-    pub fn cell(&self, optimizer: &str, env: &str) -> Option<&Cell> {
-        let col = self.envs.iter().position(|e| e == env)?;
-        self.rows.iter().find(|r| r.optimizer == optimizer)?.cells[col].as_ref()
+        report.sort();
+        report
     }
 
     fn table(&self) -> Vec<Vec<String>> {
         let mut header = vec!["group".to_string(), "optimizer".to_string()];
-        header.extend(self.envs.iter().cloned());
+        header.extend(self.columns.iter().cloned());
         let mut table = vec![header];
         for row in &self.rows {
             let mut line = vec![row.group.to_string(), row.optimizer.clone()];
@@ -218,13 +162,7 @@ impl Report {
             "Final evaluation return: mean over seeds (successes/seeds), and seeds whose learning-rate estimate diverged.\n\n",
         );
         out += &table::markdown(&self.table());
-        let unfinished: usize = self
-            .rows
-            .iter()
-            .flat_map(|r| r.cells.iter().flatten())
-            .map(|c| c.unfinished)
-            .sum();
-        out += &table::unfinished_note(unfinished);
+        out += &self.unfinished_note(|c| c.unfinished);
         out += &self.notes();
         out
     }
@@ -245,7 +183,7 @@ impl Report {
         }
         let mut not_adam = Vec::new();
         for row in &self.rows {
-            for (env, cell) in self.envs.iter().zip(&row.cells) {
+            for (env, cell) in self.columns.iter().zip(&row.cells) {
                 if let Some(c) = cell.as_ref().filter(|c| c.temperature_not_adam > 0) {
                     let on = c.temperature_optimizers.join(", ");
                     not_adam.push(format!(
@@ -267,7 +205,6 @@ impl Report {
 
     /// One line per optimizer and environment, every number in its own column.
     pub fn to_csv(&self) -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
         let header = [
             "env",
             "optimizer",
@@ -283,32 +220,25 @@ impl Report {
             "temperature_not_adam",
             "temperature_optimizers",
         ];
-        // Writing into a Vec cannot fail.
-        w.write_record(header).expect("in memory");
-        for row in &self.rows {
-            for (env, cell) in self.envs.iter().zip(&row.cells) {
-                let Some(c) = cell else { continue };
-                let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
-                let finals: Vec<String> = c.final_returns.iter().map(|r| opt(r.1)).collect();
-                w.write_record([
-                    env.clone(),
-                    row.optimizer.clone(),
-                    row.group.to_string(),
-                    c.seeds.to_string(),
-                    c.successes.to_string(),
-                    c.lr_diverged.to_string(),
-                    opt(c.mean_final_return),
-                    opt(c.std_final_return),
-                    finals.join(";"),
-                    c.unfinished.to_string(),
-                    c.critics_only.to_string(),
-                    c.temperature_not_adam.to_string(),
-                    c.temperature_optimizers.join(";"),
-                ])
-                .expect("in memory");
-            }
-        }
-        String::from_utf8(w.into_inner().expect("in memory")).expect("csv of UTF-8 strings")
+        let records = self.cells_by_row().map(|(col, row, c)| {
+            let finals: Vec<String> = c.final_returns.iter().map(|r| opt(r.1)).collect();
+            vec![
+                self.columns[col].clone(),
+                row.optimizer.clone(),
+                row.group.to_string(),
+                c.seeds.to_string(),
+                c.successes.to_string(),
+                c.lr_diverged.to_string(),
+                opt(c.mean_final_return),
+                opt(c.std_final_return),
+                finals.join(";"),
+                c.unfinished.to_string(),
+                c.critics_only.to_string(),
+                c.temperature_not_adam.to_string(),
+                c.temperature_optimizers.join(";"),
+            ]
+        });
+        table::csv_text(&header, records)
     }
 
     /// Write `report.md` and `report.csv` into `dir`; the paths written.
@@ -323,7 +253,7 @@ impl Report {
     }
 }
 
-impl fmt::Display for Report {
+impl fmt::Display for Table<Cell> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_markdown())
     }

@@ -5,9 +5,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::error::RunError;
-use crate::sl::config::SlConfig;
-use crate::sl::run::{self, SlPlan};
+use lrfree_optspec::canonical_optimizers;
+use lrfree_runkit::RunError;
+use lrfree_runkit::cli::{SeedArgs, at_least_one, cores};
+use lrfree_runkit::files::{check_empty_out, default_out};
+
+use crate::config::SlConfig;
+use crate::run::{self, SlPlan};
 
 /// Train image models with learning-rate-free optimizers over several seeds, and record
 /// training loss, test accuracy (or mIoU) and the optimizers' estimated learning rates.
@@ -30,7 +34,7 @@ pub struct Args {
     pub opt: Vec<String>,
     /// Which seeds.
     #[command(flatten)]
-    pub seeds: crate::cli::SeedArgs,
+    pub seeds: SeedArgs,
     /// Epochs (overrides the config; SimCLR: pre-training epochs).
     #[arg(long)]
     pub epochs: Option<usize>,
@@ -47,7 +51,7 @@ pub struct Args {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Seeds trained in parallel, one thread each (default: the number of CPU cores).
-    #[arg(long, value_parser = crate::cli::at_least_one)]
+    #[arg(long, value_parser = at_least_one)]
     pub jobs: Option<usize>,
     /// Do not draw the figures at the end.
     #[arg(long)]
@@ -90,11 +94,11 @@ impl Args {
             config.data = Some(data.clone());
         }
         let seeds = self.seeds.resolve(1);
-        let optimizers = crate::cli::canonical_optimizers(&self.opt)?;
+        let optimizers = canonical_optimizers(&self.opt)?;
         Ok(SlPlan {
             task: config.task.clone(),
             model: config.model.clone(),
-            epochs: config.epochs,
+            epochs: config.epochs as u64,
             optimizers,
             seeds,
             config,
@@ -109,17 +113,14 @@ pub const SPS_OPT_IN_IS_RL: &str = "sps_critics_only is for RL runs (rl-train), 
 /// Parse arguments, run, print the Table-3 lines and draw; exit 2 on usage errors, 1 on I/O.
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = args.jobs.unwrap_or_else(cores);
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         // The cores are shared out between the seeds trained in parallel.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         // SAFETY: no other thread exists yet.
         unsafe {
             std::env::set_var(
                 "RAYON_NUM_THREADS",
-                (cores / jobs.max(1)).max(1).to_string(),
+                (cores() / jobs.max(1)).max(1).to_string(),
             )
         };
     }
@@ -163,12 +164,12 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
     }
     let plan = args.plan()?;
     let out = args.out.clone().unwrap_or_else(|| {
-        crate::run::default_out(
+        default_out(
             &format!("sl-{}-{}", plan.task, plan.model),
             &plan.optimizers,
         )
     });
-    run::check_fresh_out(&out)?;
+    check_empty_out(&out)?;
     if plan.config.flush_denormals {
         // Burn's CPU ops may run on rayon's workers: they flush subnormals too. Fails only when
         // the pool already exists (a second run in one process), which leaves it as it was.
@@ -178,7 +179,7 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
             })
             .build_global();
     }
-    let (data, norm) = plan.prepare()?;
+    let (data, norm) = run::prepare(&plan)?;
     run::create(&out, &plan)?;
     eprintln!(
         "sl-train: {} on {} ({}) with {} for {} epochs, seeds {:?} -> {}",

@@ -1,7 +1,10 @@
 //! Turning seed records into the curves drawn: per-seed series, their mean over seeds with a
 //! band, a trailing moving average for the noisy episode returns, learning-rate points.
 
-use crate::records::{Event, Net, SeedRecord};
+use lrfree_runkit::records::mean_std;
+use lrfree_runkit::records::rl::{Event, Net};
+
+use super::read::SeedRecord;
 
 /// What the shaded band around a mean shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -154,29 +157,23 @@ pub fn interpolate(curve: &[(u64, f64)], step: u64) -> Option<f64> {
 }
 
 fn stat(step: u64, values: &[f64], band: Band) -> Option<Stat> {
-    if values.is_empty() {
+    let (Some(mean), Some(std)) = mean_std(values) else {
         return None;
-    }
-    let n = values.len();
-    let mean = values.iter().sum::<f64>() / n as f64;
+    };
     let (lo, hi) = match band {
         Band::MinMax => values
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
                 (lo.min(*v), hi.max(*v))
             }),
-        Band::Std => {
-            let std =
-                (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64).sqrt();
-            (mean - std, mean + std)
-        }
+        Band::Std => (mean - std, mean + std),
     };
     Some(Stat {
         step,
         mean,
         lo,
         hi,
-        n,
+        n: values.len(),
     })
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use image::imageops::FilterType;
 use image::{DynamicImage, GrayImage, RgbImage};
 
-use crate::sl::data::{DataError, ImageSet, SegSet, Split};
+use crate::data::{DataError, ImageSet, SegSet, Split};
 
 /// Bytes of one CIFAR record: coarse label, fine label, 32×32×3 pixels (channel-major).
 pub const CIFAR_RECORD: usize = 2 + 3072;

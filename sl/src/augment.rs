@@ -8,7 +8,7 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::sl::data::{ImageSet, SegSet};
+use crate::data::{ImageSet, SegSet};
 
 /// Training-time augmentation of classification and segmentation batches.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use lrfree_rl::sl::data::DataError;
-use lrfree_rl::sl::formats;
+use lrfree_sl::data::DataError;
+use lrfree_sl::formats;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sl-train");
 
@@ -45,7 +45,10 @@ fn json(path: &Path) -> serde_json::Value {
 fn csv_rows(path: &Path) -> Vec<Vec<String>> {
     let text = read(path);
     let mut lines = text.lines();
-    assert_eq!(lines.next().unwrap(), lrfree_plots::sl::COLUMNS.join(","));
+    assert_eq!(
+        lines.next().unwrap(),
+        lrfree_runkit::records::sl::COLUMNS.join(",")
+    );
     lines
         .map(|l| l.split(',').map(String::from).collect())
         .collect()

@@ -1,0 +1,8 @@
+//! `rl-train` runs: reading a run directory ([`read`], with the record types of
+//! [`lrfree_runkit::records::rl`]), turning seeds into curves ([`series`]), the reward and
+//! learning-rate figures ([`figure`]) and the Table-3 report ([`report`]).
+
+pub mod figure;
+pub mod read;
+pub mod report;
+pub mod series;
