@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use lrfree_optspec::canonical_optimizers;
+use burn_lrfree::registry::canonical_names;
 use lrfree_runkit::RunError;
 use lrfree_runkit::cli::{SeedArgs, at_least_one, cores};
 use lrfree_runkit::files::default_out;
@@ -122,7 +122,11 @@ impl Args {
             (None, Some(suite)) => suite.optimizers.clone(),
             (None, None) => vec!["ps-da-sgd".to_string()],
         };
-        let optimizers = canonical_optimizers(&names)?;
+        let optimizers = canonical_names(&names)
+            .map_err(|e| RunError::Usage(e.to_string()))?
+            .into_iter()
+            .map(String::from)
+            .collect();
         let plan = RunPlan {
             env: config.env.clone(),
             steps: config.steps,

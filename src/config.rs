@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use burn_lrfree::registry::{adam_equivalent_lr, canonical_name, needs_optimal_loss};
-use lrfree_agents::{OptimizerSpec, SacConfig, SacOptimizers};
+use burn_lrfree::registry::{
+    OptimizerSpec, adam_equivalent_lr, canonical_name, needs_optimal_loss,
+};
+use lrfree_agents::{SacConfig, SacOptimizers};
 use lrfree_envs::{KwargValue, Kwargs};
-use lrfree_optspec::optimizer_spec;
 use lrfree_runkit::RunError;
 use lrfree_runkit::config::{one_line, parse_toml, read_config};
 use serde::{Deserialize, Serialize};
@@ -212,7 +213,7 @@ impl RunConfig {
         Ok(SacOptimizers {
             actor,
             critic: spec,
-            alpha: self.spec(self.temperature_optimizer_for(name))?,
+            temperature: self.spec(self.temperature_optimizer_for(name))?,
         })
     }
 
@@ -232,8 +233,8 @@ impl RunConfig {
 
     /// Optimizer `name` with `lr` and options from `[optimizers.<name>]` (defaults otherwise).
     fn spec(&self, name: &str) -> Result<OptimizerSpec, RunError> {
-        let (config, lr) = optimizer_spec(&self.optimizers, name)?;
-        Ok(OptimizerSpec { config, lr })
+        OptimizerSpec::from_tables(name, &self.optimizers)
+            .map_err(|e| RunError::Usage(e.to_string()))
     }
 }
 
@@ -379,11 +380,11 @@ mod tests {
             (
                 sac.critic.config.name(),
                 sac.actor.config.name(),
-                sac.alpha.config.name()
+                sac.temperature.config.name()
             ),
             ("ps-da-sgd", "ps-da-sgd", "adam")
         );
-        assert_eq!(sac.alpha.lr, 3e-4);
+        assert_eq!(sac.temperature.lr, 3e-4);
         // A config without the key (written before it had a default) now means Adam too.
         let old: String = config
             .to_toml()
@@ -399,14 +400,19 @@ mod tests {
         same.temperature_optimizer = SAME.into();
         let same = RunConfig::parse(&same.to_toml(), "run").unwrap();
         assert_eq!(
-            same.optimizer("prodigy").unwrap().alpha.config.name(),
+            same.optimizer("prodigy").unwrap().temperature.config.name(),
             "prodigy"
         );
         let mut cocob = config.clone();
         cocob.temperature_optimizer = "COCOB".into();
         assert!(cocob.validate().is_ok());
         assert_eq!(
-            cocob.optimizer("ps-da-sgd").unwrap().alpha.config.name(),
+            cocob
+                .optimizer("ps-da-sgd")
+                .unwrap()
+                .temperature
+                .config
+                .name(),
             "cocob"
         );
         let mut bad = config;
@@ -435,7 +441,7 @@ mod tests {
             (
                 sac.critic.config.name(),
                 sac.actor.config.name(),
-                sac.alpha.config.name()
+                sac.temperature.config.name()
             ),
             ("ps-sps", "adam", "adam")
         );

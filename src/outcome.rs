@@ -35,8 +35,8 @@ pub fn divergence(stats: &UpdateStats, bounds: &LrBounds) -> Option<String> {
     [
         ("critic loss", stats.critic_loss),
         ("actor loss", stats.actor_loss),
-        ("temperature loss", stats.alpha_loss),
-        ("temperature", stats.alpha),
+        ("temperature loss", stats.temperature_loss),
+        ("temperature", stats.temperature),
     ]
     .into_iter()
     .find_map(|(name, value)| non_finite(name, value))
@@ -44,7 +44,11 @@ pub fn divergence(stats: &UpdateStats, bounds: &LrBounds) -> Option<String> {
         [
             ("critic", &stats.critic, bounds.critic),
             ("actor", &stats.actor, bounds.actor),
-            ("temperature", &stats.alpha_est, bounds.temperature),
+            (
+                "temperature",
+                &stats.temperature_estimate,
+                bounds.temperature,
+            ),
         ]
         .into_iter()
         .find_map(|(part, est, bound)| estimate(part, est.lr, est.d_next, bound))
@@ -72,8 +76,8 @@ mod tests {
         UpdateStats {
             critic_loss: 1.0,
             actor_loss: -3.0,
-            alpha_loss: 0.1,
-            alpha: 0.2,
+            temperature_loss: 0.1,
+            temperature: 0.2,
             critic: Estimate {
                 lr: Some(0.5),
                 d: Some(1e-3),
@@ -84,7 +88,7 @@ mod tests {
                 lr: Some(0.1),
                 ..Estimate::default()
             },
-            alpha_est: Estimate::default(),
+            temperature_estimate: Estimate::default(),
         }
     }
 

@@ -140,7 +140,7 @@ mod tests {
             old.config
                 .optimizer("ps-da-sgd")
                 .unwrap()
-                .alpha
+                .temperature
                 .config
                 .name(),
             "ps-da-sgd"

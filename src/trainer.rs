@@ -52,9 +52,9 @@ fn update_row(s: &UpdateStats) -> UpdateRow {
     UpdateRow {
         critic_loss: s.critic_loss,
         actor_loss: s.actor_loss,
-        alpha_loss: s.alpha_loss,
-        alpha: s.alpha,
-        estimates: [est(&s.critic), est(&s.actor), est(&s.alpha_est)],
+        temperature_loss: s.temperature_loss,
+        temperature: s.temperature,
+        estimates: [est(&s.critic), est(&s.actor), est(&s.temperature_estimate)],
     }
 }
 
@@ -130,226 +130,314 @@ pub fn run_seed(
 ) -> Result<SeedSummary, RunError> {
     let dir = seed_dir(run_dir, optimizer, seed);
     // This thread does the seed's arithmetic (one thread per seed), so the mode covers it all.
-    let _denormals = burn_lrfree::FlushDenormals::scoped(config.flush_denormals);
+    let _denormals = burn_lrfree::internals::FlushDenormals::scoped(config.flush_denormals);
+    if let Some(done) = finished(&dir, bar)? {
+        return Ok(done);
+    }
+    let mut run = SeedRun::start(config, dir, optimizer, seed, device, bar)?;
+    let divergence = run.train()?;
+    run.write_timing()?;
+    run.finish(divergence)
+}
+
+/// The summary of a seed that already finished (a resumed run reads it back, not reruns it).
+fn finished(dir: &Path, bar: &ProgressBar) -> Result<Option<SeedSummary>, RunError> {
     let summary_path = dir.join("summary.json");
-    if summary_path.exists() {
-        let done: SeedSummary = read_json(&summary_path)?;
-        if done.complete {
-            bar.set_position(done.steps_done);
-            bar.finish_with_message("already done");
-            return Ok(done);
+    if !summary_path.exists() {
+        return Ok(None);
+    }
+    let done: SeedSummary = read_json(&summary_path)?;
+    if !done.complete {
+        return Ok(None);
+    }
+    bar.set_position(done.steps_done);
+    bar.finish_with_message("already done");
+    Ok(Some(done))
+}
+
+/// One seed in training: its environments, agent, records and counters.
+struct SeedRun<'a> {
+    config: &'a RunConfig,
+    dir: PathBuf,
+    optimizer: &'a str,
+    seed: u64,
+    bar: &'a ProgressBar,
+    lr_bounds: outcome::LrBounds,
+    env: Box<dyn Env>,
+    eval_env: Box<dyn Env>,
+    sac: Sac,
+    counters: Counters,
+    metrics: MetricsWriter,
+    /// Throughput of this process's part of the seed (timing.json).
+    start_step: u64,
+    started: Instant,
+    eval_seconds: f64,
+}
+
+impl<'a> SeedRun<'a> {
+    /// Build the environments and the agent, fresh or from the seed's last checkpoint.
+    fn start(
+        config: &'a RunConfig,
+        dir: PathBuf,
+        optimizer: &'a str,
+        seed: u64,
+        device: &Device,
+        bar: &'a ProgressBar,
+    ) -> Result<Self, RunError> {
+        std::fs::create_dir_all(&dir).map_err(|e| RunError::io(&dir, e))?;
+        let optimizers = config.optimizer(optimizer)?;
+        let kwargs = config.kwargs()?;
+        let env = make_env(&config.env, &kwargs).map_err(env_err)?;
+        let eval_env = make_env(&config.env, &kwargs).map_err(env_err)?;
+        let metrics_path = dir.join("metrics.csv");
+        let (sac, counters, metrics) = match latest_checkpoint(&dir) {
+            Some(checkpoint) => {
+                let counters: Counters = read_json(&checkpoint.join("counters.json"))?;
+                let sac = Sac::load(&checkpoint.join("agent"), &config.sac, &optimizers, device)
+                    .map_err(agent_err)?;
+                let metrics = MetricsWriter::resume(&metrics_path, counters.metrics_len)?;
+                say(
+                    bar,
+                    format!(
+                        "{optimizer} seed {seed}: resuming at step {}",
+                        counters.step
+                    ),
+                );
+                (sac, counters, metrics)
+            }
+            None => {
+                let space = env.action_space();
+                let (low, high) = (space.low().to_vec(), space.high().to_vec());
+                let obs_dim = env.observation_space().dim();
+                let sac = Sac::new(obs_dim, &low, &high, &config.sac, &optimizers, seed, device)
+                    .map_err(agent_err)?;
+                let counters = Counters {
+                    next_checkpoint: config.checkpoint_every,
+                    ..Counters::default()
+                };
+                (sac, counters, MetricsWriter::create(&metrics_path)?)
+            }
+        };
+        bar.set_position(counters.step);
+        Ok(Self {
+            lr_bounds: config.lr_bounds(optimizer),
+            start_step: counters.step,
+            started: Instant::now(),
+            eval_seconds: 0.0,
+            config,
+            dir,
+            optimizer,
+            seed,
+            bar,
+            env,
+            eval_env,
+            sac,
+            counters,
+            metrics,
+        })
+    }
+
+    /// The loop: act, observe, learn, and between steps record episodes, evaluate and
+    /// checkpoint, until the step budget is spent or the seed diverges (returned).
+    fn train(&mut self) -> Result<Option<Divergence>, RunError> {
+        let mut obs = self.reset_training_episode()?;
+        let (mut episode_return, mut episode_len) = (0.0, 0u64);
+        while self.counters.step < self.config.steps {
+            // Act: uniformly random until learning starts, then sample the policy.
+            let action = if self.counters.step < self.config.learning_starts {
+                self.sac.random_action()
+            } else {
+                self.sac.act(&obs, false)
+            };
+            let step = match step_env(self.env.as_mut(), &action)? {
+                Ok(step) => step,
+                Err(reason) => return Ok(Some(self.divergence(reason))),
+            };
+            // Only a true termination stops bootstrapping; a time limit (truncation) does not.
+            self.sac.observe(
+                &obs,
+                &action,
+                step.reward as f32,
+                &step.obs,
+                step.terminated,
+            );
+            episode_return += step.reward;
+            episode_len += 1;
+            self.counters.step += 1;
+            obs = step.obs;
+
+            if let Some(reason) = self.learn()? {
+                return Ok(Some(self.divergence(reason)));
+            }
+            let episode_over = step.terminated || step.truncated;
+            if episode_over {
+                self.metrics
+                    .episode(self.counters.step, episode_return, episode_len)?;
+                (episode_return, episode_len) = (0.0, 0);
+            }
+            if let Some(reason) = self.evaluate_if_due()? {
+                return Ok(Some(self.divergence(reason)));
+            }
+            if episode_over && self.counters.step < self.config.steps {
+                // Checkpoints are taken between episodes, so a resume starts a fresh, seeded
+                // episode.
+                self.checkpoint_if_due()?;
+                obs = self.reset_training_episode()?;
+            }
+            self.bar.set_position(self.counters.step);
+        }
+        Ok(None)
+    }
+
+    /// A new training episode, its reset seed derived from the seed and the episode count.
+    fn reset_training_episode(&mut self) -> Result<Vec<f32>, RunError> {
+        let reset_seed = train_reset_seed(self.seed, self.counters.episode);
+        let obs = self.env.reset(Some(reset_seed)).map_err(env_err)?;
+        self.counters.episode += 1;
+        Ok(obs)
+    }
+
+    fn divergence(&self, reason: String) -> Divergence {
+        Divergence {
+            step: self.counters.step,
+            reason,
         }
     }
-    std::fs::create_dir_all(&dir).map_err(|e| RunError::io(&dir, e))?;
-    let optimizers = config.optimizer(optimizer)?;
-    let lr_bounds = config.lr_bounds(optimizer);
-    let kwargs = config.kwargs()?;
-    let mut env = make_env(&config.env, &kwargs).map_err(env_err)?;
-    let mut eval_env = make_env(&config.env, &kwargs).map_err(env_err)?;
-    let (low, high) = (
-        env.action_space().low().to_vec(),
-        env.action_space().high().to_vec(),
-    );
-    let obs_dim = env.observation_space().dim();
 
-    let metrics_path = dir.join("metrics.csv");
-    let (mut sac, mut counters, mut metrics) = match latest_checkpoint(&dir) {
-        Some(checkpoint) => {
-            let counters: Counters = read_json(&checkpoint.join("counters.json"))?;
-            let sac = Sac::load(&checkpoint.join("agent"), &config.sac, &optimizers, device)
-                .map_err(agent_err)?;
-            let metrics = MetricsWriter::resume(&metrics_path, counters.metrics_len)?;
+    /// One gradient step per environment step once learning has started; the update's numbers
+    /// go to metrics.csv every `log_every` steps. Returns why the seed diverged, if it did.
+    fn learn(&mut self) -> Result<Option<String>, RunError> {
+        let step = self.counters.step;
+        if step < self.config.learning_starts || self.sac.buffer_len() < self.config.sac.batch_size
+        {
+            return Ok(None);
+        }
+        match self.sac.update() {
+            Ok(stats) => {
+                let diverged = outcome::divergence(&stats, &self.lr_bounds);
+                let row = update_row(&stats);
+                self.counters.max_lr.observe(&row);
+                if step.is_multiple_of(self.config.log_every) || diverged.is_some() {
+                    self.metrics.update(step, &row)?;
+                }
+                Ok(diverged)
+            }
+            Err(refused @ AgentError::Refused { .. }) => Ok(Some(refused.to_string())),
+            Err(e) => Err(agent_err(e)),
+        }
+    }
+
+    /// Evaluate the deterministic policy every `eval_every` steps and at the last step.
+    /// Returns why the policy diverged, if it did.
+    fn evaluate_if_due(&mut self) -> Result<Option<String>, RunError> {
+        let step = self.counters.step;
+        if !(step.is_multiple_of(self.config.eval_every) || step == self.config.steps) {
+            return Ok(None);
+        }
+        let eval_started = Instant::now();
+        let evaluation = evaluate(
+            &mut self.sac,
+            self.eval_env.as_mut(),
+            self.seed,
+            self.config.eval_episodes,
+        )?;
+        self.eval_seconds += eval_started.elapsed().as_secs_f64();
+        let (mean, std) = match evaluation {
+            Ok(result) => result,
+            Err(reason) => return Ok(Some(reason)),
+        };
+        self.metrics.eval(step, mean, std)?;
+        self.counters.last_eval = Some((step, mean));
+        self.bar.set_message(format!("eval {mean:.1}"));
+        if self.bar.is_hidden() {
+            eprintln!(
+                "{} seed {}: step {step} eval return {mean:.1} ± {std:.1}",
+                self.optimizer, self.seed
+            );
+        }
+        Ok(None)
+    }
+
+    /// Save a checkpoint once `checkpoint_every` steps have passed since the last one.
+    fn checkpoint_if_due(&mut self) -> Result<(), RunError> {
+        let counters = &mut self.counters;
+        if counters.step < counters.next_checkpoint {
+            return Ok(());
+        }
+        while counters.next_checkpoint <= counters.step {
+            counters.next_checkpoint += self.config.checkpoint_every;
+        }
+        counters.metrics_len = self.metrics.len()?;
+        save_checkpoint(&self.dir, &self.sac, counters, self.config.save_buffer)
+    }
+
+    /// timing.json: this process's steps, wall time and throughput.
+    fn write_timing(&self) -> Result<(), RunError> {
+        let wall_seconds = self.started.elapsed().as_secs_f64();
+        let env_steps = self.counters.step - self.start_step;
+        let rate = |secs: f64| {
+            if secs > 0.0 {
+                env_steps as f64 / secs
+            } else {
+                0.0
+            }
+        };
+        let timing = SeedTiming {
+            optimizer: self.optimizer.to_string(),
+            seed: self.seed,
+            env: self.config.env.clone(),
+            start_step: self.start_step,
+            env_steps,
+            wall_seconds,
+            eval_seconds: self.eval_seconds,
+            steps_per_second: rate(wall_seconds),
+            train_steps_per_second: rate(wall_seconds - self.eval_seconds),
+        };
+        write_json_atomic(&self.dir.join("timing.json"), &timing)?;
+        say(self.bar, timing.line());
+        Ok(())
+    }
+
+    /// The final agent and the seed's summary (success, divergence, largest estimates).
+    fn finish(self, divergence: Option<Divergence>) -> Result<SeedSummary, RunError> {
+        let (config, optimizer, seed, bar) = (self.config, self.optimizer, self.seed, self.bar);
+        let final_eval_return = self.counters.last_eval.map(|(_, r)| r);
+        let diverged = divergence.is_some();
+        if let Some(d) = &divergence {
             say(
                 bar,
                 format!(
-                    "{optimizer} seed {seed}: resuming at step {}",
-                    counters.step
+                    "{optimizer} seed {seed}: diverged at step {}: {}",
+                    d.step, d.reason
                 ),
             );
-            (sac, counters, metrics)
         }
-        None => {
-            let sac = Sac::new(obs_dim, &low, &high, &config.sac, &optimizers, seed, device)
-                .map_err(agent_err)?;
-            let counters = Counters {
-                next_checkpoint: config.checkpoint_every,
-                ..Counters::default()
-            };
-            (sac, counters, MetricsWriter::create(&metrics_path)?)
-        }
-    };
-    bar.set_position(counters.step);
-
-    let mut divergence: Option<Divergence> = None;
-    let mut obs = env
-        .reset(Some(train_reset_seed(seed, counters.episode)))
-        .map_err(env_err)?;
-    counters.episode += 1;
-    let (mut episode_return, mut episode_len) = (0.0, 0u64);
-    // Throughput of this process's part of the seed (timing.json).
-    let (start_step, started) = (counters.step, Instant::now());
-    let mut eval_seconds = 0.0;
-    while counters.step < config.steps {
-        // Act: uniformly random until learning starts, then sample the policy.
-        let action = if counters.step < config.learning_starts {
-            sac.random_action()
-        } else {
-            sac.act(&obs, false)
+        self.sac
+            .save(&self.dir.join("final"), false)
+            .map_err(agent_err)?;
+        let summary = SeedSummary {
+            optimizer: optimizer.to_string(),
+            seed,
+            env: config.env.clone(),
+            steps: config.steps,
+            steps_done: self.counters.step,
+            complete: true,
+            final_eval_return,
+            success: outcome::success(final_eval_return, diverged, config.success_threshold),
+            diverged,
+            divergence,
+            max_lr: self.counters.max_lr,
+            actor_optimizer: config.critics_only(optimizer).then(|| "adam".to_string()),
+            temperature_optimizer: Some(config.temperature_optimizer_for(optimizer).to_string()),
         };
-        let step = match step_env(env.as_mut(), &action)? {
-            Ok(step) => step,
-            Err(reason) => {
-                divergence = Some(Divergence {
-                    step: counters.step,
-                    reason,
-                });
-                break;
-            }
-        };
-        // Only a true termination stops bootstrapping; a time limit (truncation) does not.
-        sac.observe(
-            &obs,
-            &action,
-            step.reward as f32,
-            &step.obs,
-            step.terminated,
-        );
-        episode_return += step.reward;
-        episode_len += 1;
-        counters.step += 1;
-        obs = step.obs;
-
-        // Learn: one gradient step per environment step.
-        if counters.step >= config.learning_starts && sac.buffer_len() >= config.sac.batch_size {
-            match sac.update() {
-                Ok(stats) => {
-                    let diverged = outcome::divergence(&stats, &lr_bounds);
-                    let row = update_row(&stats);
-                    counters.max_lr.observe(&row);
-                    if counters.step.is_multiple_of(config.log_every) || diverged.is_some() {
-                        metrics.update(counters.step, &row)?;
-                    }
-                    if let Some(reason) = diverged {
-                        divergence = Some(Divergence {
-                            step: counters.step,
-                            reason,
-                        });
-                        break;
-                    }
-                }
-                Err(refused @ AgentError::Refused { .. }) => {
-                    divergence = Some(Divergence {
-                        step: counters.step,
-                        reason: refused.to_string(),
-                    });
-                    break;
-                }
-                Err(e) => return Err(agent_err(e)),
-            }
-        }
-
-        let episode_over = step.terminated || step.truncated;
-        if episode_over {
-            metrics.episode(counters.step, episode_return, episode_len)?;
-            (episode_return, episode_len) = (0.0, 0);
-        }
-        if counters.step.is_multiple_of(config.eval_every) || counters.step == config.steps {
-            let eval_started = Instant::now();
-            let evaluation = evaluate(&mut sac, eval_env.as_mut(), seed, config.eval_episodes)?;
-            eval_seconds += eval_started.elapsed().as_secs_f64();
-            let (mean, std) = match evaluation {
-                Ok(result) => result,
-                Err(reason) => {
-                    divergence = Some(Divergence {
-                        step: counters.step,
-                        reason,
-                    });
-                    break;
-                }
-            };
-            metrics.eval(counters.step, mean, std)?;
-            counters.last_eval = Some((counters.step, mean));
-            bar.set_message(format!("eval {mean:.1}"));
-            if bar.is_hidden() {
-                eprintln!(
-                    "{optimizer} seed {seed}: step {} eval return {mean:.1} ± {std:.1}",
-                    counters.step
-                );
-            }
-        }
-        if episode_over && counters.step < config.steps {
-            // Checkpoints are taken between episodes, so a resume starts a fresh, seeded episode.
-            if counters.step >= counters.next_checkpoint {
-                while counters.next_checkpoint <= counters.step {
-                    counters.next_checkpoint += config.checkpoint_every;
-                }
-                counters.metrics_len = metrics.len()?;
-                save_checkpoint(&dir, &sac, &counters, config.save_buffer)?;
-            }
-            obs = env
-                .reset(Some(train_reset_seed(seed, counters.episode)))
-                .map_err(env_err)?;
-            counters.episode += 1;
-        }
-        bar.set_position(counters.step);
+        write_json_atomic(&self.dir.join("summary.json"), &summary)?;
+        bar.finish_with_message(match final_eval_return {
+            Some(r) if !diverged => format!("final eval {r:.1}"),
+            _ if diverged => "diverged".to_string(),
+            _ => "no evaluation".to_string(),
+        });
+        Ok(summary)
     }
-    let wall_seconds = started.elapsed().as_secs_f64();
-    let env_steps = counters.step - start_step;
-    let rate = |secs: f64| {
-        if secs > 0.0 {
-            env_steps as f64 / secs
-        } else {
-            0.0
-        }
-    };
-    let timing = SeedTiming {
-        optimizer: optimizer.to_string(),
-        seed,
-        env: config.env.clone(),
-        start_step,
-        env_steps,
-        wall_seconds,
-        eval_seconds,
-        steps_per_second: rate(wall_seconds),
-        train_steps_per_second: rate(wall_seconds - eval_seconds),
-    };
-    write_json_atomic(&dir.join("timing.json"), &timing)?;
-    say(bar, timing.line());
-
-    let final_eval_return = counters.last_eval.map(|(_, r)| r);
-    let diverged = divergence.is_some();
-    if let Some(d) = &divergence {
-        say(
-            bar,
-            format!(
-                "{optimizer} seed {seed}: diverged at step {}: {}",
-                d.step, d.reason
-            ),
-        );
-    }
-    sac.save(&dir.join("final"), false).map_err(agent_err)?;
-    let summary = SeedSummary {
-        optimizer: optimizer.to_string(),
-        seed,
-        env: config.env.clone(),
-        steps: config.steps,
-        steps_done: counters.step,
-        complete: true,
-        final_eval_return,
-        success: outcome::success(final_eval_return, diverged, config.success_threshold),
-        diverged,
-        divergence,
-        max_lr: counters.max_lr,
-        actor_optimizer: config.critics_only(optimizer).then(|| "adam".to_string()),
-        temperature_optimizer: Some(config.temperature_optimizer_for(optimizer).to_string()),
-    };
-    write_json_atomic(&summary_path, &summary)?;
-    bar.finish_with_message(match final_eval_return {
-        Some(r) if !diverged => format!("final eval {r:.1}"),
-        _ if diverged => "diverged".to_string(),
-        _ => "no evaluation".to_string(),
-    });
-    Ok(summary)
 }
 
 /// The newest complete checkpoint: `checkpoint/`, or `checkpoint.old/` if a crash came between

@@ -180,7 +180,7 @@ impl Sac {
         for (name, opt) in [
             ("actor", &self.opt_actor),
             ("critic", &self.opt_critic),
-            ("alpha", &self.opt_alpha),
+            ("alpha", &self.opt_temperature),
         ] {
             opt.save_state()
                 .save(&dir.join(format!("optim-{name}.bpk")))?;
@@ -213,7 +213,7 @@ impl Sac {
             optimizers: [
                 self.opt_actor.name().into(),
                 self.opt_critic.name().into(),
-                self.opt_alpha.name().into(),
+                self.opt_temperature.name().into(),
             ],
             seed: self.seed,
             rng: RngState::of(&self.rng),
@@ -255,7 +255,7 @@ impl Sac {
         let wanted = [
             optimizers.actor.config.name(),
             optimizers.critic.config.name(),
-            optimizers.alpha.config.name(),
+            optimizers.temperature.config.name(),
         ];
         if meta.optimizers != wanted {
             return bad(format!(
@@ -280,7 +280,7 @@ impl Sac {
         for (name, opt) in [
             ("actor", &mut sac.opt_actor),
             ("critic", &mut sac.opt_critic),
-            ("alpha", &mut sac.opt_alpha),
+            ("alpha", &mut sac.opt_temperature),
         ] {
             opt.load_state(
                 OptimState::load(&dir.join(format!("optim-{name}.bpk")))?,

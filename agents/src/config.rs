@@ -1,6 +1,7 @@
 //! SAC hyperparameters and the choice of optimizers: every value named once, with its default.
 
-use burn_lrfree::registry::{OptimizerConfig, default_lr};
+use burn_lrfree::registry::OptimizerConfig;
+pub use burn_lrfree::registry::OptimizerSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AgentError;
@@ -106,26 +107,6 @@ impl SacConfig {
     }
 }
 
-/// One optimizer: which method with which options, and the `lr` passed to every step
-/// (a step size for `sgd`/`adam`, a multiplier of the estimate, usually 1.0, for the others).
-#[derive(Debug, Clone, PartialEq)]
-pub struct OptimizerSpec {
-    /// The method and its options.
-    pub config: OptimizerConfig,
-    /// The learning rate (or multiplier) passed to `step`.
-    pub lr: f64,
-}
-
-impl OptimizerSpec {
-    /// Method `name` with its reference defaults and [`default_lr`].
-    pub fn defaults(name: &str) -> Result<Self, AgentError> {
-        Ok(Self {
-            config: OptimizerConfig::defaults(name)?,
-            lr: default_lr(name)?,
-        })
-    }
-}
-
 /// The optimizers of the three learned parts. Each part gets its own instance (its own state
 /// and its own learning-rate estimate), even when all three are of the same kind.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,7 +116,7 @@ pub struct SacOptimizers {
     /// For both Q networks together (one module, one optimizer instance).
     pub critic: OptimizerSpec,
     /// For the temperature `log α`.
-    pub alpha: OptimizerSpec,
+    pub temperature: OptimizerSpec,
 }
 
 impl SacOptimizers {
@@ -145,7 +126,7 @@ impl SacOptimizers {
         Self {
             actor: spec.clone(),
             critic: spec.clone(),
-            alpha: spec,
+            temperature: spec,
         }
     }
 }

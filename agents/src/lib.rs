@@ -49,7 +49,7 @@
 //!     sac.observe(&obs, &action, -action[0].powi(2), &obs, false);
 //! }
 //! let stats = sac.update()?;
-//! println!("critic loss {}, α {}, critic λ {:?}", stats.critic_loss, stats.alpha, stats.critic.lr);
+//! println!("critic loss {}, α {}, critic λ {:?}", stats.critic_loss, stats.temperature, stats.critic.lr);
 //! let action = sac.act(&obs, true);
 //! assert!((-2.0..=2.0).contains(&action[0]));
 //! # Ok(())

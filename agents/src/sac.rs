@@ -22,15 +22,15 @@ pub struct UpdateStats {
     /// `mean(α·log π − min(Q₁, Q₂))` on the batch, before the step.
     pub actor_loss: f64,
     /// `mean(−α·(log π + H̄))` on the batch, before the step.
-    pub alpha_loss: f64,
+    pub temperature_loss: f64,
     /// The temperature α after this update's step.
-    pub alpha: f64,
+    pub temperature: f64,
     /// The critic optimizer's estimate after its step.
     pub critic: Estimate,
     /// The actor optimizer's estimate after its step.
     pub actor: Estimate,
     /// The temperature optimizer's estimate after its step.
-    pub alpha_est: Estimate,
+    pub temperature_estimate: Estimate,
 }
 
 /// A SAC agent: networks, target critics, temperature, their optimizers, the replay buffer and
@@ -56,7 +56,7 @@ pub struct Sac {
     pub(crate) temperature: Temperature,
     pub(crate) opt_actor: Box<dyn LrFreeOptimizer>,
     pub(crate) opt_critic: Box<dyn LrFreeOptimizer>,
-    pub(crate) opt_alpha: Box<dyn LrFreeOptimizer>,
+    pub(crate) opt_temperature: Box<dyn LrFreeOptimizer>,
     pub(crate) buffer: ReplayBuffer,
     pub(crate) rng: ChaCha8Rng,
     pub(crate) seed: u64,
@@ -134,7 +134,7 @@ impl Sac {
             temperature,
             opt_actor: optimizers.actor.config.build()?,
             opt_critic: optimizers.critic.config.build()?,
-            opt_alpha: optimizers.alpha.config.build()?,
+            opt_temperature: optimizers.temperature.config.build()?,
             buffer: ReplayBuffer::new(obs_dim, act_dim, config.buffer_size),
             rng,
             seed,
@@ -226,7 +226,7 @@ impl Sac {
         let batch = self.upload_batch(batch);
         // α as a constant for the critic target and the actor loss (the value before this
         // update's temperature step, as in CleanRL).
-        let alpha = self
+        let temperature = self
             .temperature
             .log_alpha
             .val()
@@ -235,7 +235,7 @@ impl Sac {
             .reshape([1, 1]);
 
         // 1. Critics: one step towards the soft Bellman target (see `soft_target`).
-        let critic_loss_value = self.critic_step(&batch, next_noise, alpha.clone())?;
+        let critic_loss_value = self.critic_step(&batch, next_noise, temperature.clone())?;
 
         // 2. Actor: minimise E[α·log π(ã|s) − min Q(s, ã)], ã reparameterised. The critics
         // enter as plain (non-autodiff) copies: the actor loss cannot move them, and no
@@ -244,7 +244,7 @@ impl Sac {
         let pi = self.actor.sample(batch.obs.clone(), pi_noise, &self.map);
         let (q1, q2) = critic_fixed.forward(batch.obs, pi.action);
         let log_pi = pi.log_prob;
-        let actor_loss = (log_pi.clone() * alpha - q1.min_pair(q2)).mean();
+        let actor_loss = (log_pi.clone() * temperature - q1.min_pair(q2)).mean();
         let actor_loss_value = actor_loss.clone().into_scalar::<f64>();
         let grads = GradientsParams::from_grads(actor_loss.backward(), &self.actor);
         step(
@@ -260,16 +260,16 @@ impl Sac {
         // multiplies by log α instead). log π is step 2's sample, drawn before the actor's
         // step; CleanRL draws a fresh one after it.
         let entropy_gap = log_pi.inner().mean().add_scalar(self.target_entropy);
-        let alpha_loss = (self.temperature.log_alpha.val().exp() * entropy_gap).neg();
-        let alpha_loss_value = alpha_loss.clone().into_scalar::<f64>();
-        let grads = GradientsParams::from_grads(alpha_loss.backward(), &self.temperature);
+        let temperature_loss = (self.temperature.log_alpha.val().exp() * entropy_gap).neg();
+        let temperature_loss_value = temperature_loss.clone().into_scalar::<f64>();
+        let grads = GradientsParams::from_grads(temperature_loss.backward(), &self.temperature);
         step(
             "temperature",
-            &mut *self.opt_alpha,
-            self.optimizers.alpha.lr,
+            &mut *self.opt_temperature,
+            self.optimizers.temperature.lr,
             &mut self.temperature,
             grads,
-            alpha_loss_value,
+            temperature_loss_value,
         )?;
 
         // 4. Targets: θ̄ ← τ·θ + (1 − τ)·θ̄.
@@ -279,16 +279,16 @@ impl Sac {
         Ok(UpdateStats {
             critic_loss: critic_loss_value,
             actor_loss: actor_loss_value,
-            alpha_loss: alpha_loss_value,
-            alpha: self.alpha(),
+            temperature_loss: temperature_loss_value,
+            temperature: self.temperature(),
             critic: self.opt_critic.estimate(),
             actor: self.opt_actor.estimate(),
-            alpha_est: self.opt_alpha.estimate(),
+            temperature_estimate: self.opt_temperature.estimate(),
         })
     }
 
     /// The current temperature α.
-    pub fn alpha(&self) -> f64 {
+    pub fn temperature(&self) -> f64 {
         self.temperature
             .log_alpha
             .val()
@@ -332,7 +332,7 @@ impl Sac {
         (
             self.opt_actor.estimate(),
             self.opt_critic.estimate(),
-            self.opt_alpha.estimate(),
+            self.opt_temperature.estimate(),
         )
     }
 
@@ -343,7 +343,7 @@ impl Sac {
         &self,
         batch: &BatchTensors,
         noise: Tensor<2>,
-        alpha: Tensor<2>,
+        temperature: Tensor<2>,
     ) -> Tensor<2> {
         let next = self
             .actor
@@ -352,7 +352,7 @@ impl Sac {
         let (q1, q2) = self
             .critic_target
             .forward(batch.next_obs.clone(), next.action);
-        let soft_value = q1.min_pair(q2) - next.log_prob * alpha;
+        let soft_value = q1.min_pair(q2) - next.log_prob * temperature;
         let not_terminated = batch.terminated.clone().neg().add_scalar(1.0);
         batch.rewards.clone() + not_terminated * soft_value.mul_scalar(self.config.gamma)
     }
@@ -362,9 +362,9 @@ impl Sac {
         &mut self,
         batch: &BatchTensors,
         noise: Tensor<2>,
-        alpha: Tensor<2>,
+        temperature: Tensor<2>,
     ) -> Result<f64, AgentError> {
-        let target = self.soft_target(batch, noise, alpha);
+        let target = self.soft_target(batch, noise, temperature);
         let (q1, q2) = self
             .critic
             .forward(batch.obs.clone(), batch.actions.clone());
@@ -497,7 +497,7 @@ mod tests {
     #[test]
     fn target_bootstraps_only_when_not_terminated() {
         let mut sac = tiny("adam", 1e-3);
-        let alpha = sac
+        let temperature = sac
             .temperature
             .log_alpha
             .val()
@@ -508,9 +508,9 @@ mod tests {
         let y = host(sac.soft_target(
             &batch(&sac, [1.0, 2.0, 3.0, 4.0]),
             noise.clone(),
-            alpha.clone(),
+            temperature.clone(),
         ));
-        let y0 = host(sac.soft_target(&batch(&sac, [0.0; 4]), noise, alpha));
+        let y0 = host(sac.soft_target(&batch(&sac, [0.0; 4]), noise, temperature));
         // Terminated rows: exactly the reward.
         assert_eq!((y[0], y[2]), (1.0, 3.0));
         // Others: reward + γ·(soft value), the soft value being y0 / γ (the same in both rows).
@@ -526,7 +526,7 @@ mod tests {
     fn twin_critic_loss_decreases_on_a_fixed_batch() {
         for (optimizer, lr) in [("adam", 1e-3), ("ps-da-sgd", 1.0)] {
             let mut sac = tiny(optimizer, lr);
-            let alpha = sac
+            let temperature = sac
                 .temperature
                 .log_alpha
                 .val()
@@ -544,12 +544,12 @@ mod tests {
                 terminated: (0..n).map(|i| (i % 3 == 0) as u8 as f32).collect(),
             });
             let first = sac
-                .critic_step(&fixed, noise.clone(), alpha.clone())
+                .critic_step(&fixed, noise.clone(), temperature.clone())
                 .unwrap();
             let mut last = first;
             for _ in 0..400 {
                 last = sac
-                    .critic_step(&fixed, noise.clone(), alpha.clone())
+                    .critic_step(&fixed, noise.clone(), temperature.clone())
                     .unwrap();
             }
             eprintln!("{optimizer}: critic loss {first} -> {last}");

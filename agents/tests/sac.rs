@@ -72,8 +72,8 @@ fn bits(stats: &UpdateStats) -> [u64; 4] {
     [
         stats.critic_loss.to_bits(),
         stats.actor_loss.to_bits(),
-        stats.alpha_loss.to_bits(),
-        stats.alpha.to_bits(),
+        stats.temperature_loss.to_bits(),
+        stats.temperature.to_bits(),
     ]
 }
 
@@ -376,10 +376,10 @@ fn learns_bandit(name: &str, opts: SacOptimizers) {
                     "{name} {t}: critic {:.3} actor {:.3} alpha {:.4} λ {:?} {:?} {:?}",
                     stats.critic_loss,
                     stats.actor_loss,
-                    stats.alpha,
+                    stats.temperature,
                     stats.critic.lr,
                     stats.actor.lr,
-                    stats.alpha_est.lr
+                    stats.temperature_estimate.lr
                 );
             }
         }
@@ -387,7 +387,7 @@ fn learns_bandit(name: &str, opts: SacOptimizers) {
     let last = error(&mut sac);
     eprintln!(
         "{name}: mean squared action error {initial} -> {last}, alpha {}",
-        sac.alpha()
+        sac.temperature()
     );
     assert!(
         last < 0.02 && last < 0.2 * initial,
@@ -407,7 +407,7 @@ fn learns_a_bandit_with_adam() {
 fn learns_a_bandit_with_ps_da_sgd() {
     let ps = optimizers("ps-da-sgd", 1.0);
     let opts = SacOptimizers {
-        alpha: optimizers("adam", 1e-3).alpha,
+        temperature: optimizers("adam", 1e-3).temperature,
         ..ps
     };
     learns_bandit("ps-da-sgd", opts);
@@ -453,6 +453,6 @@ fn ps_da_sgd_on_the_temperature_diverges_cleanly() {
     match outcome {
         Some((t, e @ AgentError::Refused { .. })) => eprintln!("diverged at step {t}: {e}"),
         Some((_, e)) => panic!("unexpected error {e}"),
-        None => eprintln!("did not diverge this time (alpha {})", sac.alpha()),
+        None => eprintln!("did not diverge this time (alpha {})", sac.temperature()),
     }
 }

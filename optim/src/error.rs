@@ -19,6 +19,15 @@ pub enum OptimError {
         /// What is wrong and what to do.
         message: String,
     },
+    /// The `lr` of an `[optimizers.<name>]` table is not a positive finite number
+    /// ([`OptimizerSpec::from_tables`](crate::registry::OptimizerSpec::from_tables)).
+    #[error("[optimizers.{optimizer}] lr = {value} must be a positive number")]
+    InvalidLr {
+        /// Optimizer (registry name) whose table holds the `lr`.
+        optimizer: String,
+        /// The value as written in TOML.
+        value: String,
+    },
     /// `sps` and `ps-sps` need the mini-batch loss of the step.
     #[error(
         "`{optimizer}` needs the loss of this step: call `step_with_loss` (or pass `loss` to `step_flat`)"

@@ -119,6 +119,7 @@ mod method;
 mod module;
 mod ops;
 mod scaling;
+mod spec;
 mod state;
 
 pub mod adam;

@@ -1,4 +1,6 @@
-//! Build any optimizer by name, with options from TOML or JSON.
+//! Build any optimizer by name, with options from TOML or JSON; read a run's optimizers
+//! (names from a command line, [`canonical_names`]; `lr` and options from a config's
+//! `[optimizers.<name>]` tables, [`OptimizerSpec::from_tables`]).
 //!
 //! ```
 //! use burn_lrfree::registry::OptimizerConfig;
@@ -27,6 +29,8 @@ use crate::ps_da_sgd::PsDaSgdConfig;
 use crate::ps_sps::PsSpsConfig;
 use crate::sgd::SgdConfig;
 use crate::sps::SpsConfig;
+
+pub use crate::spec::{OptimizerSpec, canonical_names};
 
 /// The registry: one line per optimizer (its variant and config type; the name and properties
 /// come from the config's [`LrFreeConfig`] implementation), in the order of the paper's

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use lrfree_optspec::canonical_optimizers;
+use burn_lrfree::registry::canonical_names;
 use lrfree_runkit::RunError;
 use lrfree_runkit::cli::{SeedArgs, at_least_one, cores};
 use lrfree_runkit::files::{check_empty_out, default_out};
@@ -94,7 +94,11 @@ impl Args {
             config.data = Some(data.clone());
         }
         let seeds = self.seeds.resolve(1);
-        let optimizers = canonical_optimizers(&self.opt)?;
+        let optimizers = canonical_names(&self.opt)
+            .map_err(|e| RunError::Usage(e.to_string()))?
+            .into_iter()
+            .map(String::from)
+            .collect();
         Ok(SlPlan {
             task: config.task.clone(),
             model: config.model.clone(),

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use burn_lrfree::registry::OptimizerConfig;
-use lrfree_optspec::optimizer_spec;
+use burn_lrfree::registry::OptimizerSpec;
 use lrfree_runkit::RunError;
 use lrfree_runkit::config::{parse_toml, read_config};
 use serde::{Deserialize, Serialize};
@@ -233,9 +232,10 @@ impl SlConfig {
         Ok(())
     }
 
-    /// Optimizer `name` with its options from `[optimizers.<name>]`, and its `lr`.
-    pub fn optimizer(&self, name: &str) -> Result<(OptimizerConfig, f64), RunError> {
-        optimizer_spec(&self.optimizers, name)
+    /// Optimizer `name` with its options and `lr` from `[optimizers.<name>]` (defaults otherwise).
+    pub fn optimizer(&self, name: &str) -> Result<OptimizerSpec, RunError> {
+        OptimizerSpec::from_tables(name, &self.optimizers)
+            .map_err(|e| RunError::Usage(e.to_string()))
     }
 }
 

@@ -28,7 +28,7 @@ pub fn prepare(plan: &SlPlan) -> Result<(Dataset, Normalize), RunError> {
     for name in &plan.optimizers {
         plan.config
             .optimizer(name)?
-            .0
+            .config
             .build()
             .map_err(|e| RunError::Usage(e.to_string()))?;
     }

@@ -8,6 +8,7 @@ use burn::module::Module;
 use burn::nn::Linear;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn_lrfree::registry::OptimizerSpec;
 use burn_lrfree::{LrFreeOptimizer, Rejected, StepModule};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -283,7 +284,7 @@ impl Seed<'_> {
     }
 
     fn optimizer(&self) -> Result<(Box<dyn LrFreeOptimizer>, f64), RunError> {
-        let (config, lr) = self.job.config.optimizer(self.job.optimizer)?;
+        let OptimizerSpec { config, lr } = self.job.config.optimizer(self.job.optimizer)?;
         let optimizer = config.build().map_err(|e| RunError::Usage(e.to_string()))?;
         Ok((optimizer, lr))
     }

@@ -67,19 +67,19 @@ pub enum Net {
     /// The policy.
     Actor,
     /// The entropy temperature.
-    Alpha,
+    Temperature,
 }
 
 impl Net {
     /// All three, in column (and panel) order.
-    pub const ALL: [Net; 3] = [Net::Critic, Net::Actor, Net::Alpha];
+    pub const ALL: [Net; 3] = [Net::Critic, Net::Actor, Net::Temperature];
 
     /// The column prefix (`critic`, `actor`, `alpha`).
     pub fn name(self) -> &'static str {
         match self {
             Net::Critic => "critic",
             Net::Actor => "actor",
-            Net::Alpha => "alpha",
+            Net::Temperature => "alpha",
         }
     }
 
@@ -88,7 +88,7 @@ impl Net {
         match self {
             Net::Critic => "critic optimizer",
             Net::Actor => "actor optimizer",
-            Net::Alpha => "temperature optimizer",
+            Net::Temperature => "temperature optimizer",
         }
     }
 
@@ -97,7 +97,7 @@ impl Net {
         match self {
             Net::Critic => 10,
             Net::Actor => 12,
-            Net::Alpha => 14,
+            Net::Temperature => 14,
         }
     }
 }
@@ -119,9 +119,9 @@ pub struct UpdateRow {
     /// Actor loss.
     pub actor_loss: f64,
     /// Temperature loss.
-    pub alpha_loss: f64,
+    pub temperature_loss: f64,
     /// The temperature α.
-    pub alpha: f64,
+    pub temperature: f64,
     /// The critics' optimizer, the actor's and the temperature's, in [`Net::ALL`] order.
     pub estimates: [NetEstimate; 3],
 }
@@ -212,8 +212,8 @@ impl MetricsWriter {
         self.row(step, Event::Update, |c| {
             c[6] = num(u.critic_loss);
             c[7] = num(u.actor_loss);
-            c[8] = num(u.alpha_loss);
-            c[9] = num(u.alpha);
+            c[8] = num(u.temperature_loss);
+            c[9] = num(u.temperature);
             for (net, e) in Net::ALL.iter().zip(&u.estimates) {
                 c[net.lr_column()] = opt(e.lr);
                 c[net.lr_column() + 1] = opt(e.d);
@@ -283,14 +283,15 @@ pub struct MaxLr {
     pub critic: Option<f64>,
     /// Actor optimizer.
     pub actor: Option<f64>,
-    /// Temperature optimizer.
-    pub alpha: Option<f64>,
+    /// Temperature optimizer (`alpha` in summary.json, as the metrics columns).
+    #[serde(rename = "alpha")]
+    pub temperature: Option<f64>,
 }
 
 impl MaxLr {
     /// Fold in one update's estimates.
     pub fn observe(&mut self, u: &UpdateRow) {
-        for (max, e) in [&mut self.critic, &mut self.actor, &mut self.alpha]
+        for (max, e) in [&mut self.critic, &mut self.actor, &mut self.temperature]
             .into_iter()
             .zip(&u.estimates)
         {
@@ -492,8 +493,8 @@ mod tests {
         let u = UpdateRow {
             critic_loss: 1.5,
             actor_loss: f64::NAN,
-            alpha_loss: 0.1,
-            alpha: 0.2,
+            temperature_loss: 0.1,
+            temperature: 0.2,
             estimates: [
                 NetEstimate {
                     lr: Some(0.8),
@@ -535,7 +536,10 @@ mod tests {
         assert_eq!(len as usize, text.find("600,update").unwrap());
         let mut max = MaxLr::default();
         max.observe(&u);
-        assert_eq!((max.critic, max.actor, max.alpha), (Some(0.8), None, None));
+        assert_eq!(
+            (max.critic, max.actor, max.temperature),
+            (Some(0.8), None, None)
+        );
     }
 
     #[test]
