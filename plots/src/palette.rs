@@ -3,10 +3,11 @@
 
 use plotters::style::RGBColor;
 
-/// The registry names in the order of the paper's Table 3: steepest descent, adaptive,
-/// proposed. A copy of `burn_lrfree::registry::NAMES` (optim/src/registry.rs), kept here so
-/// this crate does not depend on Burn; the root crate, which depends on both, checks that the
-/// two stay equal (`src/config.rs`, its tests).
+/// The paper's eleven methods (their registry names) in the order of its Table 3: steepest
+/// descent, adaptive, proposed. Kept here so this crate does not depend on Burn; the root
+/// crate's tests check they are the registry's first eleven (`src/config.rs`). An optimizer
+/// added to the registry later needs no line here: it is drawn and reported in the group
+/// `other` with a colour picked from its name ([`colour`]).
 pub const NAMES: [&str; 11] = [
     "sgd",
     "sps",
