@@ -54,7 +54,7 @@ pub struct RunConfig {
     /// An estimated learning rate above this bound counts as divergence.
     pub lr_divergence_bound: f64,
     /// Treat subnormal floats (below ~1.2e-38) as zero on the training thread (x86-64; see
-    /// `burn_lrfree::flush_denormals`). The CPU's slow path for them made Adam's step ten times
+    /// `burn_lrfree::internals::flush_denormals`). The CPU's slow path for them made Adam's step ten times
     /// its normal cost once training produced them (bench/README.md). Default on, as in XLA.
     #[serde(default = "yes")]
     pub flush_denormals: bool,

@@ -32,8 +32,9 @@ fn main() {
     if std::env::var("LRFREE_FUSED").is_ok_and(|v| v == "0") {
         burn_lrfree::internals::set_fused_cpu(false);
     }
-    let _denormals =
-        burn_lrfree::FlushDenormals::scoped(!std::env::var("LRFREE_FTZ").is_ok_and(|v| v == "0"));
+    let _denormals = burn_lrfree::internals::FlushDenormals::scoped(
+        !std::env::var("LRFREE_FTZ").is_ok_and(|v| v == "0"),
+    );
     let args: Vec<String> = std::env::args().skip(1).collect();
     let name = args.first().map(String::as_str).unwrap_or("adam");
     let updates: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);

@@ -180,7 +180,3 @@ pub mod internals {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
-
-// Until the runners import them from `internals`.
-#[doc(hidden)]
-pub use fused::{FlushDenormals, flush_denormals};

@@ -179,7 +179,7 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
         // the pool already exists (a second run in one process), which leaves it as it was.
         let _ = rayon::ThreadPoolBuilder::new()
             .start_handler(|_| {
-                burn_lrfree::flush_denormals(true);
+                burn_lrfree::internals::flush_denormals(true);
             })
             .build_global();
     }

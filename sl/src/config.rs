@@ -98,7 +98,7 @@ pub struct SlConfig {
     /// An estimated learning rate above this bound counts as divergence.
     pub lr_divergence_bound: f64,
     /// Treat subnormal floats (below ~1.2e-38) as zero on the training threads, rayon's
-    /// included (x86-64; see `burn_lrfree::flush_denormals`). Default on, as in `rl-train`.
+    /// included (x86-64; see `burn_lrfree::internals::flush_denormals`). Default on, as in `rl-train`.
     #[serde(default = "yes")]
     pub flush_denormals: bool,
     /// Per-optimizer `lr` and options, by registry name.

@@ -82,7 +82,7 @@ pub fn execute(
         &plan.seeds,
         || {
             (
-                burn_lrfree::FlushDenormals::scoped(plan.config.flush_denormals),
+                burn_lrfree::internals::FlushDenormals::scoped(plan.config.flush_denormals),
                 Device::default(),
             )
         },
