@@ -45,10 +45,7 @@ pub trait LrFreeConfig: Clone + Default + Serialize + DeserializeOwned + Send + 
     /// `init`: an invalid option refuses every step with the error saying which one
     /// ([`ModuleOptimizer::last_rejection`]); [`try_init`](Self::try_init) reports it now.
     fn init(&self) -> ModuleOptimizer<Self::Optimizer> {
-        match self.build() {
-            Ok(optimizer) => ModuleOptimizer::new(optimizer),
-            Err(error) => ModuleOptimizer::invalid(error),
-        }
+        ModuleOptimizer::from_build(self.build())
     }
 
     /// As [`init`](Self::init), with an invalid option reported here.

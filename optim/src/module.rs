@@ -224,17 +224,14 @@ pub struct ModuleOptimizer<O> {
 impl<O: LrFreeOptimizer> ModuleOptimizer<O> {
     /// Wrap a bare optimizer.
     pub fn new(optimizer: O) -> Self {
-        Self {
-            inner: Ok(optimizer),
-            last_rejection: None,
-            rejected_steps: 0,
-        }
+        Self::from_build(Ok(optimizer))
     }
 
-    /// An optimizer whose configuration was invalid: every step is refused with `error`.
-    pub(crate) fn invalid(error: OptimError) -> Self {
+    /// The result of building from a configuration: an invalid one refuses every step with
+    /// its error (the infallible `init` of the configs and the registry).
+    pub(crate) fn from_build(built: Result<O>) -> Self {
         Self {
-            inner: Err(error),
+            inner: built,
             last_rejection: None,
             rejected_steps: 0,
         }

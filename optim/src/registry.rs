@@ -212,10 +212,7 @@ impl OptimizerConfig {
 
     /// The optimizer, ready to step Burn modules (`model = optim.step(lr, model, grads)`).
     pub fn init(&self) -> ModuleOptimizer<Box<dyn LrFreeOptimizer>> {
-        match self.build() {
-            Ok(optimizer) => ModuleOptimizer::new(optimizer),
-            Err(error) => ModuleOptimizer::invalid(error),
-        }
+        ModuleOptimizer::from_build(self.build())
     }
 }
 

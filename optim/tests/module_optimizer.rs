@@ -1,52 +1,24 @@
 //! The Burn-style interface: `model = optim.step(lr, model, grads)`, refusals kept for
 //! inspection, the estimate one call away, state files, and the registry built from the configs.
 
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::Linear;
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Tensor;
 use burn_lrfree::prelude::*;
 use burn_lrfree::registry::{self, NAMES};
 
-fn device() -> Device {
-    Device::default().autodiff()
-}
-
-fn batch(device: &Device) -> (Tensor<2>, Tensor<2>) {
-    let x: Vec<f32> = (0..64 * 4)
-        .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
-        .collect();
-    let x = Tensor::<2>::from_data(TensorData::new(x, [64, 4]), device);
-    let y = x.clone().sum_dim(1).sin();
-    (x, y)
-}
+mod common;
+use common::{batch, device, filled_grads, loss, model, weights};
 
 fn grads(model: &Linear, x: &Tensor<2>, y: &Tensor<2>) -> GradientsParams {
-    let loss = (model.forward(x.clone()) - y.clone()).square().mean();
-    GradientsParams::from_grads(loss.backward(), model)
-}
-
-fn weights(m: &Linear) -> Vec<f32> {
-    m.weight
-        .val()
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .unwrap()
-}
-
-fn nan_grads(m: &Linear) -> GradientsParams {
-    let mut grads = GradientsParams::new();
-    grads.register(m.weight.id, m.weight.val().inner().full_like(f32::NAN));
-    let bias = m.bias.as_ref().unwrap();
-    grads.register(bias.id, bias.val().inner().full_like(f32::NAN));
-    grads
+    GradientsParams::from_grads(loss(model, x, y).backward(), model)
 }
 
 #[test]
 fn a_refused_step_returns_the_model_unchanged_and_is_kept_for_inspection() {
     let device = device();
     let (x, y) = batch(&device);
-    let mut model = LinearConfig::new(4, 1).init(&device);
+    let mut model = model(&device);
     let mut optim = PsDaSgdConfig::new().init();
     for _ in 0..3 {
         let g = grads(&model, &x, &y);
@@ -55,7 +27,7 @@ fn a_refused_step_returns_the_model_unchanged_and_is_kept_for_inspection() {
     assert!(optim.last_rejection().is_none());
     let (before, estimate) = (weights(&model), optim.estimate());
 
-    let g = nan_grads(&model);
+    let g = filled_grads(&model, f32::NAN);
     model = optim.step(1.0, model, g);
     assert_eq!(weights(&model), before, "a refused step moved the model");
     assert_eq!(
@@ -91,7 +63,7 @@ fn an_invalid_option_refuses_every_step_and_try_init_reports_it() {
     assert!(err.to_string().contains("momentum"), "{err}");
 
     let mut optim = bad.init();
-    let model = LinearConfig::new(4, 1).init(&device);
+    let model = model(&device);
     let before = weights(&model);
     let g = grads(&model, &x, &y);
     let model = optim.step(1.0, model, g);
@@ -105,7 +77,7 @@ fn an_invalid_option_refuses_every_step_and_try_init_reports_it() {
 fn the_estimated_rate_is_one_call_away_and_matches_the_estimate() {
     let device = device();
     let (x, y) = batch(&device);
-    let mut model = LinearConfig::new(4, 1).init(&device);
+    let mut model = model(&device);
     let mut optim = ProdigyConfig::new().init();
     assert_eq!(optim.lr(), None);
     for _ in 0..5 {
@@ -125,7 +97,7 @@ fn state_files_round_trip_and_resume_bit_exactly() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("optim.bpk");
 
-    let mut model = LinearConfig::new(4, 1).init(&device);
+    let mut model = model(&device);
     let mut optim = DAdaptAdamConfig::new().init();
     for _ in 0..4 {
         let g = grads(&model, &x, &y);
@@ -156,12 +128,12 @@ fn every_registry_optimizer_steps_through_the_burn_style_interface() {
     for name in NAMES {
         let mut optim = OptimizerConfig::defaults(name).unwrap().init();
         let lr = registry::default_lr(name).unwrap();
-        let mut model = LinearConfig::new(4, 1).init(&device);
+        let mut model = model(&device);
         let before = weights(&model);
         for _ in 0..3 {
-            let loss = (model.forward(x.clone()) - y.clone()).square().mean();
-            let value = loss.clone().into_scalar::<f64>();
-            let g = GradientsParams::from_grads(loss.backward(), &model);
+            let l = loss(&model, &x, &y);
+            let value = l.clone().into_scalar::<f64>();
+            let g = GradientsParams::from_grads(l.backward(), &model);
             model = optim.step_with_loss(lr, model, g, value);
         }
         assert_eq!(
