@@ -150,10 +150,11 @@ def pinned(cmd, cpu):
     return cmd if cpu is None else ["taskset", "-c", str(cpu), *cmd]
 
 
-def run_rl_train(args, rl_env, seed, work, cpu, env):
-    out = work / f"rl-train-seed{seed}-{time.monotonic_ns()}"
+def run_rl_train(args, rl_env, seed, work, cpu, env, opt="adam"):
+    """One timed rl-train run of `opt`: (its timing.json, its resolved config.toml)."""
+    out = work / f"rl-train-{opt}-seed{seed}-{time.monotonic_ns()}"
     cmd = [
-        str(args.rl_train), "--env", rl_env, "--opt", "adam", "--seed-list", str(seed), "--jobs", "1",
+        str(args.rl_train), "--env", rl_env, "--opt", opt, "--seed-list", str(seed), "--jobs", "1",
         "--steps", str(args.steps), "--learning-starts", str(args.learning_starts),
         # Evaluation only at the end (rl-train always evaluates then), one episode, and its time
         # is taken out below; no checkpoint before the end.
@@ -163,7 +164,7 @@ def run_rl_train(args, rl_env, seed, work, cpu, env):
     res = subprocess.run(pinned(cmd, cpu), env=env, capture_output=True, text=True)
     if res.returncode != 0:
         sys.exit(f"sb3_side_by_side: rl-train failed ({res.returncode}):\n{' '.join(cmd)}\n{res.stderr.strip()}")
-    timing = json.loads((out / "adam" / f"seed-{seed}" / "timing.json").read_text())
+    timing = json.loads((out / opt / f"seed-{seed}" / "timing.json").read_text())
     with open(out / "config.toml", "rb") as f:
         config = tomllib.load(f)
     return timing, config

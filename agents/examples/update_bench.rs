@@ -7,6 +7,9 @@
 //! `LRFREE_FUSED=0` turns off the optimizers' fused CPU kernels (`burn_lrfree::internals::set_fused_cpu`);
 //! `LRFREE_FTZ=0` keeps IEEE subnormals (rl-train flushes them by default, `flush_denormals`);
 //! `HIDDEN=16,16` changes the hidden layers (with tiny layers what is left is per-op overhead).
+//! `LRFREE_FUSED_LINEAR=0` runs the networks' layers as Burn's standard ops instead of the fused
+//! linear op (`lrfree_nn::set_fused_linear`); `LRFREE_FUSED_LINEAR=ab` times both in the same
+//! process, alternating blocks of 10 updates, and prints one line each (`fused`, `composite`).
 
 use std::time::Instant;
 
@@ -35,6 +38,13 @@ fn main() {
     let _denormals = burn_lrfree::internals::FlushDenormals::scoped(
         !std::env::var("LRFREE_FTZ").is_ok_and(|v| v == "0"),
     );
+    let linear_mode = std::env::var("LRFREE_FUSED_LINEAR").unwrap_or_default();
+    lrfree_nn::set_fused_linear(linear_mode != "0");
+    let modes: &[(&str, bool)] = if linear_mode == "ab" {
+        &[("fused", true), ("composite", false)]
+    } else {
+        &[("", linear_mode != "0")]
+    };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let name = args.first().map(String::as_str).unwrap_or("adam");
     let updates: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
@@ -88,12 +98,18 @@ fn main() {
         for _ in 0..20 {
             sac.update().expect("update"); // warm up
         }
-        let mut times = Vec::new();
-        for _ in 0..updates {
-            let start = Instant::now();
-            let stats = sac.update().expect("update");
-            times.push(start.elapsed().as_secs_f64());
-            std::hint::black_box(stats);
+        // Blocks of 10 updates per mode, alternating, so both see the same machine speed.
+        let mut times = vec![Vec::new(); modes.len()];
+        for block in 0..updates.div_ceil(10) {
+            for (slot, (_, fused)) in modes.iter().enumerate() {
+                lrfree_nn::set_fused_linear(*fused);
+                for _ in 0..10.min(updates - block * 10) {
+                    let start = Instant::now();
+                    let stats = sac.update().expect("update");
+                    times[slot].push(start.elapsed().as_secs_f64());
+                    std::hint::black_box(stats);
+                }
+            }
         }
         let mut act_times = Vec::new();
         for _ in 0..200 {
@@ -101,12 +117,15 @@ fn main() {
             std::hint::black_box(sac.act(&obs, false));
             act_times.push(start.elapsed().as_secs_f64());
         }
-        let mean = times.iter().sum::<f64>() / times.len() as f64;
-        println!(
-            "{env:<10} {obs_dim:>4} {act_dim:>4} {:>12.3} {:>12.3} {:>12.4}",
-            median(times) * 1e3,
-            mean * 1e3,
-            median(act_times) * 1e3
-        );
+        for ((label, fused), times) in modes.iter().zip(times) {
+            lrfree_nn::set_fused_linear(*fused);
+            let mean = times.iter().sum::<f64>() / times.len() as f64;
+            println!(
+                "{env:<10} {obs_dim:>4} {act_dim:>4} {:>12.3} {:>12.3} {:>12.4} {label}",
+                median(times) * 1e3,
+                mean * 1e3,
+                median(act_times.clone()) * 1e3
+            );
+        }
     }
 }

@@ -6,8 +6,8 @@
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::nn::Linear;
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
+use lrfree_nn::{Activation, linear as apply};
 use rand::Rng;
 
 /// `0.5·ln(2π)`, the constant of the Gaussian log-density.
@@ -48,13 +48,13 @@ impl Mlp {
         }
     }
 
-    fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
-        let last = self.layers.len() - 1;
+    /// ReLU between layers, `last` after the last one. Each layer with its activation is one
+    /// fused op on the CPU backend ([`lrfree_nn::linear`]).
+    fn forward(&self, mut x: Tensor<2>, last: Activation) -> Tensor<2> {
+        let n = self.layers.len();
         for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(x);
-            if i < last {
-                x = relu(x);
-            }
+            let activation = if i + 1 < n { Activation::Relu } else { last };
+            x = apply(layer, x, activation);
         }
         x
     }
@@ -103,7 +103,6 @@ impl Actor {
         let mut sizes = vec![obs_dim];
         sizes.extend_from_slice(hidden);
         let width = *sizes.last().expect("sizes");
-        // `Mlp` puts no ReLU after its last layer; `forward` adds the trunk's final one.
         let trunk = Mlp::new(rng, &sizes, device);
         let mean = linear(rng, width, act_dim, device);
         let log_std = linear(rng, width, act_dim, device);
@@ -117,16 +116,10 @@ impl Actor {
     /// The Gaussian's mean and log standard deviation (after CleanRL's tanh rescaling into
     /// `[log_std_min, log_std_max]`).
     pub fn forward(&self, obs: Tensor<2>, map: &ActionMap) -> (Tensor<2>, Tensor<2>) {
-        let h = if self.trunk.layers.is_empty() {
-            obs
-        } else {
-            relu(self.trunk.forward(obs))
-        };
-        let mean = self.mean.forward(h.clone());
+        let h = self.trunk.forward(obs, Activation::Relu);
+        let mean = apply(&self.mean, h.clone(), Activation::None);
         let (lo, hi) = (map.log_std_min, map.log_std_max);
-        let log_std = self
-            .log_std
-            .forward(h)
+        let log_std = apply(&self.log_std, h, Activation::None)
             .tanh()
             .add_scalar(1.0)
             .mul_scalar(0.5 * (hi - lo))
@@ -189,7 +182,10 @@ impl Critic {
     /// `(Q₁(s, a), Q₂(s, a))`, each `[B, 1]`.
     pub fn forward(&self, obs: Tensor<2>, action: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let x = Tensor::cat(vec![obs, action], 1);
-        (self.q1.forward(x.clone()), self.q2.forward(x))
+        (
+            self.q1.forward(x.clone(), Activation::None),
+            self.q2.forward(x, Activation::None),
+        )
     }
 }
 

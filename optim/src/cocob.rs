@@ -17,12 +17,14 @@
 //! Reference: F. Orabona, T. Tommasi, "Training Deep Networks without Learning Rates Through
 //! Coin Betting", NeurIPS 2017; package `parameterfree` 0.0.1 (`COCOB`).
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{DType, Device, Tensor, TensorData};
+use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::Check;
 use crate::error::Result;
+use crate::fused::{self, Real};
 use crate::method::{LrFreeConfig, builder};
 use crate::state::OptimState;
 
@@ -103,6 +105,114 @@ impl LrEstimate for Cocob {
     }
 }
 
+impl Cocob {
+    /// The step as one pass over host buffers (CPU backend): the tensor path's arithmetic op
+    /// for op, so both give the same bits (`tests/fused.rs`).
+    fn step_fused(&mut self, step: FlatStep<'_>) -> Tensor<1> {
+        let device = step.params.device();
+        let mut p = fused::host(step.params);
+        let mut g = fused::host(step.grads);
+        let mut bets = match self.state.take() {
+            Some(b) => [b.grad_sum, b.abs_sum, b.max_abs, b.reward, b.offset].map(fused::host),
+            None => {
+                let eps = match p.dtype() {
+                    DType::F64 => {
+                        TensorData::new(vec![self.config.eps; p.num_elements()], [p.num_elements()])
+                    }
+                    _ => TensorData::new(
+                        vec![self.config.eps as f32; p.num_elements()],
+                        [p.num_elements()],
+                    ),
+                };
+                let zeros = || fused::zeros_like(&p);
+                [zeros(), zeros(), eps, zeros(), zeros()]
+            }
+        };
+        if p.dtype() == DType::F64 {
+            cocob_kernel::<f64>(&self.config, &mut p, &mut g, &mut bets);
+        } else {
+            cocob_kernel::<f32>(&self.config, &mut p, &mut g, &mut bets);
+        }
+        let [grad_sum, abs_sum, max_abs, reward, offset] = bets.map(|d| fused::tensor(d, &device));
+        self.state = Some(Bets {
+            grad_sum,
+            abs_sum,
+            max_abs,
+            reward,
+            offset,
+        });
+        self.steps += 1;
+        fused::tensor(p, &device)
+    }
+}
+
+/// Weight decay, then [`cocob_loop`], on `[grad_sum, abs_sum, max_abs, reward, offset]`.
+fn cocob_kernel<T: Real>(
+    c: &CocobConfig,
+    p: &mut TensorData,
+    g: &mut TensorData,
+    bets: &mut [TensorData; 5],
+) {
+    let (p, g) = (fused::slice_mut::<T>(p), fused::slice_mut::<T>(g));
+    if c.weight_decay > 0.0 {
+        fused::add_decay(g, p, T::of(c.weight_decay));
+    }
+    let [gs, abs, max, reward, offset] = bets;
+    cocob_loop(
+        T::of(c.alpha),
+        p,
+        g,
+        fused::slice_mut::<T>(gs),
+        fused::slice_mut::<T>(abs),
+        fused::slice_mut::<T>(max),
+        fused::slice_mut::<T>(reward),
+        fused::slice_mut::<T>(offset),
+    );
+}
+
+/// `a` if it is the larger (or equal), else `b`: `max_pair`/`clamp_min` for the finite values
+/// a step admits.
+#[inline(always)]
+fn larger<T: Real>(a: T, b: T) -> T {
+    if a >= b { a } else { b }
+}
+
+/// One branch-free pass of the tensor path, op for op (AVX2 where the CPU has it).
+#[multiversion(targets("x86_64+avx2"))]
+#[allow(clippy::too_many_arguments)]
+fn cocob_loop<T: Real>(
+    alpha: T,
+    p: &mut [T],
+    g: &[T],
+    grad_sum: &mut [T],
+    abs_sum: &mut [T],
+    max_abs: &mut [T],
+    reward: &mut [T],
+    offset: &mut [T],
+) {
+    let (zero, minus_one) = (T::of(0.0), T::of(-1.0));
+    for ((((((p, g), gs), a_s), ma), r), o) in p
+        .iter_mut()
+        .zip(g)
+        .zip(grad_sum.iter_mut())
+        .zip(abs_sum.iter_mut())
+        .zip(max_abs.iter_mut())
+        .zip(reward.iter_mut())
+        .zip(offset.iter_mut())
+    {
+        let abs = g.abs();
+        *ma = larger(*ma, abs);
+        *gs = *gs + *g;
+        *a_s = *a_s + abs;
+        *r = larger(*r - *g * *o, zero);
+        let cap = larger(*a_s + *ma, *ma * alpha);
+        // −gs as `neg()` gives it (−1·x is exact, and keeps −0.0 where 0 − x would not).
+        let new = (minus_one * *gs) / (*ma * cap) * (*r + *ma);
+        *p = *p + (new - *o);
+        *o = new;
+    }
+}
+
 impl LrFreeOptimizer for Cocob {
     fn name(&self) -> &'static str {
         NAME
@@ -111,6 +221,17 @@ impl LrFreeOptimizer for Cocob {
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
         step.admit(NAME, &mut self.layout)?;
         let c = &self.config;
+        let state_fits = {
+            let like = fused::state_like(&step.params);
+            self.state.as_ref().is_none_or(|b| {
+                [&b.grad_sum, &b.abs_sum, &b.max_abs, &b.reward, &b.offset]
+                    .into_iter()
+                    .all(|t| like(Some(t)))
+            })
+        };
+        if fused::fused_cpu_applies(&step.params) && state_fits {
+            return Ok(self.step_fused(step));
+        }
         let mut g = step.grads;
         if c.weight_decay > 0.0 {
             g = g + step.params.clone().mul_scalar(c.weight_decay);

@@ -212,7 +212,17 @@ fn fused_kernels_match_the_tensor_ops_bit_for_bit() {
     for options in prodigy {
         assert_paths_agree("prodigy", options, Grads::Mixed);
     }
-    for name in ["adam", "ps-sps", "ps-da-sgd", "dadapt-adam", "prodigy"] {
+    for options in ["", "weight_decay = 0.01", "alpha = 10.0\neps = 1e-4"] {
+        assert_paths_agree("cocob", options, Grads::Mixed);
+    }
+    for name in [
+        "adam",
+        "ps-sps",
+        "ps-da-sgd",
+        "dadapt-adam",
+        "prodigy",
+        "cocob",
+    ] {
         assert_paths_agree(name, "", Grads::ZeroFirst);
     }
     // (Not under amsgrad, whose scales never fall.)
