@@ -7,58 +7,11 @@
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
-use lrfree_nn::{Activation, linear as apply};
+use lrfree_nn::{Activation, Mlp, linear as apply, torch_linear as linear};
 use rand::Rng;
 
 /// `0.5·ln(2π)`, the constant of the Gaussian log-density.
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_7;
-
-/// A fully connected layer `fan_in → fan_out` with PyTorch's default initialisation.
-fn linear<R: Rng + ?Sized>(rng: &mut R, fan_in: usize, fan_out: usize, device: &Device) -> Linear {
-    let k = 1.0 / (fan_in as f64).sqrt();
-    let mut draw =
-        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-k..k) as f32).collect() };
-    let weight = draw(fan_in * fan_out);
-    let bias = draw(fan_out);
-    Linear {
-        weight: Param::from_tensor(Tensor::from_data(
-            TensorData::new(weight, [fan_in, fan_out]),
-            device,
-        )),
-        bias: Some(Param::from_tensor(Tensor::from_data(
-            TensorData::new(bias, [fan_out]),
-            device,
-        ))),
-    }
-}
-
-/// Layers `sizes[0] → sizes[1] → …`, ReLU after every layer but the last.
-#[derive(Module, Debug)]
-pub struct Mlp {
-    layers: Vec<Linear>,
-}
-
-impl Mlp {
-    fn new<R: Rng + ?Sized>(rng: &mut R, sizes: &[usize], device: &Device) -> Self {
-        Self {
-            layers: sizes
-                .windows(2)
-                .map(|w| linear(rng, w[0], w[1], device))
-                .collect(),
-        }
-    }
-
-    /// ReLU between layers, `last` after the last one. Each layer with its activation is one
-    /// fused op on the CPU backend ([`lrfree_nn::linear`]).
-    fn forward(&self, mut x: Tensor<2>, last: Activation) -> Tensor<2> {
-        let n = self.layers.len();
-        for (i, layer) in self.layers.iter().enumerate() {
-            let activation = if i + 1 < n { Activation::Relu } else { last };
-            x = apply(layer, x, activation);
-        }
-        x
-    }
-}
 
 /// The policy: a shared ReLU trunk with a mean head and a log-std head, giving a Gaussian that
 /// is squashed by tanh into the action box.

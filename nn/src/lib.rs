@@ -20,6 +20,9 @@
 //! terms rather than after, and the bias gradient is summed row by row): tested to 1e-6
 //! relative in `tests/fused_linear.rs`.
 //!
+//! [`Mlp`] (ReLU layers) and [`torch_linear`] (PyTorch's default initialisation, drawn from a
+//! caller's RNG) are the fully connected networks of the SAC agent and the supervised drivers.
+//!
 //! ```
 //! use burn::nn::LinearConfig;
 //! use burn::tensor::{Device, Tensor};
@@ -37,9 +40,11 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::activation::relu;
-use burn::tensor::{DType, Tensor};
+use burn::tensor::{DType, Device, Tensor, TensorData};
+use rand::Rng;
 
 #[cfg(feature = "flex")]
 mod extension;
@@ -118,5 +123,61 @@ pub fn fused_linear_calls() -> u64 {
     #[cfg(not(feature = "flex"))]
     {
         0
+    }
+}
+
+/// A fully connected layer `fan_in → fan_out` with PyTorch's default initialisation,
+/// U(−1/√fan_in, 1/√fan_in) for weight and bias, drawn from `rng` on the host (weight first,
+/// row by row, then bias), never from Burn's global RNG: seeds stay reproducible with several
+/// models in parallel threads.
+pub fn torch_linear<R: Rng + ?Sized>(
+    rng: &mut R,
+    fan_in: usize,
+    fan_out: usize,
+    device: &Device,
+) -> Linear {
+    let k = 1.0 / (fan_in as f64).sqrt();
+    let mut draw =
+        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-k..k) as f32).collect() };
+    let weight = draw(fan_in * fan_out);
+    let bias = draw(fan_out);
+    Linear {
+        weight: Param::from_tensor(Tensor::from_data(
+            TensorData::new(weight, [fan_in, fan_out]),
+            device,
+        )),
+        bias: Some(Param::from_tensor(Tensor::from_data(
+            TensorData::new(bias, [fan_out]),
+            device,
+        ))),
+    }
+}
+
+/// Layers `sizes[0] → sizes[1] → …` ([`torch_linear`] each), ReLU between them.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    layers: Vec<Linear>,
+}
+
+impl Mlp {
+    /// One layer per consecutive pair of `sizes` (none for fewer than two sizes).
+    pub fn new<R: Rng + ?Sized>(rng: &mut R, sizes: &[usize], device: &Device) -> Self {
+        Self {
+            layers: sizes
+                .windows(2)
+                .map(|w| torch_linear(rng, w[0], w[1], device))
+                .collect(),
+        }
+    }
+
+    /// `[B, sizes[0]] → [B, sizes[last]]`: ReLU between layers, `last` after the last one, each
+    /// layer with its activation one [`linear`] op. Without layers, `x` unchanged.
+    pub fn forward(&self, mut x: Tensor<2>, last: Activation) -> Tensor<2> {
+        let n = self.layers.len();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let activation = if i + 1 < n { Activation::Relu } else { last };
+            x = linear(layer, x, activation);
+        }
+        x
     }
 }

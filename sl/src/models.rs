@@ -13,6 +13,7 @@ use burn::nn::{
 };
 use burn::tensor::activation::{gelu, log_softmax, relu, softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use lrfree_nn::Activation;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -34,21 +35,11 @@ fn param<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -
     Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device))
 }
 
-/// `fan_in → fan_out` with PyTorch's default initialisation.
-pub fn linear<R: Rng + ?Sized>(
-    rng: &mut R,
-    fan_in: usize,
-    fan_out: usize,
-    device: &Device,
-) -> Linear {
-    let k = 1.0 / (fan_in as f64).sqrt();
-    let mut draw =
-        |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-k..k) as f32).collect() };
-    let (w, b) = (draw(fan_in * fan_out), draw(fan_out));
-    Linear {
-        weight: param(w, [fan_in, fan_out], device),
-        bias: Some(param(b, [fan_out], device)),
-    }
+pub use lrfree_nn::torch_linear as linear;
+
+/// A classifier head `[B, features] → [B, classes]`: one fused op on the CPU.
+fn head(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    lrfree_nn::linear(layer, x, Activation::None)
 }
 
 /// A `k×k` convolution, He-normal weights, zero bias when it has one.
@@ -197,44 +188,9 @@ pub struct Shape {
     pub w: usize,
 }
 
-/// Fully connected layers on the flattened image, ReLU between them.
-#[derive(Module, Debug)]
-pub struct Mlp {
-    layers: Vec<Linear>,
-}
-
-impl Mlp {
-    /// `inputs → hidden… → outputs`.
-    pub fn new<R: Rng + ?Sized>(
-        rng: &mut R,
-        inputs: usize,
-        hidden: &[usize],
-        outputs: usize,
-        device: &Device,
-    ) -> Self {
-        let mut sizes = vec![inputs];
-        sizes.extend_from_slice(hidden);
-        sizes.push(outputs);
-        Self {
-            layers: sizes
-                .windows(2)
-                .map(|w| linear(rng, w[0], w[1], device))
-                .collect(),
-        }
-    }
-
-    /// `[B, inputs] → [B, outputs]`.
-    pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
-        let last = self.layers.len() - 1;
-        for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(x);
-            if i < last {
-                x = relu(x);
-            }
-        }
-        x
-    }
-}
+/// Fully connected layers, ReLU between them (on the flattened image as a classifier, as
+/// SimCLR's projection head): [`lrfree_nn::Mlp`], each layer one fused op on the CPU.
+pub use lrfree_nn::Mlp;
 
 /// Convolution, batch norm, ReLU.
 #[derive(Module, Debug)]
@@ -427,7 +383,7 @@ impl Vgg {
                 x = self.pool.forward(x);
             }
         }
-        self.head.forward(global_pool(x))
+        head(&self.head, global_pool(x))
     }
 }
 
@@ -552,7 +508,7 @@ impl Vit {
             x = block.forward(x);
         }
         let cls = self.ln.forward(x).narrow(1, 0, 1).reshape([b, d]);
-        self.head.forward(cls)
+        head(&self.head, cls)
     }
 }
 
@@ -692,13 +648,12 @@ impl Classifier {
         device: &Device,
     ) -> Self {
         match kind {
-            ModelKind::Mlp => Self::Mlp(Mlp::new(
-                rng,
-                shape.c * shape.h * shape.w,
-                &o.mlp_hidden,
-                classes,
-                device,
-            )),
+            ModelKind::Mlp => {
+                let mut sizes = vec![shape.c * shape.h * shape.w];
+                sizes.extend_from_slice(&o.mlp_hidden);
+                sizes.push(classes);
+                Self::Mlp(Mlp::new(rng, &sizes, device))
+            }
             ModelKind::Cnn => {
                 let encoder = CnnEncoder::new(rng, shape.c, &o.cnn_widths, device);
                 Self::Cnn(Cnn {
@@ -752,12 +707,13 @@ impl Classifier {
         match self {
             Self::Mlp(m) => {
                 let [b, c, h, w] = x.dims();
-                m.forward(x.reshape([b, c * h * w]))
+                m.forward(x.reshape([b, c * h * w]), Activation::None)
             }
-            Self::Cnn(m) => m
-                .head
-                .forward(global_pool(m.encoder.features(x).pop().expect("a stage"))),
-            Self::ResNet(m) => m.head.forward(m.trunk.forward(x)),
+            Self::Cnn(m) => head(
+                &m.head,
+                global_pool(m.encoder.features(x).pop().expect("a stage")),
+            ),
+            Self::ResNet(m) => head(&m.head, m.trunk.forward(x)),
             Self::Vgg(m) => m.forward(x),
             Self::Vit(m) => m.forward(x),
         }
@@ -845,9 +801,7 @@ impl SimClr {
             trunk,
             projector: Mlp::new(
                 rng,
-                feat,
-                &[o.simclr_projection],
-                o.simclr_projection,
+                &[feat, o.simclr_projection, o.simclr_projection],
                 device,
             ),
         }
@@ -860,7 +814,8 @@ impl SimClr {
 
     /// Projections `[B, P]` used by the contrastive loss.
     pub fn project(&self, x: Tensor<4>) -> Tensor<2> {
-        self.projector.forward(self.trunk.forward(x))
+        self.projector
+            .forward(self.trunk.forward(x), Activation::None)
     }
 }
 
