@@ -144,7 +144,8 @@ fn compare(shape: [usize; 3], act: Activation, x_grad: bool, dtype: DType, tol: 
 }
 
 /// SAC's shapes (Hopper critic input 14, Humanoid 365, hidden 256, heads 1 and A) and odd ones.
-const SHAPES: [[usize; 3]; 7] = [
+const SHAPES: [[usize; 3]; 8] = [
+    [256, 256, 3],
     [256, 14, 256],
     [256, 256, 256],
     [256, 256, 1],
