@@ -12,6 +12,7 @@ use lrfree_runkit::cli::{SeedArgs, at_least_one, cores};
 use lrfree_runkit::files::default_out;
 
 use crate::config::{ConfigFile, RunConfig};
+use crate::device;
 use crate::run::{self, RunPlan};
 
 /// Train SAC with learning-rate-free optimizers over several seeds, and record returns,
@@ -66,6 +67,11 @@ pub struct Args {
     /// leaves them out of RL: they need the loss at the optimum). Without it they are refused.
     #[arg(long)]
     pub sps_critics_only: bool,
+    /// Where to train: cpu, cuda, or auto (CUDA if usable, else the CPU, saying so)
+    /// [default: the config's `device`, else cuda in a build with the `cuda` feature, else cpu].
+    /// A resumed run keeps the device it ran on.
+    #[arg(long, conflicts_with = "resume")]
+    pub device: Option<String>,
     /// Do not draw progress bars (one line per evaluation on stderr instead).
     #[arg(long)]
     pub no_progress: bool,
@@ -116,6 +122,9 @@ impl Args {
         config.eval_episodes = self.eval_episodes.unwrap_or(config.eval_episodes);
         config.checkpoint_every = self.checkpoint_every.unwrap_or(config.checkpoint_every);
         config.sps_critics_only |= self.sps_critics_only;
+        if let Some(device) = &self.device {
+            config.device = device.parse()?;
+        }
         let seeds = self.seeds.resolve(suite.as_ref().map_or(1, |s| s.seeds));
         let names = match (&self.opt, &suite) {
             (Some(names), _) => names.clone(),
@@ -164,37 +173,47 @@ pub fn main() -> ExitCode {
 }
 
 fn run_with(args: &Args) -> Result<(), RunError> {
-    let (out, plan, jobs) = if args.resume {
+    let (out, plan, jobs, device) = if args.resume {
         let out = args.out.clone().expect("clap requires --out with --resume");
         let plan = run::load(&out)?;
         run::validate(&plan)?;
+        let (_, device) = device::open(plan.config.device)?;
         eprintln!(
-            "rl-train: resuming {} ({} on {}, seeds {:?})",
+            "rl-train: resuming {} ({} on {}, seeds {:?}, device {})",
             out.display(),
             plan.optimizers.join(","),
             plan.env,
-            plan.seeds
+            plan.seeds,
+            plan.config.device
         );
-        (out, plan, args.jobs)
+        (out, plan, args.jobs, device)
     } else {
-        let Resolved { plan, out, jobs } = args.resolve()?;
+        let Resolved {
+            mut plan,
+            out,
+            jobs,
+        } = args.resolve()?;
         let out = out.unwrap_or_else(|| default_out(&plan.env, &plan.optimizers));
         run::check_fresh_out(&out)?;
         run::validate(&plan)?;
+        // Before the run directory exists: a CUDA that cannot run leaves nothing behind.
+        let (chosen, device) = device::open(plan.config.device)?;
+        plan.config.device = chosen;
         run::create(&out, &plan)?;
         eprintln!(
-            "rl-train: {} on {} for {} steps, seeds {:?} -> {}",
+            "rl-train: {} on {} for {} steps, seeds {:?}, device {} -> {}",
             plan.optimizers.join(","),
             plan.env,
             plan.steps,
             plan.seeds,
+            plan.config.device,
             out.display()
         );
-        (out, plan, jobs)
+        (out, plan, jobs, device)
     };
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let jobs = jobs.unwrap_or_else(cores);
-    let summary = run::execute(&out, &plan, jobs, progress)?;
+    let summary = run::execute(&out, &plan, jobs, progress, &device)?;
     println!(
         "{} ({} steps, {} seeds): mean final return (successes/seeds)",
         summary.env,

@@ -11,6 +11,7 @@ use lrfree_agents::{SacConfig, SacOptimizers};
 use lrfree_envs::{KwargValue, Kwargs};
 use lrfree_runkit::RunError;
 use lrfree_runkit::config::{one_line, parse_toml, read_config};
+use lrfree_runkit::device::DeviceChoice;
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::LrBounds;
@@ -58,6 +59,11 @@ pub struct RunConfig {
     /// its normal cost once training produced them (bench/README.md). Default on, as in XLA.
     #[serde(default = "yes")]
     pub flush_denormals: bool,
+    /// Where to train: `"cpu"`, `"cuda"` or `"auto"` (CUDA if usable, else the CPU, saying
+    /// so); `--device` overrides it. Default `"cuda"` in a build with the `cuda` feature,
+    /// `"cpu"` otherwise. A run's `config.toml` records the device it ran on.
+    #[serde(default = "crate::device::default_device")]
+    pub device: DeviceChoice,
     /// SAC hyperparameters.
     #[serde(default)]
     pub sac: SacConfig,

@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod device;
 pub mod outcome;
 pub mod run;
 pub mod trainer;

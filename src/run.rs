@@ -7,6 +7,7 @@ use std::path::Path;
 use burn::tensor::Device;
 use lrfree_envs::make_env;
 use lrfree_runkit::RunError;
+use lrfree_runkit::device::DeviceChoice;
 use lrfree_runkit::files::{
     check_empty_out, create_run_dir, read_json, write_json_atomic, write_lines_atomic,
 };
@@ -68,7 +69,10 @@ pub fn load(out: &Path) -> Result<RunPlan, RunError> {
     if let Some(config) = plan.get_mut("config").and_then(|c| c.as_object_mut()) {
         // Run directories written before these keys had defaults resume as they ran: the
         // temperature on the run's own optimizer, no bound on Adam-equivalent rates but the
-        // one on all rates.
+        // one on all rates, on the CPU (there were no CUDA runs before `device`).
+        config
+            .entry("device")
+            .or_insert_with(|| DeviceChoice::Cpu.name().into());
         config
             .entry("temperature_optimizer")
             .or_insert_with(|| crate::config::SAME.into());
@@ -79,13 +83,15 @@ pub fn load(out: &Path) -> Result<RunPlan, RunError> {
     serde_json::from_value(plan).map_err(|e| RunError::io(&path, e))
 }
 
-/// Train every (optimizer, seed) pair with `jobs` in parallel; write the run summary.
+/// Train every (optimizer, seed) pair with `jobs` in parallel on `device` (autodiff is added
+/// here; [`crate::device::open`] gives it); write the run summary.
 /// Seeds that already finished (a resumed run) are read back, not rerun.
 pub fn execute(
     out: &Path,
     plan: &RunPlan,
     jobs: usize,
     progress: bool,
+    device: &Device,
 ) -> Result<RunSummary, RunError> {
     let pool = Pool {
         threads: jobs,
@@ -96,7 +102,7 @@ pub fn execute(
     let seeds: Vec<SeedSummary> = pool.run(
         &plan.optimizers,
         &plan.seeds,
-        || Device::default().autodiff(),
+        || device.clone().autodiff(),
         |device, job, bar| run_seed(&plan.config, out, &job.optimizer, job.seed, device, bar),
     )?;
     let summary = RunSummary::from_seeds(&plan.env, plan.steps, &plan.optimizers, &seeds);
@@ -109,8 +115,9 @@ pub fn execute(
 mod tests {
     use super::*;
 
-    /// A run directory from before `temperature_optimizer` and `adam_lr_divergence_bound` had
-    /// defaults resumes as it ran: temperature on the run's optimizer, no Adam-units bound.
+    /// A run directory from before `temperature_optimizer`, `adam_lr_divergence_bound` and
+    /// `device` had defaults resumes as it ran: temperature on the run's optimizer, no
+    /// Adam-units bound, on the CPU (also in a `cuda` build).
     #[test]
     fn an_old_run_directory_resumes_with_its_old_meaning() {
         let dir = std::env::temp_dir().join(format!("lrfree-old-run-{}", std::process::id()));
@@ -133,6 +140,7 @@ mod tests {
             .as_object_mut()
             .unwrap()
             .remove("adam_lr_divergence_bound");
+        json["config"].as_object_mut().unwrap().remove("device");
         std::fs::write(dir.join("run.json"), json.to_string()).unwrap();
         let old = load(&dir).unwrap();
         assert_eq!(old.config.temperature_optimizer, crate::config::SAME);
@@ -146,6 +154,7 @@ mod tests {
             "ps-da-sgd"
         );
         assert_eq!(old.config.adam_lr_divergence_bound, f64::MAX);
+        assert_eq!(old.config.device, DeviceChoice::Cpu);
         // A current run.json keeps its values.
         write_json_atomic(&dir.join("run.json"), &fresh).unwrap();
         assert_eq!(load(&dir).unwrap(), fresh);

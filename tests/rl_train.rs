@@ -259,7 +259,9 @@ fn bad_input_gives_one_line_and_leaves_no_run_directory() {
         format!("temperature_optimizer = \"adamw\"\n{}", read(&good)),
     )
     .unwrap();
-    let cases: Vec<BadInput> = vec![
+    let bad_device = dir.join("bad-device.toml");
+    std::fs::write(&bad_device, format!("device = \"gpu\"\n{}", read(&good))).unwrap();
+    let mut cases: Vec<BadInput> = vec![
         (vec!["--env", "Pendulm", "--out", o], "Pendulum", vec![]),
         (vec!["--opt", "adamw", "--out", o], "ps-da-sgd", vec![]),
         (
@@ -323,7 +325,38 @@ fn bad_input_gives_one_line_and_leaves_no_run_directory() {
             "--sps-critics-only",
             vec![],
         ),
+        (
+            vec![
+                "--config",
+                good.to_str().unwrap(),
+                "--device",
+                "gpu",
+                "--out",
+                o,
+            ],
+            "--device gpu: unknown device; devices: cpu, cuda, auto",
+            vec![],
+        ),
+        (
+            vec!["--config", bad_device.to_str().unwrap(), "--out", o],
+            "unknown variant `gpu`",
+            vec![],
+        ),
     ];
+    if !cfg!(feature = "cuda") {
+        cases.push((
+            vec![
+                "--config",
+                good.to_str().unwrap(),
+                "--device",
+                "cuda",
+                "--out",
+                o,
+            ],
+            "built without the `cuda` feature",
+            vec![],
+        ));
+    }
     for (args, needle, envs) in cases {
         let res = Command::new(BIN)
             .args(&args)
@@ -361,12 +394,78 @@ fn bad_input_gives_one_line_and_leaves_no_run_directory() {
         "{stderr}"
     );
     assert!(!out.exists());
+    // A resumed run keeps its device: --device is refused with --resume (the parser's message).
+    let res = rl_train(&["--resume", "--out", o, "--device", "cpu"]);
+    let stderr = String::from_utf8_lossy(&res.stderr).to_string();
+    assert_eq!(res.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--device") && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
     // An existing run is not overwritten.
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("run.json"), "{}").unwrap();
     let res = rl_train(&["--config", good.to_str().unwrap(), "--out", o]);
     assert_eq!(res.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&res.stderr).contains("--resume"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--device auto` trains where it can, saying so when that is the CPU, and the run records
+/// the device it ran on (`cpu` or `cuda`, never `auto`); `--device cpu` is the CPU in any build.
+#[test]
+fn the_device_is_chosen_explicitly_and_recorded() {
+    let dir = temp_dir("device");
+    let config = quick_config(&dir, "");
+    let short = [
+        "--steps",
+        "120",
+        "--learning-starts",
+        "60",
+        "--eval-every",
+        "60",
+    ];
+    let run = |device: &str| {
+        let out = dir.join(device);
+        let mut args = vec!["--config", config.to_str().unwrap(), "--opt", "adam"];
+        args.extend(short);
+        args.extend([
+            "--no-plots",
+            "--device",
+            device,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let res = rl_train(&args);
+        let stderr = String::from_utf8_lossy(&res.stderr).to_string();
+        assert!(res.status.success(), "--device {device}: {stderr}");
+        let plan: serde_json::Value = serde_json::from_str(&read(&out.join("run.json"))).unwrap();
+        let recorded = plan["config"]["device"].as_str().unwrap().to_string();
+        let toml = read(&out.join("config.toml"));
+        assert!(toml.contains(&format!("device = \"{recorded}\"")), "{toml}");
+        (recorded, stderr)
+    };
+    let (recorded, stderr) = run("cpu");
+    assert_eq!(recorded, "cpu");
+    assert!(!stderr.contains("device auto"), "{stderr}");
+    let (recorded, stderr) = run("auto");
+    match recorded.as_str() {
+        "cpu" => assert!(
+            stderr.contains("device auto: ") && stderr.contains("training on the CPU"),
+            "{stderr}"
+        ),
+        "cuda" if cfg!(feature = "cuda") => {}
+        other => panic!("recorded device {other}"),
+    }
+    if recorded == "cpu" {
+        // Same device, same seed: the same records.
+        let rel = "adam/seed-0/metrics.csv";
+        assert_eq!(
+            read(&dir.join("cpu").join(rel)),
+            read(&dir.join("auto").join(rel))
+        );
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 

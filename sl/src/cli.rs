@@ -11,6 +11,7 @@ use lrfree_runkit::cli::{SeedArgs, at_least_one, cores};
 use lrfree_runkit::files::{check_empty_out, default_out};
 
 use crate::config::SlConfig;
+use crate::device;
 use crate::run::{self, SlPlan};
 
 /// Train image models with learning-rate-free optimizers over several seeds, and record
@@ -53,12 +54,16 @@ pub struct Args {
     /// Seeds trained in parallel, one thread each (default: the number of CPU cores).
     #[arg(long, value_parser = at_least_one)]
     pub jobs: Option<usize>,
+    /// Where to train: cpu, cuda, or auto (CUDA if usable, else the CPU, saying so)
+    /// [default: the config's `device`, else cuda in a build with the `cuda` feature, else cpu].
+    #[arg(long)]
+    pub device: Option<String>,
     /// Do not draw the figures at the end.
     #[arg(long)]
     pub no_plots: bool,
     /// Train nothing: print the Table-3 report of these run directories (and write
     /// sl-report.md/.csv into --out when given).
-    #[arg(long, num_args = 1.., value_name = "RUN_DIR", conflicts_with_all = ["task", "model", "config", "epochs", "data"])]
+    #[arg(long, num_args = 1.., value_name = "RUN_DIR", conflicts_with_all = ["task", "model", "config", "epochs", "data", "device"])]
     pub report: Vec<PathBuf>,
     /// rl-train's opt-in for SPS-type methods on SAC's critics; refused here with the reason.
     #[arg(long, hide = true)]
@@ -92,6 +97,9 @@ impl Args {
         config.batch_size = self.batch_size.unwrap_or(config.batch_size);
         if let Some(data) = &self.data {
             config.data = Some(data.clone());
+        }
+        if let Some(device) = &self.device {
+            config.device = device.parse()?;
         }
         let seeds = self.seeds.resolve(1);
         let optimizers = canonical_names(&self.opt)
@@ -166,7 +174,7 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
     if !args.report.is_empty() {
         return report_only(args);
     }
-    let plan = args.plan()?;
+    let mut plan = args.plan()?;
     let out = args.out.clone().unwrap_or_else(|| {
         default_out(
             &format!("sl-{}-{}", plan.task, plan.model),
@@ -184,18 +192,22 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
             .build_global();
     }
     let (data, norm) = run::prepare(&plan)?;
+    // Before the run directory exists: a CUDA that cannot run leaves nothing behind.
+    let (chosen, device) = device::open(plan.config.device)?;
+    plan.config.device = chosen;
     run::create(&out, &plan)?;
     eprintln!(
-        "sl-train: {} on {} ({}) with {} for {} epochs, seeds {:?} -> {}",
+        "sl-train: {} on {} ({}) with {} for {} epochs, seeds {:?}, device {} -> {}",
         plan.model,
         plan.task,
         data.describe(),
         plan.optimizers.join(","),
         plan.epochs,
         plan.seeds,
+        plan.config.device,
         out.display()
     );
-    let summary = run::execute(&out, &plan, &data, &norm, jobs)?;
+    let summary = run::execute(&out, &plan, &data, &norm, jobs, &device)?;
     let metric = if summary.metric == "test_miou" {
         "test mIoU %"
     } else {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use burn_lrfree::registry::OptimizerSpec;
 use lrfree_runkit::RunError;
 use lrfree_runkit::config::{parse_toml, read_config};
+use lrfree_runkit::device::DeviceChoice;
 use serde::{Deserialize, Serialize};
 
 use crate::augment::Augment;
@@ -101,6 +102,11 @@ pub struct SlConfig {
     /// included (x86-64; see `burn_lrfree::internals::flush_denormals`). Default on, as in `rl-train`.
     #[serde(default = "yes")]
     pub flush_denormals: bool,
+    /// Where to train: `"cpu"`, `"cuda"` or `"auto"` (CUDA if usable, else the CPU, saying
+    /// so); `--device` overrides it. Default `"cuda"` in a build with the `cuda` feature,
+    /// `"cpu"` otherwise. A run's `config.toml` records the device it ran on.
+    #[serde(default = "crate::device::default_device")]
+    pub device: DeviceChoice,
     /// Per-optimizer `lr` and options, by registry name.
     #[serde(default)]
     pub optimizers: BTreeMap<String, toml::Table>,

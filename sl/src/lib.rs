@@ -8,12 +8,14 @@
 //! [`lrfree_plots::sl`]. See `docs/sl.md`.
 //!
 //! [`cli`] (arguments, main) → [`run`] (plan, checks, seeds in parallel) → [`train`] (one
-//! seed's loops), over [`config`], [`data`] and [`formats`] (loaders), [`augment`], [`models`].
+//! seed's loops) on the [`device`] chosen, over [`config`], [`data`] and [`formats`] (loaders),
+//! [`augment`], [`models`].
 
 pub mod augment;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod device;
 pub mod formats;
 pub mod models;
 pub mod run;

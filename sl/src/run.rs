@@ -42,7 +42,7 @@ pub fn prepare(plan: &SlPlan) -> Result<(Dataset, Normalize), RunError> {
             data.shape().c,
             &plan.config.model_options.cnn_widths,
             2,
-            &Device::default(),
+            &Device::flex(),
         );
         model.encoder.try_load_file(path).map_err(|e| {
             RunError::Usage(format!(
@@ -62,14 +62,15 @@ pub fn create(out: &Path, plan: &SlPlan) -> Result<(), RunError> {
     create_run_dir(out, plan, &plan.config.to_toml())
 }
 
-/// Train every (optimizer, seed) pair with `jobs` in parallel; write the run summary and
-/// `result.txt`.
+/// Train every (optimizer, seed) pair with `jobs` in parallel on `device` (from
+/// [`crate::device::open`]); write the run summary and `result.txt`.
 pub fn execute(
     out: &Path,
     plan: &SlPlan,
     data: &Dataset,
     norm: &Normalize,
     jobs: usize,
+    device: &Device,
 ) -> Result<SlRunSummary, RunError> {
     let pool = Pool {
         threads: jobs,
@@ -83,7 +84,7 @@ pub fn execute(
         || {
             (
                 burn_lrfree::internals::FlushDenormals::scoped(plan.config.flush_denormals),
-                Device::default(),
+                device.clone(),
             )
         },
         |(_, device), job, _| {

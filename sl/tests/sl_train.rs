@@ -161,6 +161,49 @@ fn digits_with_adam_learns_and_records_report_and_figures_agree() {
     assert!(String::from_utf8_lossy(&res.stderr).contains("no such directory"));
 }
 
+/// `--device auto` trains where it can, saying so when that is the CPU, and the run records
+/// the device it ran on (`cpu` or `cuda`, never `auto`); `--device cpu` is the CPU in any build.
+#[test]
+fn the_device_is_chosen_explicitly_and_recorded() {
+    let dir = temp_dir("device");
+    let run = |device: &str| {
+        let out = dir.join(device);
+        let res = sl_train(&[
+            "--opt",
+            "adam",
+            "--epochs",
+            "1",
+            "--model",
+            "mlp",
+            "--no-plots",
+            "--device",
+            device,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        ok(&res);
+        let recorded = json(&out.join("run.json"))["config"]["device"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let toml = read(&out.join("config.toml"));
+        assert!(toml.contains(&format!("device = \"{recorded}\"")), "{toml}");
+        (recorded, String::from_utf8_lossy(&res.stderr).to_string())
+    };
+    let (recorded, stderr) = run("cpu");
+    assert_eq!(recorded, "cpu");
+    assert!(!stderr.contains("device auto"), "{stderr}");
+    let (recorded, stderr) = run("auto");
+    match recorded.as_str() {
+        "cpu" => assert!(
+            stderr.contains("device auto: ") && stderr.contains("training on the CPU"),
+            "{stderr}"
+        ),
+        "cuda" if cfg!(feature = "cuda") => {}
+        other => panic!("recorded device {other}"),
+    }
+}
+
 #[test]
 fn same_seed_gives_the_same_records_also_in_parallel() {
     let dir = temp_dir("determinism");
@@ -222,8 +265,12 @@ fn bad_input_exits_2_with_one_line_and_no_run_directory() {
         "task = \"digits\"\nmodel = \"cnn\"\nepochs = 1\nsps_critics_only = true\n",
     )
     .unwrap();
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    let mut cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["--opt".into(), "adamw".into()], "adamw"),
+        (
+            vec!["--device".into(), "gpu".into()],
+            "--device gpu: unknown device; devices: cpu, cuda, auto",
+        ),
         (vec!["--model".into(), "resnet50".into()], "unknown model"),
         (vec!["--task".into(), "mnist".into()], "unknown task"),
         (vec!["--model".into(), "segnet".into()], "does not fit"),
@@ -268,6 +315,12 @@ fn bad_input_exits_2_with_one_line_and_no_run_directory() {
             "sps_critics_only is for RL runs",
         ),
     ];
+    if !cfg!(feature = "cuda") {
+        cases.push((
+            vec!["--device".into(), "cuda".into()],
+            "built without the `cuda` feature",
+        ));
+    }
     for (i, (args, expect)) in cases.iter().enumerate() {
         let out = dir.join(format!("run-{i}"));
         let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
