@@ -177,7 +177,7 @@ fn run_with(args: &Args) -> Result<(), RunError> {
         let out = args.out.clone().expect("clap requires --out with --resume");
         let plan = run::load(&out)?;
         run::validate(&plan)?;
-        let (_, device) = device::open(plan.config.device)?;
+        let (_, device) = device::open(plan.config.device, "rl-train")?;
         eprintln!(
             "rl-train: resuming {} ({} on {}, seeds {:?}, device {})",
             out.display(),
@@ -197,7 +197,7 @@ fn run_with(args: &Args) -> Result<(), RunError> {
         run::check_fresh_out(&out)?;
         run::validate(&plan)?;
         // Before the run directory exists: a CUDA that cannot run leaves nothing behind.
-        let (chosen, device) = device::open(plan.config.device)?;
+        let (chosen, device) = device::open(plan.config.device, "rl-train")?;
         plan.config.device = chosen;
         run::create(&out, &plan)?;
         eprintln!(

@@ -11,7 +11,7 @@
 
 pub mod cli;
 pub mod config;
-pub mod device;
+pub use lrfree_device as device;
 pub mod outcome;
 pub mod run;
 pub mod trainer;

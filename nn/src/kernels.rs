@@ -4,7 +4,7 @@
 //! composite path, just not fused).
 
 use std::cell::Cell;
-use std::ops::{Add, Mul};
+use std::ops::Add;
 
 use burn::backend::Flex;
 use burn::backend::flex::FlexTensor;
@@ -25,9 +25,7 @@ pub(crate) fn calls() -> u64 {
 const PARALLELISM: gemm::Parallelism = gemm::Parallelism::None;
 
 /// The float types with a fused path.
-pub(crate) trait Real:
-    Copy + PartialOrd + Add<Output = Self> + Mul<Output = Self> + Send + Sync + 'static
-{
+trait Real: Copy + PartialOrd + Add<Output = Self> + Send + Sync + 'static {
     const ZERO: Self;
     const ONE: Self;
     fn is_nan(self) -> bool;
@@ -76,10 +74,10 @@ real!(f64);
 /// A matrix as `gemm` reads it: first element, row stride, column stride (in elements; any
 /// sign, so transposed and flipped views need no copy).
 #[derive(Clone, Copy)]
-pub(crate) struct Strided<T> {
-    pub(crate) ptr: *const T,
-    pub(crate) rs: isize,
-    pub(crate) cs: isize,
+struct Strided<T> {
+    ptr: *const T,
+    rs: isize,
+    cs: isize,
 }
 
 impl<T: Real> Strided<T> {
@@ -115,10 +113,6 @@ unsafe fn product<T: Real>(
     b: Strided<T>,
     [m, k, n]: [usize; 3],
 ) {
-    // SAFETY: as the caller guarantees.
-    if unsafe { crate::narrow::try_product(dst, accumulate, a, b, [m, k, n]) } {
-        return;
-    }
     // SAFETY: as the caller guarantees; gemm reads `dst` only when `accumulate` is set.
     unsafe {
         gemm::gemm(

@@ -50,8 +50,6 @@ use rand::Rng;
 mod extension;
 #[cfg(feature = "flex")]
 mod kernels;
-#[cfg(feature = "flex")]
-mod narrow;
 
 /// What follows the affine map in [`linear`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -193,7 +193,7 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
     }
     let (data, norm) = run::prepare(&plan)?;
     // Before the run directory exists: a CUDA that cannot run leaves nothing behind.
-    let (chosen, device) = device::open(plan.config.device)?;
+    let (chosen, device) = device::open(plan.config.device, "sl-train")?;
     plan.config.device = chosen;
     run::create(&out, &plan)?;
     eprintln!(

@@ -15,7 +15,7 @@ pub mod augment;
 pub mod cli;
 pub mod config;
 pub mod data;
-pub mod device;
+pub use lrfree_device as device;
 pub mod formats;
 pub mod models;
 pub mod run;

@@ -1,7 +1,9 @@
-//! The Burn device a run trains on: `device` / `--device` decided by
-//! [`lrfree_runkit::device::select`] (CUDA checked before anything is written), then the CPU's
-//! Flex device or CUDA device 0, constructed explicitly (never `Device::default()`, which picks
-//! CUDA in a `cuda` build whatever was asked).
+//! # lrfree-device: the Burn device a run trains on
+//!
+//! `device` / `--device` of `rl-train` and `sl-train` is decided by
+//! [`lrfree_runkit::device::select`] (CUDA checked before anything is written), then opened
+//! here as the CPU's flex device or CUDA device 0, constructed explicitly (never
+//! `Device::default()`, which picks CUDA in a `cuda` build whatever was asked).
 
 use burn::tensor::Device;
 use lrfree_runkit::RunError;
@@ -12,13 +14,13 @@ pub fn default_device() -> DeviceChoice {
     DeviceChoice::build_default(cfg!(feature = "cuda"))
 }
 
-/// Decide `choice` (printing `auto`'s fallback line): the device to record (`cpu` or `cuda`)
-/// and its Burn device, without autodiff. A `cuda` that cannot run is a usage error.
-/// (`rl-train`'s is the same; the decision and its messages are shared in `lrfree_runkit`.)
-pub fn open(choice: DeviceChoice) -> Result<(DeviceChoice, Device), RunError> {
+/// Decide `choice` (printing `auto`'s fallback line, prefixed by `program`): the device to
+/// record (`cpu` or `cuda`) and its Burn device, without autodiff. A `cuda` that cannot run is
+/// a usage error.
+pub fn open(choice: DeviceChoice, program: &str) -> Result<(DeviceChoice, Device), RunError> {
     let selected = select(choice, cfg!(feature = "cuda"), probe_cuda)?;
     if let Some(line) = &selected.fallback {
-        eprintln!("sl-train: {line}");
+        eprintln!("{program}: {line}");
     }
     Ok((selected.device, burn_device(selected.device)))
 }
@@ -61,7 +63,7 @@ mod tests {
 
     #[test]
     fn cpu_is_the_flex_device_in_every_build() {
-        let (device, burn) = open(DeviceChoice::Cpu).unwrap();
+        let (device, burn) = open(DeviceChoice::Cpu, "test").unwrap();
         assert_eq!(device, DeviceChoice::Cpu);
         assert_eq!(burn, Device::flex());
     }
@@ -70,7 +72,10 @@ mod tests {
     #[test]
     fn without_the_feature_cuda_is_refused_and_auto_is_the_cpu() {
         assert_eq!(default_device(), DeviceChoice::Cpu);
-        assert_eq!(open(DeviceChoice::Cuda).unwrap_err().exit_code(), 2);
-        assert_eq!(open(DeviceChoice::Auto).unwrap().0, DeviceChoice::Cpu);
+        assert_eq!(open(DeviceChoice::Cuda, "test").unwrap_err().exit_code(), 2);
+        assert_eq!(
+            open(DeviceChoice::Auto, "test").unwrap().0,
+            DeviceChoice::Cpu
+        );
     }
 }
