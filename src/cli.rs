@@ -14,6 +14,7 @@ use lrfree_runkit::files::default_out;
 use crate::config::{ConfigFile, RunConfig};
 use crate::device;
 use crate::run::{self, RunPlan};
+use crate::tasks;
 
 /// Train SAC with learning-rate-free optimizers over several seeds, and record returns,
 /// success rates and the optimizers' estimated learning rates.
@@ -72,6 +73,15 @@ pub struct Args {
     /// A resumed run keeps the device it ran on.
     #[arg(long, conflicts_with = "resume")]
     pub device: Option<String>,
+    /// Print the suite's tasks (one optimizer and seed each, optimizer-major) with their
+    /// index, and exit; writes nothing. Needs a suite file (--config configs/suite-*.toml).
+    #[arg(long, conflicts_with_all = ["resume", "task"])]
+    pub list_tasks: bool,
+    /// Run only task K of the suite (see --list-tasks) into the suite's run directory, which
+    /// tasks on other machines share; a task started again continues from its checkpoint.
+    /// For cluster job arrays (README "On a cluster").
+    #[arg(long, value_name = "K", conflicts_with = "resume")]
+    pub task: Option<usize>,
     /// Do not draw progress bars (one line per evaluation on stderr instead).
     #[arg(long)]
     pub no_progress: bool,
@@ -85,6 +95,8 @@ pub struct Args {
 pub struct Resolved {
     /// What to train.
     pub plan: RunPlan,
+    /// Whether --config was a suite file.
+    pub suite: bool,
     /// `--out`, else the suite's `out`.
     pub out: Option<PathBuf>,
     /// `--jobs`, else the suite's `jobs`.
@@ -145,6 +157,7 @@ impl Args {
         };
         Ok(Resolved {
             plan,
+            suite: suite.is_some(),
             out: self
                 .out
                 .clone()
@@ -173,6 +186,9 @@ pub fn main() -> ExitCode {
 }
 
 fn run_with(args: &Args) -> Result<(), RunError> {
+    if args.list_tasks || args.task.is_some() {
+        return run_suite_task(args);
+    }
     let (out, plan, jobs, device) = if args.resume {
         let out = args.out.clone().expect("clap requires --out with --resume");
         let plan = run::load(&out)?;
@@ -192,6 +208,7 @@ fn run_with(args: &Args) -> Result<(), RunError> {
             mut plan,
             out,
             jobs,
+            ..
         } = args.resolve()?;
         let out = out.unwrap_or_else(|| default_out(&plan.env, &plan.optimizers));
         run::check_fresh_out(&out)?;
@@ -247,5 +264,76 @@ fn run_with(args: &Args) -> Result<(), RunError> {
         }
     }
     println!("records: {}", out.display());
+    Ok(())
+}
+
+/// `--list-tasks` and `--task K` (see [`crate::tasks`]).
+fn run_suite_task(args: &Args) -> Result<(), RunError> {
+    let Resolved {
+        mut plan,
+        suite,
+        out,
+        ..
+    } = args.resolve()?;
+    let flag = if args.list_tasks {
+        "--list-tasks"
+    } else {
+        "--task"
+    };
+    if !suite {
+        return Err(RunError::Usage(format!(
+            "{flag} needs a suite file: --config configs/suite-*.toml (its optimizers × seeds are the tasks)"
+        )));
+    }
+    let out = out.unwrap_or_else(|| default_out(&plan.env, &plan.optimizers));
+    if args.list_tasks {
+        let all = tasks::tasks(&plan);
+        println!(
+            "# {} tasks of {} steps on {} into {}: index, optimizer, seed",
+            all.len(),
+            plan.steps,
+            plan.env,
+            out.display()
+        );
+        for t in all {
+            println!("{}\t{}\t{}", t.index, t.optimizer, t.seed);
+        }
+        return Ok(());
+    }
+    let task = tasks::task(&plan, args.task.expect("--task"))?;
+    run::validate(&plan)?;
+    // Before anything is written: a CUDA that cannot run, or a different suite in `out`,
+    // leaves the shared directory as it was.
+    let (chosen, device) = device::open(plan.config.device, "rl-train")?;
+    plan.config.device = chosen;
+    tasks::join_run_dir(&out, &plan)?;
+    let _lock = tasks::lock_cell(&out, &task)?;
+    eprintln!(
+        "rl-train: task {} of {}: {} seed {} on {} for {} steps, device {} -> {}",
+        task.index,
+        tasks::tasks(&plan).len(),
+        task.optimizer,
+        task.seed,
+        plan.env,
+        plan.steps,
+        plan.config.device,
+        out.display()
+    );
+    let progress = !args.no_progress && std::io::stderr().is_terminal();
+    let seed = tasks::run_task(&out, &plan, &task, progress, &device)?;
+    let result = match (seed.final_eval_return, seed.diverged) {
+        (_, true) => "diverged".to_string(),
+        (Some(r), _) => format!("final return {r:.1}, success {}", seed.success),
+        (None, _) => "no evaluation".to_string(),
+    };
+    println!(
+        "task {} ({} seed {}): {result}",
+        task.index, task.optimizer, task.seed
+    );
+    println!(
+        "records: {} (when every task is done: rl-report {})",
+        out.display(),
+        out.display()
+    );
     Ok(())
 }

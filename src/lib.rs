@@ -14,4 +14,5 @@ pub mod config;
 pub use lrfree_device as device;
 pub mod outcome;
 pub mod run;
+pub mod tasks;
 pub mod trainer;

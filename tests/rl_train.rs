@@ -691,3 +691,158 @@ fn temperature_on_adam_by_default_and_sps_on_the_critics_only_when_opted_in() {
     assert!(read(&out.join("config.toml")).contains("sps_critics_only = true"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A suite as cluster tasks: listed in a stable order, run one by one (out of order, one of
+/// them killed after a checkpoint and started again, as a preempted and requeued array task)
+/// into one shared directory, they give the records and report of the same suite run by one
+/// process. Bad task input: one line, exit 2, nothing written or changed.
+#[test]
+fn suite_tasks_run_apart_and_merge_into_the_same_records() {
+    let dir = temp_dir("tasks");
+    let base = quick_config(&dir, "");
+    let shared = dir.join("shared");
+    let suite = dir.join("suite.toml");
+    let write_suite = |steps: u64| {
+        std::fs::write(
+            &suite,
+            format!(
+                "[suite]\nenv = \"Pendulum\"\nbase = \"quick.toml\"\nsteps = {steps}\nseeds = 2\njobs = 1\nout = {:?}\noptimizers = [\"sgd\", \"adam\"]\n",
+                shared.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+    };
+    write_suite(1200);
+    let suite_arg = suite.to_str().unwrap();
+    let task = |k: &str| rl_train(&["--config", suite_arg, "--task", k, "--no-plots"]);
+    let one_line_exit_2 = |res: &Output, needle: &str| {
+        let stderr = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(needle) && stderr.trim().lines().count() == 1,
+            "{stderr}"
+        );
+    };
+
+    // The list: header, then index, optimizer, seed; nothing written.
+    let listed = rl_train(&["--config", suite_arg, "--list-tasks"]);
+    assert!(listed.status.success());
+    let lines: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        lines,
+        ["0\tsgd\t0", "1\tsgd\t1", "2\tadam\t0", "3\tadam\t1"]
+    );
+    assert!(!shared.exists());
+
+    // Out of range, or no suite: refused before anything is written.
+    one_line_exit_2(&task("4"), "out of range");
+    one_line_exit_2(
+        &rl_train(&["--config", base.to_str().unwrap(), "--task", "0"]),
+        "needs a suite file",
+    );
+    assert!(!shared.exists());
+
+    for k in ["3", "1"] {
+        let res = task(k);
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+    }
+    // Task 2 preempted after its first checkpoint, then requeued: it continues.
+    let mut child = Command::new(BIN)
+        .args([
+            "--config",
+            suite_arg,
+            "--task",
+            "2",
+            "--no-plots",
+            "--no-progress",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let marker = shared.join("adam/seed-0/checkpoint/counters.json");
+    let start = Instant::now();
+    while !marker.exists() && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(marker.exists(), "no checkpoint appeared");
+    // The killed task's lock names a dead process on this host: the restart takes it over.
+    let res = task("2");
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+
+    // A task whose cell is locked by a process elsewhere is refused; so is a changed suite.
+    let lock = shared.join("sgd/.seed-0.lock");
+    std::fs::write(
+        &lock,
+        r#"{"host":"another-node","pid":1,"slurm_job":"77_0"}"#,
+    )
+    .unwrap();
+    one_line_exit_2(&task("0"), "already running");
+    std::fs::remove_file(&lock).unwrap();
+    let run_json = read(&shared.join("run.json"));
+    write_suite(1300);
+    one_line_exit_2(&task("0"), "different suite");
+    assert_eq!(read(&shared.join("run.json")), run_json);
+    assert!(!shared.join("sgd/seed-0").exists());
+    write_suite(1200);
+    let res = task("0");
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+
+    // The same suite by one process.
+    let local = dir.join("local");
+    let res = rl_train(&[
+        "--config",
+        suite_arg,
+        "--out",
+        local.to_str().unwrap(),
+        "--no-plots",
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    for cell in ["sgd/seed-0", "sgd/seed-1", "adam/seed-0", "adam/seed-1"] {
+        for file in ["metrics.csv", "summary.json"] {
+            let rel = format!("{cell}/{file}");
+            assert_eq!(read(&shared.join(&rel)), read(&local.join(&rel)), "{rel}");
+        }
+    }
+    let report = |out: &Path| {
+        let res = Command::new(env!("CARGO_BIN_EXE_rl-report"))
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        String::from_utf8_lossy(&res.stdout).replace(out.to_str().unwrap(), "<out>")
+    };
+    assert_eq!(report(&shared), report(&local));
+    assert_eq!(
+        read(&shared.join("report.csv")),
+        read(&local.join("report.csv"))
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -110,9 +110,43 @@ fn civil_date(days: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
+/// Write `bytes` to `path` only if no file is there yet, atomically: a complete file or none,
+/// also when several processes (cluster tasks on a shared file system) race to create it.
+/// `Ok(false)`: another process's file was already there, nothing written.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<bool, RunError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut f = File::create(&tmp).map_err(|e| RunError::io(&tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| RunError::io(&tmp, e))?;
+    // A hard link fails if the name exists: the one atomic create-if-absent for whole files
+    // that network file systems honour.
+    let linked = std::fs::hard_link(&tmp, path);
+    std::fs::remove_file(&tmp).ok();
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(RunError::io(path, e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_new_writes_once_and_never_overwrites() {
+        let dir = std::env::temp_dir().join(format!("runkit-write-new-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("run.json");
+        assert!(write_new(&path, b"first").unwrap());
+        assert!(!write_new(&path, b"second").unwrap());
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn civil_dates_are_right_across_leap_years_and_eras() {

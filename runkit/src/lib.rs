@@ -23,6 +23,7 @@ pub mod device;
 pub mod divergence;
 mod error;
 pub mod files;
+pub mod lock;
 pub mod pool;
 pub mod records;
 
