@@ -40,7 +40,7 @@ else
     mkdir -p "$DIR/state" "$DIR/spool"
     HOST=$(hostname -s)
     # This node as slurmd sees it (CPUs, memory), then the rest of a minimal configuration.
-    NODE=$(slurmd -C | head -1)
+    NODE=$(slurmd -C | sed -n 1p)
     cat > "$CONF" <<CONFIG
 ClusterName=local
 SlurmctldHost=$HOST
