@@ -560,6 +560,23 @@ mod tests {
         }
     }
 
+    /// Every layer of every network runs as the fused CPU op, none silently as the composite:
+    /// one update runs the actor twice (the next action, the policy sample) × 4 layers (trunk
+    /// 2, mean, log-std) and the twin critics three times (target, online, in the actor's loss)
+    /// × 2 × 3 layers.
+    #[test]
+    fn every_layer_takes_the_fused_linear_op_on_the_cpu() {
+        let mut sac = tiny("adam", 1e-3);
+        let obs = [0.1, -0.2, 0.3];
+        for _ in 0..8 {
+            let action = sac.random_action();
+            sac.observe(&obs, &action, 0.5, &obs, false);
+        }
+        let before = lrfree_nn::fused_linear_calls();
+        sac.update().unwrap();
+        assert_eq!(lrfree_nn::fused_linear_calls() - before, 2 * 4 + 3 * 2 * 3);
+    }
+
     #[test]
     fn standard_normals_have_unit_moments() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
