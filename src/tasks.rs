@@ -16,7 +16,7 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use lrfree_runkit::RunError;
-use lrfree_runkit::files::write_new;
+use lrfree_runkit::files::{write_atomic, write_new};
 use lrfree_runkit::lock::TaskLock;
 use lrfree_runkit::pool::Pool;
 use lrfree_runkit::records::rl::SeedSummary;
@@ -82,6 +82,9 @@ pub fn join_run_dir(out: &Path, plan: &RunPlan) -> Result<(), RunError> {
         let json =
             serde_json::to_string_pretty(plan).map_err(|e| RunError::Usage(e.to_string()))?;
         if write_new(&out.join("run.json"), json.as_bytes())? {
+            // This task created the run: its config.toml is the one that stays (a task of
+            // another suite racing it may have written the first one, and is then refused).
+            write_atomic(&out.join("config.toml"), plan.config.to_toml().as_bytes())?;
             return Ok(());
         }
     }
