@@ -247,6 +247,23 @@ impl Seed<'_> {
         Some(value)
     }
 
+    /// After a divergence stopped the phase, its last row: the loss as NaN.
+    fn record_divergence(
+        &mut self,
+        phase: Phase,
+        opt: &dyn LrFreeOptimizer,
+    ) -> Result<(), RunError> {
+        if self.divergence.is_none() {
+            return Ok(());
+        }
+        let row = EpochRow {
+            phase,
+            train_loss: f64::NAN,
+            ..Default::default()
+        };
+        self.record(row, opt)
+    }
+
     /// Write the row, print progress.
     fn record(&mut self, mut row: EpochRow, opt: &dyn LrFreeOptimizer) -> Result<(), RunError> {
         let est = opt.estimate();
@@ -451,17 +468,8 @@ fn train_classifier(
         };
         s.record(row, opt.as_ref())?;
     }
-    if s.divergence.is_some() {
-        // The epoch the divergence cut short still gets its row (loss of the batches before it).
-        s.record(
-            EpochRow {
-                phase: Phase::Train,
-                train_loss: f64::NAN,
-                ..Default::default()
-            },
-            opt.as_ref(),
-        )?;
-    }
+    // The epoch the divergence cut short still gets its row.
+    s.record_divergence(Phase::Train, opt.as_ref())?;
     s.save(&model, "model.bpk")?;
     if let Classifier::Cnn(cnn) = &model {
         // The segmentation model fine-tunes from this file (`pretrained`).
@@ -587,16 +595,7 @@ fn train_segmentation(s: &mut Seed<'_>, split: &Split<SegSet>) -> Result<(), Run
         };
         s.record(row, opt.as_ref())?;
     }
-    if s.divergence.is_some() {
-        s.record(
-            EpochRow {
-                phase: Phase::Train,
-                train_loss: f64::NAN,
-                ..Default::default()
-            },
-            opt.as_ref(),
-        )?;
-    }
+    s.record_divergence(Phase::Train, opt.as_ref())?;
     s.save(&model, "model.bpk")
 }
 
@@ -680,14 +679,7 @@ fn train_simclr(
     }
     s.save(&model, "model.bpk")?;
     if s.divergence.is_some() {
-        s.record(
-            EpochRow {
-                phase: Phase::Pretrain,
-                train_loss: f64::NAN,
-                ..Default::default()
-            },
-            opt.as_ref(),
-        )?;
+        s.record_divergence(Phase::Pretrain, opt.as_ref())?;
         return Ok(());
     }
 
@@ -766,16 +758,7 @@ fn train_simclr(
         };
         s.record(row, opt.as_ref())?;
     }
-    if s.divergence.is_some() {
-        s.record(
-            EpochRow {
-                phase: Phase::Linear,
-                train_loss: f64::NAN,
-                ..Default::default()
-            },
-            opt.as_ref(),
-        )?;
-    }
+    s.record_divergence(Phase::Linear, opt.as_ref())?;
     s.save(&probe, "linear.bpk")
 }
 
