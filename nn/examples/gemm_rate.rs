@@ -8,74 +8,63 @@
 
 use std::time::Instant;
 
-fn rate(m: usize, k: usize, n: usize, reps: usize) -> f64 {
+/// Best-of-`reps` GFLOP/s of `C = A·B` (row-major `m×k`, `k×n`, `m×n`); `swapped`: the same
+/// product computed as `Cᵀ = Bᵀ·Aᵀ`, the same buffers read through swapped strides.
+fn rate(m: usize, k: usize, n: usize, reps: usize, swapped: bool) -> f64 {
     let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
     let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
     let mut c = vec![0f32; m * n];
     let mut best = f64::INFINITY;
     for _ in 0..reps {
         let start = Instant::now();
-        // SAFETY: a, b, c are row-major m×k, k×n, m×n buffers of exactly that size.
+        // SAFETY: a, b, c are row-major m×k, k×n, m×n buffers of exactly that size, read
+        // either directly or as their transposes.
         unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                c.as_mut_ptr(),
-                1,
-                n as isize,
-                false,
-                a.as_ptr(),
-                1,
-                k as isize,
-                b.as_ptr(),
-                1,
-                n as isize,
-                0.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
-        best = best.min(start.elapsed().as_secs_f64());
-    }
-    std::hint::black_box(&c);
-    2.0 * (m * n * k) as f64 / best / 1e9
-}
-
-/// `C = A·B` computed as `Cᵀ = Bᵀ·Aᵀ` (the same buffers read through swapped strides).
-fn rate_swapped(m: usize, k: usize, n: usize, reps: usize) -> f64 {
-    let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
-    let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
-    let mut c = vec![0f32; m * n];
-    let mut best = f64::INFINITY;
-    for _ in 0..reps {
-        let start = Instant::now();
-        // SAFETY: as in `rate`, the transposes are views of the same buffers.
-        unsafe {
-            gemm::gemm(
-                n,
-                m,
-                k,
-                c.as_mut_ptr(),
-                n as isize,
-                1,
-                false,
-                b.as_ptr(),
-                n as isize,
-                1,
-                a.as_ptr(),
-                k as isize,
-                1,
-                0.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
+            if swapped {
+                gemm::gemm(
+                    n,
+                    m,
+                    k,
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
+                    false,
+                    b.as_ptr(),
+                    n as isize,
+                    1,
+                    a.as_ptr(),
+                    k as isize,
+                    1,
+                    0.0f32,
+                    1.0f32,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            } else {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    c.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    a.as_ptr(),
+                    1,
+                    k as isize,
+                    b.as_ptr(),
+                    1,
+                    n as isize,
+                    0.0f32,
+                    1.0f32,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
         }
         best = best.min(start.elapsed().as_secs_f64());
     }
@@ -105,8 +94,8 @@ fn main() {
     ] {
         println!(
             "{m:>6} {k:>6} {n:>6} {:>10.1} {:>10.1}",
-            rate(m, k, n, reps),
-            rate_swapped(m, k, n, reps)
+            rate(m, k, n, reps, false),
+            rate(m, k, n, reps, true)
         );
     }
 }
