@@ -93,22 +93,43 @@ pub fn execute(
     progress: bool,
     device: &Device,
 ) -> Result<RunSummary, RunError> {
-    let pool = Pool {
-        threads: jobs,
-        bar_len: plan.steps,
-        draw: progress,
-    };
     // Finished seeds keep their records when another fails; the run stays resumable.
-    let seeds: Vec<SeedSummary> = pool.run(
-        &plan.optimizers,
-        &plan.seeds,
-        || device.clone().autodiff(),
-        |device, job, bar| run_seed(&plan.config, out, &job.optimizer, job.seed, device, bar),
+    let seeds = train_seeds(
+        out,
+        plan,
+        (&plan.optimizers, &plan.seeds),
+        jobs,
+        progress,
+        device,
     )?;
     let summary = RunSummary::from_seeds(&plan.env, plan.steps, &plan.optimizers, &seeds);
     write_json_atomic(&out.join("summary.json"), &summary)?;
     write_lines_atomic(&out.join("result.txt"), &summary.lines())?;
     Ok(summary)
+}
+
+/// Train the cells `optimizers × seeds` of `plan` into `out`, `jobs` at a time, on `device`
+/// with autodiff: from a checkpoint where there is one, read back where finished. Shared by a
+/// whole run and a suite task (`crate::tasks`).
+pub(crate) fn train_seeds(
+    out: &Path,
+    plan: &RunPlan,
+    (optimizers, seeds): (&[String], &[u64]),
+    jobs: usize,
+    progress: bool,
+    device: &Device,
+) -> Result<Vec<SeedSummary>, RunError> {
+    let pool = Pool {
+        threads: jobs,
+        bar_len: plan.steps,
+        draw: progress,
+    };
+    pool.run(
+        optimizers,
+        seeds,
+        || device.clone().autodiff(),
+        |device, job, bar| run_seed(&plan.config, out, &job.optimizer, job.seed, device, bar),
+    )
 }
 
 #[cfg(test)]

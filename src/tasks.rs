@@ -18,11 +18,9 @@ use burn::tensor::Device;
 use lrfree_runkit::RunError;
 use lrfree_runkit::files::{write_atomic, write_new};
 use lrfree_runkit::lock::TaskLock;
-use lrfree_runkit::pool::Pool;
 use lrfree_runkit::records::rl::SeedSummary;
 
 use crate::run::{self, RunPlan};
-use crate::trainer::run_seed;
 
 /// One cell of a suite.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,16 +121,13 @@ pub fn run_task(
     progress: bool,
     device: &Device,
 ) -> Result<SeedSummary, RunError> {
-    let pool = Pool {
-        threads: 1,
-        bar_len: plan.steps,
-        draw: progress,
-    };
-    let mut seeds = pool.run(
-        std::slice::from_ref(&task.optimizer),
-        &[task.seed],
-        || device.clone().autodiff(),
-        |device, job, bar| run_seed(&plan.config, out, &job.optimizer, job.seed, device, bar),
+    let mut seeds = run::train_seeds(
+        out,
+        plan,
+        (std::slice::from_ref(&task.optimizer), &[task.seed]),
+        1,
+        progress,
+        device,
     )?;
     seeds
         .pop()
