@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sb3_side_by_side import ONE_THREAD_ENV, REPO, names, run_rl_train
+from sb3_side_by_side import ONE_THREAD_ENV, REPO, names, pin_cpu, run_rl_train
 
 # rl-train's RL optimizers (SPS and PS-SPS need the optimal loss and are refused in RL).
 RL_OPTIMIZERS = ("sgd", "dog", "dadapt-sgd", "cocob", "ldog", "dadapt-adam", "prodigy", "ps-da-sgd")
@@ -45,11 +45,7 @@ def main():
     if not (args.rl_train.is_file() and os.access(args.rl_train, os.X_OK)):
         sys.exit(f"optimizer_speed: {args.rl_train} not found: build it with `cargo build --release --bin rl-train`")
     opts = [o for o in args.opts.split(",") if o]
-    cpu = None
-    if not args.no_pin:
-        if shutil.which("taskset") is None:
-            sys.exit("optimizer_speed: taskset not found; install util-linux or pass --no-pin")
-        cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
+    cpu = pin_cpu(args, "optimizer_speed")
     rl_env, gym_id = names(args.env)
     env = {**os.environ, **ONE_THREAD_ENV}
     print(f"# {gym_id}: {args.steps} steps ({args.learning_starts} random), {args.reps} rep(s), "

@@ -150,6 +150,15 @@ def pinned(cmd, cpu):
     return cmd if cpu is None else ["taskset", "-c", str(cpu), *cmd]
 
 
+def pin_cpu(args, prog):
+    """The CPU every run is pinned to (`--cpu`, else the last one allowed), `None` with `--no-pin`."""
+    if args.no_pin:
+        return None
+    if shutil.which("taskset") is None:
+        sys.exit(f"{prog}: taskset not found; install util-linux or pass --no-pin")
+    return args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
+
+
 def run_rl_train(args, rl_env, seed, work, cpu, env, opt="adam"):
     """One timed rl-train run of `opt`: (its timing.json, its resolved config.toml)."""
     out = work / f"rl-train-{opt}-seed{seed}-{time.monotonic_ns()}"
@@ -236,11 +245,7 @@ def main():
     peers = [p for p in args.peers.split(",") if p]
     if any(p not in PEERS for p in peers):
         parser.error(f"--peers: choose from {','.join(PEERS)}")
-    cpu = None
-    if not args.no_pin:
-        if shutil.which("taskset") is None:
-            sys.exit("sb3_side_by_side: taskset not found; install util-linux or pass --no-pin")
-        cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
+    cpu = pin_cpu(args, "sb3_side_by_side")
 
     rl_env, gym_id = names(args.env)
     env = {**os.environ, **ONE_THREAD_ENV}
