@@ -294,7 +294,8 @@ fn backward_real<T: Real>(
                 grad.to_contiguous()
             };
             if let Some(bias) = &mut bias {
-                sum_rows(T::storage(&grad), bias);
+                // The buffer may be larger than the tensor (a view at offset 0): its rows only.
+                sum_rows(&T::storage(&grad)[..m * n], bias);
             }
             grad
         }
