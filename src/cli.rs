@@ -288,16 +288,18 @@ fn run_suite_task(args: &Args) -> Result<(), RunError> {
     let out = out.unwrap_or_else(|| default_out(&plan.env, &plan.optimizers));
     if args.list_tasks {
         let all = tasks::tasks(&plan);
-        println!(
-            "# {} tasks of {} steps on {} into {}: index, optimizer, seed",
+        let mut text = format!(
+            "# {} tasks of {} steps on {} into {}: index, optimizer, seed\n",
             all.len(),
             plan.steps,
             plan.env,
             out.display()
         );
         for t in all {
-            println!("{}\t{}\t{}", t.index, t.optimizer, t.seed);
+            text += &format!("{}\t{}\t{}\n", t.index, t.optimizer, t.seed);
         }
+        // A reader that stops early (`| head`) is not an error.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         return Ok(());
     }
     let task = tasks::task(&plan, args.task.expect("--task"))?;
