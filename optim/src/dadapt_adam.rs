@@ -35,6 +35,7 @@ use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
 use crate::fused::{self, Real};
+use crate::lanes::{BLOCK, Lanes};
 use crate::method::{LrFreeConfig, builder};
 use crate::ops;
 use crate::state::OptimState;
@@ -176,12 +177,12 @@ impl LrFreeOptimizer for DAdaptAdam {
             if self.k > 0 {
                 // Zero at k = 0, where s is still 0.
                 let denom = v.clone().sqrt().add_scalar(c.eps);
-                numerator_acc = dlr * ops::dot(&g, &s.clone().div(denom));
+                numerator_acc = dlr * ops::dot_in_lanes(&g, &s.clone().div(denom));
             }
             let m = m.mul_scalar(b1) + g.clone().mul_scalar(dlr * (1.0 - b1));
             let v = v.mul_scalar(b2) + g.clone().square().mul_scalar(1.0 - b2);
             let s = s.mul_scalar(sqrt_b2) + g.mul_scalar(dlr * (1.0 - sqrt_b2));
-            sk_l1 = ops::l1_norm(&s);
+            sk_l1 = ops::l1_in_lanes(&s);
             (m, v, s)
         } else {
             (m, v, s)
@@ -275,10 +276,10 @@ impl DAdaptAdam {
     }
 
     /// The tensor path's step as one pass over the host buffers, op for op, so the results are
-    /// bit-identical (`tests/fused.rs`). The pass also leaves `s_old/(√v_old+eps)` and `|s|` in
-    /// scratch buffers for the two reductions, which are the tensor path's own ops
-    /// ([`fused::on_tensors`]), and writes the new parameters into a third: the old ones are
-    /// still needed when `||s||_1 = 0` leaves them unchanged. `dlr` is `d·lr`, bias-corrected.
+    /// bit-identical (`tests/fused.rs`). The pass also sums `g·s_old/(√v_old+eps)` and `|s|`
+    /// as it goes, in the tensor path's order (`crate::lanes`), and writes the new parameters
+    /// into a spare buffer: the old ones are still needed when `||s||_1 = 0` leaves them
+    /// unchanged. `dlr` is `d·lr`, bias-corrected.
     fn step_fused<T: Real>(
         &mut self,
         step: FlatStep<'_>,
@@ -291,11 +292,7 @@ impl DAdaptAdam {
         let sqrt_b2 = b2.sqrt();
         let mut p = fused::host(step.params);
         let mut g = fused::host(step.grads);
-        let (mut s_scaled, mut s_abs, mut x) = (
-            self.spare.take_like(&p),
-            self.spare.take_like(&p),
-            self.spare.take_like(&p),
-        );
+        let mut x = self.spare.take_like(&p);
 
         if c.weight_decay != 0.0 && !c.decouple {
             let wd = T::of(c.weight_decay);
@@ -312,30 +309,22 @@ impl DAdaptAdam {
             decay: T::of(c.weight_decay * dlr),
         };
         let state = [&mut m, &mut v, &mut s].map(fused::slice_mut::<T>);
-        let out = [&mut s_scaled, &mut s_abs, &mut x].map(fused::slice_mut::<T>);
+        let out = fused::slice_mut::<T>(&mut x);
         let (p_s, g_s) = (fused::slice_mut::<T>(&mut p), fused::slice_mut::<T>(&mut g));
-        if c.weight_decay != 0.0 && c.decouple {
-            adam_pass::<T, true>(&k, p_s, g_s, state, out);
+        let [g_dot_scaled, sk_l1] = if c.weight_decay != 0.0 && c.decouple {
+            adam_pass::<T, true>(&k, p_s, g_s, state, out)
         } else {
-            adam_pass::<T, false>(&k, p_s, g_s, state, out);
-        }
+            adam_pass::<T, false>(&k, p_s, g_s, state, out)
+        };
 
         // Zero at k = 0 (s was still 0), where the tensor path skips it.
-        let numerator_acc = if self.k > 0 {
-            dlr * fused::on_tensors([&mut g, &mut s_scaled], &device, |[g, t]| ops::dot(g, t))
-        } else {
-            0.0
-        };
-        // ||s||_1 as ops::l1_norm computes it: the sum of |s| (abs is exact).
-        let sk_l1 = fused::on_tensors([&mut s_abs], &device, |[s_abs]| ops::sum(s_abs));
+        let numerator_acc = if self.k > 0 { dlr * g_dot_scaled } else { 0.0 };
         let numerator = sqrt_b2 * self.numerator + (1.0 - sqrt_b2) * numerator_acc;
         (self.m, self.v, self.s) = (
             Some(fused::tensor(m, &device)),
             Some(fused::tensor(v, &device)),
             Some(fused::tensor(s, &device)),
         );
-        self.spare.put(s_scaled);
-        self.spare.put(s_abs);
         if sk_l1 == 0.0 {
             // The reference's quirk (module docs): moments updated, parameters not.
             self.spare.put(x);
@@ -362,33 +351,44 @@ struct Constants<T> {
     decay: T,
 }
 
-/// The fused pass: from `p`, `g` and the state `[m, v, s]` (updated in place), writes
-/// `[s_old/(√v_old+eps), |s|, new parameters]`. `DECOUPLE`: AdamW-style decay of `p` first.
-/// Indexed loops over slices cut to one length, so that the compiler drops the bounds checks
-/// and vectorises, with AVX2 where the CPU has it (`fused.rs`).
+/// The fused pass: from `p`, `g` and the state `[m, v, s]` (updated in place), writes the new
+/// parameters into `x` and returns `[Σ g·s_old/(√v_old+eps), Σ |s|]` (new `s`), summed in the
+/// tensor path's order (`crate::lanes`). `DECOUPLE`: AdamW-style decay of `p` first.
+/// Block by block: an indexed loop over slices cut to one length, which the compiler
+/// vectorises without bounds checks (with AVX2 where the CPU has it, `fused.rs`), leaves
+/// `s_old/(√v_old+eps)` in an L1-sized scratch block; then the lanes take the block.
 #[multiversion(targets("x86_64+avx2"))]
 fn adam_pass<T: Real, const DECOUPLE: bool>(
     k: &Constants<T>,
     p: &[T],
     g: &[T],
     [m, v, s]: [&mut [T]; 3],
-    [s_scaled, s_abs, x]: [&mut [T]; 3],
-) {
+    x: &mut [T],
+) -> [f64; 2] {
     let n = p.len();
-    let (g, m, v, s) = (&g[..n], &mut m[..n], &mut v[..n], &mut s[..n]);
-    let (s_scaled, s_abs, x) = (&mut s_scaled[..n], &mut s_abs[..n], &mut x[..n]);
-    for i in 0..n {
-        let gi = g[i];
-        s_scaled[i] = s[i] / (v[i].sqrt() + k.eps);
-        m[i] = m[i] * k.b1 + gi * k.m_g;
-        v[i] = v[i] * k.b2 + (gi * gi) * k.one_minus_b2;
-        s[i] = s[i] * k.sqrt_b2 + gi * k.s_g;
-        s_abs[i] = s[i].abs();
-        let base = if DECOUPLE {
-            p[i] - p[i] * k.decay
-        } else {
-            p[i]
-        };
-        x[i] = base - m[i] / (v[i].sqrt() + k.eps);
+    let (mut g_dot_scaled, mut s_l1) = (Lanes::new(), Lanes::new());
+    let mut s_scaled = [T::of(0.0); BLOCK];
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        let len = end - start;
+        let (p, g, x) = (&p[start..end], &g[start..end], &mut x[start..end]);
+        let (m, v, s) = (&mut m[start..end], &mut v[start..end], &mut s[start..end]);
+        let s_scaled = &mut s_scaled[..len];
+        for i in 0..len {
+            let gi = g[i];
+            s_scaled[i] = s[i] / (v[i].sqrt() + k.eps);
+            m[i] = m[i] * k.b1 + gi * k.m_g;
+            v[i] = v[i] * k.b2 + (gi * gi) * k.one_minus_b2;
+            s[i] = s[i] * k.sqrt_b2 + gi * k.s_g;
+            let base = if DECOUPLE {
+                p[i] - p[i] * k.decay
+            } else {
+                p[i]
+            };
+            x[i] = base - m[i] / (v[i].sqrt() + k.eps);
+        }
+        g_dot_scaled.add_products(g, s_scaled);
+        s_l1.add_abs(s);
     }
+    [g_dot_scaled.total(), s_l1.total()]
 }

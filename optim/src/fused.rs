@@ -40,10 +40,15 @@ pub fn set_fused_cpu(enabled: bool) {
 /// Whether a step on `tensor` takes a fused kernel (where the optimizer has one): fused kernels
 /// on, the crate built with the `flex` feature, and the tensor on the flex device in f32 or f64.
 pub fn fused_cpu_applies(tensor: &Tensor<1>) -> bool {
+    ENABLED.load(Ordering::Relaxed) && on_host(tensor)
+}
+
+/// Whether `tensor` is a host buffer the kernels can read: the crate built with the `flex`
+/// feature, and the tensor on the flex device in f32 or f64 (whether the kernels are on or not).
+pub(crate) fn on_host(tensor: &Tensor<1>) -> bool {
     #[cfg(feature = "flex")]
     {
-        ENABLED.load(Ordering::Relaxed)
-            && matches!(tensor.dtype(), DType::F32 | DType::F64)
+        matches!(tensor.dtype(), DType::F32 | DType::F64)
             && matches!(
                 tensor.device().as_dispatch(),
                 burn_dispatch::DispatchDevice::Flex(_)
@@ -66,6 +71,8 @@ pub(crate) trait Real:
     + PartialOrd
 {
     fn of(x: f64) -> Self;
+    /// Exactly, as f64 (the host-order reductions sum in f64).
+    fn wide(self) -> f64;
     fn sqrt(self) -> Self;
     fn abs(self) -> Self;
 }
@@ -73,6 +80,9 @@ pub(crate) trait Real:
 impl Real for f32 {
     fn of(x: f64) -> Self {
         x as f32
+    }
+    fn wide(self) -> f64 {
+        self as f64
     }
     fn sqrt(self) -> Self {
         f32::sqrt(self)
@@ -85,6 +95,9 @@ impl Real for f32 {
 impl Real for f64 {
     fn of(x: f64) -> Self {
         x
+    }
+    fn wide(self) -> f64 {
+        self
     }
     fn sqrt(self) -> Self {
         f64::sqrt(self)

@@ -115,6 +115,7 @@ mod api;
 pub(crate) mod config;
 mod error;
 mod fused;
+mod lanes;
 mod method;
 mod module;
 mod ops;

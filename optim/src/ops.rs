@@ -8,6 +8,8 @@ use std::cell::RefCell;
 
 use burn::tensor::{DType, Device, Tensor};
 
+use crate::{fused, lanes};
+
 thread_local! {
     /// Vectors of ones by (length, dtype, device), for sums as inner products.
     static ONES: RefCell<Vec<(usize, DType, Device, Tensor<1>)>> = const { RefCell::new(Vec::new()) };
@@ -42,6 +44,37 @@ pub(crate) fn dot(a: &Tensor<1>, b: &Tensor<1>) -> f64 {
         .reshape([1, n])
         .matmul(b.clone().reshape([n, 1]))
         .into_scalar::<f64>()
+}
+
+/// Inner product in [`crate::lanes`]' fixed order where the tensors are host buffers (the CPU
+/// backend, f32 or f64): the order in which Prodigy's and D-Adapt Adam's fused passes reduce, so
+/// their tensor paths give the same bits. Elsewhere (GPU backends) the same as [`dot`].
+pub(crate) fn dot_in_lanes(a: &Tensor<1>, b: &Tensor<1>) -> f64 {
+    if !(fused::on_host(a) && b.dtype() == a.dtype()) {
+        return dot(a, b);
+    }
+    let (a, b) = (fused::host(a.clone()), fused::host(b.clone()));
+    match a.dtype() {
+        DType::F64 => lanes::dot::<f64>(host_slice(&a), host_slice(&b)),
+        _ => lanes::dot::<f32>(host_slice(&a), host_slice(&b)),
+    }
+}
+
+/// L1 norm in [`crate::lanes`]' fixed order on host buffers, as [`dot_in_lanes`]; elsewhere
+/// the same as [`l1_norm`].
+pub(crate) fn l1_in_lanes(t: &Tensor<1>) -> f64 {
+    if !fused::on_host(t) {
+        return l1_norm(t);
+    }
+    let t = fused::host(t.clone());
+    match t.dtype() {
+        DType::F64 => lanes::l1::<f64>(host_slice(&t)),
+        _ => lanes::l1::<f32>(host_slice(&t)),
+    }
+}
+
+fn host_slice<T: fused::Real>(data: &burn::tensor::TensorData) -> &[T] {
+    data.as_slice::<T>().expect("dtype checked by on_host")
 }
 
 /// Sum of all elements.

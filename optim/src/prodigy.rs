@@ -38,6 +38,7 @@ use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
 use crate::fused::{self, Real};
+use crate::lanes::{BLOCK, Lanes};
 use crate::method::{LrFreeConfig, builder};
 use crate::ops;
 use crate::state::OptimState;
@@ -124,7 +125,6 @@ impl LrFreeConfig for ProdigyConfig {
             numerator: 0.0,
             k: 0,
             last: None,
-            spare: fused::Spare::default(),
         })
     }
 }
@@ -160,8 +160,6 @@ pub struct Prodigy {
     k: u64,
     /// (d·lr, D used) of the last step.
     last: Option<(f64, f64)>,
-    /// The fused path's scratch buffers (`x0 − x` and `|s|`, for the reductions).
-    spare: fused::Spare,
 }
 
 impl Prodigy {
@@ -238,7 +236,7 @@ impl LrFreeOptimizer for Prodigy {
         let mut d_denom = 0.0;
         if lr > 0.0 {
             let g_sliced = self.sliced(&g, step.layout);
-            numerator += (d / d0) * dlr * ops::dot(&g_sliced, &(x0.clone() - x_sliced));
+            numerator += (d / d0) * dlr * ops::dot_in_lanes(&g_sliced, &(x0.clone() - x_sliced));
             m = m.map(|m| m.mul_scalar(b1) + g.clone().mul_scalar(d * (1.0 - b1)));
             v = v.mul_scalar(b2) + g.clone().square().mul_scalar(d * d * (1.0 - b2));
             let weight = if c.safeguard_warmup {
@@ -247,7 +245,7 @@ impl LrFreeOptimizer for Prodigy {
                 (d / d0) * dlr
             };
             s = s.mul_scalar(b3) + g_sliced.mul_scalar(weight);
-            d_denom = ops::l1_norm(&s);
+            d_denom = ops::l1_in_lanes(&s);
         }
         (self.m, self.v, self.s, self.x0) = (m.clone(), Some(v.clone()), Some(s), Some(x0));
         if d_denom == 0.0 {
@@ -297,7 +295,6 @@ impl LrFreeOptimizer for Prodigy {
         let [k, d, d_max, numerator] = state.scalars(["steps", "d", "d_max", "numerator"])?;
         let last = state.last()?;
         self.layout = state.layout;
-        self.spare = fused::Spare::default();
         (self.m, self.v, self.s, self.x0, self.slice) = (m, v, s, x0, None);
         (self.k, self.d, self.d_max, self.numerator) = (k as u64, d, d_max, numerator);
         self.last = last;
@@ -344,10 +341,10 @@ impl Prodigy {
     }
 
     /// The tensor path's step as two passes over the host buffers, op for op, so the results
-    /// are bit-identical (`tests/fused.rs`). Pass 1 updates the moments and `s`, leaving
-    /// `x0 − x` and `|s|` in scratch buffers for the two reductions, which are the tensor
-    /// path's own ops ([`fused::on_tensors`]); pass 2 steps the parameters, with the
-    /// denominator `√v + D·eps` of the new D. `dlr` is `d·lr`, bias-corrected.
+    /// are bit-identical (`tests/fused.rs`). Pass 1 updates the moments and `s` and sums
+    /// `g·(x0 − x)` and `|s|` as it goes, in the tensor path's order (`crate::lanes`); pass 2
+    /// steps the parameters, with the denominator `√v + D·eps` of the new D. `dlr` is `d·lr`,
+    /// bias-corrected.
     fn step_fused<T: Real>(
         &mut self,
         step: FlatStep<'_>,
@@ -361,7 +358,6 @@ impl Prodigy {
         let (lr, d, d0) = (step.lr, self.d, c.d0);
         let mut p = fused::host(step.params);
         let mut g = fused::host(step.grads);
-        let (mut diff, mut s_abs) = (self.spare.take_like(&p), self.spare.take_like(&p));
 
         if c.weight_decay != 0.0 && !c.decouple {
             let wd = T::of(c.weight_decay);
@@ -380,20 +376,12 @@ impl Prodigy {
             b3: T::of(b3),
             s_g: T::of(weight),
         };
-        moments_pass::<T>(
+        let [g_dot_diff, d_denom] = moments_pass::<T>(
             &k,
             [&mut p, &mut g, &mut x0].map(|d| &*fused::slice_mut::<T>(d)),
             [&mut m, &mut v, &mut s].map(fused::slice_mut::<T>),
-            [&mut diff, &mut s_abs].map(fused::slice_mut::<T>),
         );
-        let numerator = self.numerator * b3
-            + (d / d0)
-                * dlr
-                * fused::on_tensors([&mut g, &mut diff], &device, |[g, diff]| ops::dot(g, diff));
-        // ||s||_1 as ops::l1_norm computes it: the sum of |s| (abs is exact).
-        let d_denom = fused::on_tensors([&mut s_abs], &device, |[s_abs]| ops::sum(s_abs));
-        self.spare.put(diff);
-        self.spare.put(s_abs);
+        let numerator = self.numerator * b3 + (d / d0) * dlr * g_dot_diff;
         (self.s, self.x0) = (
             Some(fused::tensor(s, &device)),
             Some(fused::tensor(x0, &device)),
@@ -446,34 +434,37 @@ struct Moments<T> {
     s_g: T,
 }
 
-/// Pass 1 of the fused step: from `[x, g, x0]` updates `[m, v, s]` in place and writes
-/// `[x0 − x, |s|]`. Indexed loops over slices cut to one length, so that the compiler drops the
-/// bounds checks and vectorises, with AVX2 where the CPU has it (`fused.rs`).
+/// Pass 1 of the fused step: from `[x, g, x0]` updates `[m, v, s]` in place and returns
+/// `[Σ g·(x0 − x), Σ |s|]` (new `s`), summed in the tensor path's order (`crate::lanes`).
+/// Block by block: an indexed loop over slices cut to one length, which the compiler
+/// vectorises without bounds checks (with AVX2 where the CPU has it, `fused.rs`), leaves
+/// `x0 − x` in an L1-sized scratch block; then the lanes take the block.
 #[multiversion(targets("x86_64+avx2"))]
 fn moments_pass<T: Real>(
     k: &Moments<T>,
     [x, g, x0]: [&[T]; 3],
     [m, v, s]: [&mut [T]; 3],
-    [diff, s_abs]: [&mut [T]; 2],
-) {
+) -> [f64; 2] {
     let n = x.len();
-    let (g, x0, m, v, s, diff, s_abs) = (
-        &g[..n],
-        &x0[..n],
-        &mut m[..n],
-        &mut v[..n],
-        &mut s[..n],
-        &mut diff[..n],
-        &mut s_abs[..n],
-    );
-    for i in 0..n {
-        let gi = g[i];
-        diff[i] = x0[i] - x[i];
-        m[i] = m[i] * k.b1 + gi * k.m_g;
-        v[i] = v[i] * k.b2 + (gi * gi) * k.v_g;
-        s[i] = s[i] * k.b3 + gi * k.s_g;
-        s_abs[i] = s[i].abs();
+    let (mut g_dot_diff, mut s_l1) = (Lanes::new(), Lanes::new());
+    let mut diff = [T::of(0.0); BLOCK];
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        let len = end - start;
+        let (x, g, x0) = (&x[start..end], &g[start..end], &x0[start..end]);
+        let (m, v, s) = (&mut m[start..end], &mut v[start..end], &mut s[start..end]);
+        let diff = &mut diff[..len];
+        for i in 0..len {
+            let gi = g[i];
+            diff[i] = x0[i] - x[i];
+            m[i] = m[i] * k.b1 + gi * k.m_g;
+            v[i] = v[i] * k.b2 + (gi * gi) * k.v_g;
+            s[i] = s[i] * k.b3 + gi * k.s_g;
+        }
+        g_dot_diff.add_products(g, diff);
+        s_l1.add_abs(s);
     }
+    [g_dot_diff.total(), s_l1.total()]
 }
 
 /// Pass 2 of the fused step: `x ← x [− x·decay] − (m / (√v + eps))·dlr`, with AVX2 where
