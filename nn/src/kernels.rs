@@ -206,29 +206,39 @@ fn forward_real<T: Real>(
         bias.len()
     );
     let mut out: Vec<T> = Vec::with_capacity(m * n);
-    for _ in 0..m {
-        out.extend_from_slice(&bias);
-    }
-    // SAFETY: `out` holds m·n initialised elements; x and weight are valid [m, k], [k, n] views.
+    // SAFETY: `out` has room for m·n elements, which gemm writes (it does not read them when
+    // not accumulating) before the length covers them; x and weight are valid [m, k], [k, n]
+    // views.
     unsafe {
         product(
             out.as_mut_ptr(),
-            true,
+            false,
             Strided::of(x),
             Strided::of(weight),
             [m, k, n],
         );
+        out.set_len(m * n);
     }
-    if relu {
-        relu_in_place(&mut out);
-    }
+    add_bias_in_place(&mut out, &bias, relu);
     T::tensor(out, [m, n])
 }
 
-/// Burn's ReLU: `v` where `v > 0` or NaN, else 0.
-fn relu_in_place<T: Real>(values: &mut [T]) {
-    for v in values {
-        *v = if v.keep() { *v } else { T::ZERO };
+/// `row ← relu?(row + bias)` for every row, in one pass over the product: `(x·W) + b` rounds
+/// as the composite's `matmul` then `add`, and ReLU is Burn's (`v` where `v > 0` or NaN,
+/// else 0).
+///
+/// Why after the product rather than as its starting value: gemm accumulating into rows
+/// pre-filled with the bias costs a copy of the bias into every row plus a read of them by
+/// gemm; Hopper's update spent 1.8 % of its time in that copy (perf).
+fn add_bias_in_place<T: Real>(out: &mut [T], bias: &[T], relu: bool) {
+    if bias.is_empty() {
+        return;
+    }
+    for row in out.chunks_exact_mut(bias.len()) {
+        for (v, b) in row.iter_mut().zip(bias) {
+            let y = *v + *b;
+            *v = if !relu || y.keep() { y } else { T::ZERO };
+        }
     }
 }
 

@@ -7,8 +7,8 @@
 //! passes are most of its time. [`linear`] does the same arithmetic as one autodiff op
 //! (a Burn backend extension, `#[backend_extension(Flex, Autodiff)]`):
 //!
-//! - forward: the output buffer starts as the bias rows and the product is accumulated into it
-//!   by the same `gemm` kernels Burn calls; ReLU is one pass over it in place;
+//! - forward: the same `gemm` kernels Burn calls write the product into the output buffer,
+//!   and one pass over it in place adds the bias and applies ReLU;
 //! - backward: one pass masks the incoming gradient by ReLU (in place when it is not shared)
 //!   and sums its columns into the bias gradient; the weight and input gradients read the
 //!   transposed operands through their strides, and the input gradient is computed only when
@@ -16,9 +16,8 @@
 //!
 //! Every other device (CUDA, wgpu, …), and dtypes other than f32/f64, take the composite of
 //! standard ops (`burn::nn::Linear::forward`, then ReLU), so models written with [`linear`] run
-//! everywhere. The two paths agree to float rounding (the bias is added before the product's
-//! terms rather than after, and the bias gradient is summed row by row): tested to 1e-6
-//! relative in `tests/fused_linear.rs`.
+//! everywhere. The forwards are bit-identical; the gradients agree to float rounding (the bias
+//! gradient is summed row by row): tested to 1e-6 relative in `tests/fused_linear.rs`.
 //!
 //! [`Mlp`] (ReLU layers) and [`torch_linear`] (PyTorch's default initialisation, drawn from a
 //! caller's RNG) are the fully connected networks of the SAC agent and the supervised drivers.
