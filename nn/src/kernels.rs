@@ -10,6 +10,7 @@ use burn::backend::Flex;
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::{ActivationOps, ModuleOps};
 use burn::tensor::{DType, TensorData};
+use multiversion::multiversion;
 
 thread_local! {
     static CALLS: Cell<u64> = const { Cell::new(0) };
@@ -230,6 +231,7 @@ fn forward_real<T: Real>(
 /// Why after the product rather than as its starting value: gemm accumulating into rows
 /// pre-filled with the bias costs a copy of the bias into every row plus a read of them by
 /// gemm; Hopper's update spent 1.8 % of its time in that copy (perf).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2"))]
 fn add_bias_in_place<T: Real>(out: &mut [T], bias: &[T], relu: bool) {
     if bias.is_empty() {
         return;
@@ -342,6 +344,7 @@ fn backward_real<T: Real>(
 
 /// ReLU's backward in place (`g` kept where the output is positive or NaN, as Burn's
 /// `relu_backward`), adding each masked row into `bias` while it is in cache, when asked.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2"))]
 fn mask_in_place<T: Real>(grad: &mut [T], output: &[T], bias: Option<&mut [T]>) {
     let mask = |g: &mut [T], y: &[T]| {
         for (g, y) in g.iter_mut().zip(y) {
@@ -353,7 +356,7 @@ fn mask_in_place<T: Real>(grad: &mut [T], output: &[T], bias: Option<&mut [T]>) 
             let n = bias.len();
             for (g, y) in grad.chunks_exact_mut(n).zip(output.chunks_exact(n)) {
                 mask(g, y);
-                sum_rows(g, bias);
+                add_row(bias, g);
             }
         }
         _ => mask(grad, output),
@@ -361,13 +364,20 @@ fn mask_in_place<T: Real>(grad: &mut [T], output: &[T], bias: Option<&mut [T]>) 
 }
 
 /// `acc[j] += Σ_i rows[i, j]`, row by row.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2"))]
 fn sum_rows<T: Real>(rows: &[T], acc: &mut [T]) {
     if acc.is_empty() {
         return;
     }
     for row in rows.chunks_exact(acc.len()) {
-        for (a, v) in acc.iter_mut().zip(row) {
-            *a = *a + *v;
-        }
+        add_row(acc, row);
+    }
+}
+
+/// `acc[j] += row[j]`; inlined into the callers, so compiled at their width.
+#[inline(always)]
+fn add_row<T: Real>(acc: &mut [T], row: &[T]) {
+    for (a, v) in acc.iter_mut().zip(row) {
+        *a = *a + *v;
     }
 }
