@@ -9,8 +9,10 @@
 use std::time::Instant;
 
 /// Best-of-`reps` GFLOP/s of `C = A·B` (row-major `m×k`, `k×n`, `m×n`); `swapped`: the same
-/// product computed as `Cᵀ = Bᵀ·Aᵀ`, the same buffers read through swapped strides.
-fn rate(m: usize, k: usize, n: usize, reps: usize, swapped: bool) -> f64 {
+/// product computed as `Cᵀ = Bᵀ·Aᵀ`, the same buffers read through swapped strides;
+/// `column_major`: C written column-major (gemm then runs its kernels with m as their rows,
+/// instead of n for a row-major C).
+fn rate(m: usize, k: usize, n: usize, reps: usize, swapped: bool, column_major: bool) -> f64 {
     let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
     let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
     let mut c = vec![0f32; m * n];
@@ -43,13 +45,19 @@ fn rate(m: usize, k: usize, n: usize, reps: usize, swapped: bool) -> f64 {
                     gemm::Parallelism::None,
                 );
             } else {
+                // Row-major C (column stride 1, row stride n), or column-major.
+                let (c_cs, c_rs) = if column_major {
+                    (m as isize, 1)
+                } else {
+                    (1, n as isize)
+                };
                 gemm::gemm(
                     m,
                     n,
                     k,
                     c.as_mut_ptr(),
-                    1,
-                    n as isize,
+                    c_cs,
+                    c_rs,
                     false,
                     a.as_ptr(),
                     1,
@@ -74,8 +82,8 @@ fn rate(m: usize, k: usize, n: usize, reps: usize, swapped: bool) -> f64 {
 
 fn main() {
     println!(
-        "{:>6} {:>6} {:>6} {:>10} {:>10}",
-        "m", "k", "n", "GFLOP/s", "as Cᵀ=BᵀAᵀ"
+        "{:>6} {:>6} {:>6} {:>10} {:>12} {:>12}",
+        "m", "k", "n", "GFLOP/s", "as Cᵀ=BᵀAᵀ", "C col-major"
     );
     for (m, k, n, reps) in [
         (2048, 2048, 2048, 5),
@@ -91,11 +99,14 @@ fn main() {
         (256, 256, 17, 5000),
         (256, 3, 256, 5000),
         (256, 1, 256, 5000),
+        (14, 256, 256, 5000),
+        (11, 256, 256, 5000),
     ] {
         println!(
-            "{m:>6} {k:>6} {n:>6} {:>10.1} {:>10.1}",
-            rate(m, k, n, reps, false),
-            rate(m, k, n, reps, true)
+            "{m:>6} {k:>6} {n:>6} {:>10.1} {:>12.1} {:>12.1}",
+            rate(m, k, n, reps, false, false),
+            rate(m, k, n, reps, true, false),
+            rate(m, k, n, reps, false, true)
         );
     }
 }
