@@ -47,6 +47,7 @@ use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::{OptimError, Result};
 use crate::fused::{self, Real};
+use crate::lanes::{BLOCK, Lanes};
 use crate::method::{LrFreeConfig, builder};
 use crate::ops;
 pub use crate::scaling::Scaling;
@@ -291,11 +292,11 @@ impl LrFreeOptimizer for PsDaSgd {
         let s = match s {
             None => g_scaled.clone().mul_scalar(lambda),
             Some(s) => {
-                scalars.numerator += lambda * ops::dot(&g_scaled, &s);
+                scalars.numerator += lambda * ops::dot_in_lanes(&g_scaled, &s);
                 s + g_scaled.clone().mul_scalar(lambda)
             }
         };
-        let s_norm = ops::sq_norm(&s).sqrt();
+        let s_norm = ops::dot_in_lanes(&s, &s).sqrt();
         let z = self.z.clone().unwrap_or_else(|| step.params.clone());
         let z = z - div_opt(g_scaled, &a).mul_scalar(lambda);
         let w = step.params.mul_scalar(c.momentum) + z.clone().mul_scalar(1.0 - c.momentum);
@@ -438,8 +439,10 @@ impl PsDaSgd {
     /// The tensor path's step (from the second step on) as two passes over the host buffers,
     /// op for op, so the results are bit-identical (`tests/fused.rs`): pass 1 makes the scaling
     /// and `g' = g/a` and tests whether some scale grew; pass 2, once λ is known, updates `s`,
-    /// `z` and the parameters. The reductions in between are the tensor path's own ops, run on
-    /// the same buffers without copying ([`fused::on_tensors`]).
+    /// `z` and the parameters, and sums `g'·s` (the old `s`) and `‖s‖²` (the new) as it goes,
+    /// in the tensor path's order (`crate::lanes`). The rare `shrink` test between the passes
+    /// is the tensor path's own op, run on the same buffers without copying
+    /// ([`fused::on_tensors`]).
     fn step_fused<T: Real>(&mut self, step: FlatStep<'_>, state: FusedState) -> Tensor<1> {
         let c = self.config.clone();
         let device = step.params.device();
@@ -482,9 +485,7 @@ impl PsDaSgd {
             }
         }
         let lambda = scalars.lambda(step.lr, c.schedule.eta(self.k));
-        scalars.numerator +=
-            lambda * fused::on_tensors([&mut g, &mut s], &device, |[g, s]| ops::dot(g, s));
-        update_pass::<T>(
+        let [g_dot_s, s_sq] = update_pass::<T>(
             T::of(lambda),
             T::of(c.momentum),
             T::of(1.0 - c.momentum),
@@ -496,7 +497,8 @@ impl PsDaSgd {
             fused::slice_mut::<T>(&mut g),
             fused::slice_mut::<T>(&mut a),
         );
-        let s_norm = fused::on_tensors([&mut s], &device, |[s]| ops::sq_norm(s)).sqrt();
+        scalars.numerator += lambda * g_dot_s;
+        let s_norm = s_sq.sqrt();
 
         self.scale.put_host(v, v_hat_max, &device);
         self.a_prev = Some(fused::tensor(a, &device));
@@ -541,7 +543,11 @@ fn scale_pass<T: Real>(
 }
 
 /// Pass 2 of the fused step, with `g` the scaled gradient: `s ← s + g·λ`, `z ← z − (g/a)·λ`,
-/// `p ← p·μ + z·(1−μ)` (the new parameters). At the widest width the CPU has (`fused.rs`).
+/// `p ← p·μ + z·(1−μ)` (the new parameters); returns `[Σ g·s, Σ s²]`, of the old and the new
+/// `s`, summed in the tensor path's order (`crate::lanes`). Block by block: the old block is
+/// summed while in L1, then an indexed loop over slices cut to one length, which the compiler
+/// vectorises without bounds checks (with AVX2 where the CPU has it, `fused.rs`), updates it,
+/// then the new block is summed.
 #[multiversion(targets("x86_64+avx2"))]
 fn update_pass<T: Real>(
     lambda: T,
@@ -550,12 +556,21 @@ fn update_pass<T: Real>(
     [p, z, s]: [&mut [T]; 3],
     g: &[T],
     a: &[T],
-) {
+) -> [f64; 2] {
     let n = p.len();
-    let (z, s, g, a) = (&mut z[..n], &mut s[..n], &g[..n], &a[..n]);
-    for i in 0..n {
-        s[i] = s[i] + g[i] * lambda;
-        z[i] = z[i] - (g[i] / a[i]) * lambda;
-        p[i] = p[i] * mu + z[i] * one_minus_mu;
+    let (mut g_dot_s, mut s_sq) = (Lanes::new(), Lanes::new());
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        let len = end - start;
+        let (p, z, s) = (&mut p[start..end], &mut z[start..end], &mut s[start..end]);
+        let (g, a) = (&g[start..end], &a[start..end]);
+        g_dot_s.add_products(g, s);
+        for i in 0..len {
+            s[i] = s[i] + g[i] * lambda;
+            z[i] = z[i] - (g[i] / a[i]) * lambda;
+            p[i] = p[i] * mu + z[i] * one_minus_mu;
+        }
+        s_sq.add_products(s, s);
     }
+    [g_dot_s.total(), s_sq.total()]
 }
