@@ -19,10 +19,10 @@
 //! per-element throughput at 512 bits), so there is none.
 //!
 //! The results do not depend on the width: `+ − × ÷ √` are exactly rounded element by element
-//! at any width, the only reductions inside loops (Prodigy's and D-Adapt Adam's) add into
-//! fixed lanes in a fixed order ([`crate::lanes`]), which their tensor paths use too, and no
-//! operations are contracted into FMAs (Rust never fuses `a * b + c` by itself, AVX2 does not
-//! even enable FMA, and the kernels do not use `mul_add`).
+//! at any width, the only reductions inside loops (Prodigy's, D-Adapt Adam's, PS-DA-SGD's)
+//! add into fixed lanes in a fixed order ([`crate::lanes`]), which their tensor paths use too,
+//! and no operations are contracted into FMAs (Rust never fuses `a * b + c` by itself, AVX2
+//! does not even enable FMA, and the kernels do not use `mul_add`).
 
 use std::ops::{Add, Div, Mul, Sub};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -167,10 +167,11 @@ pub(crate) fn add_decay<T: Real>(g: &mut [T], p: &[T], wd: T) {
 
 /// Run `f` on host buffers as tensors on `device`, and take the buffers back afterwards.
 ///
-/// For the global reductions between fused passes (PS-SPS, PS-DA-SGD): `ops::dot` and friends
-/// sum through a gemm whose order a host loop cannot reproduce, so the fused path calls the very
-/// same tensor op. (Prodigy and D-Adapt Adam instead reduce inside their pass, in
-/// [`crate::lanes`]' order, which their tensor paths share.)
+/// For the reductions between fused passes (PS-SPS's norm, PS-DA-SGD's rare `shrink` test):
+/// `ops::dot` and friends sum through a gemm whose order a host loop cannot reproduce, so the
+/// fused path calls the very same tensor op. (Prodigy, D-Adapt Adam and PS-DA-SGD sum their
+/// dot products and norms inside their pass instead, in [`crate::lanes`]' order, which their
+/// tensor paths share.)
 /// Wrapping and unwrapping do not copy on flex (once `f`'s temporary clones are dropped the
 /// buffers are unique again; `tests::reductions_on_host_buffers_do_not_copy`).
 pub(crate) fn on_tensors<const N: usize, R>(

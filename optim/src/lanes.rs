@@ -1,5 +1,6 @@
 //! Sums and inner products in one fixed order over host buffers, so that a fused pass can
-//! reduce *inside* its loop and still give the bits of the tensor path (Prodigy, D-Adapt Adam).
+//! reduce *inside* its loop and still give the bits of the tensor path (Prodigy, D-Adapt Adam,
+//! PS-DA-SGD).
 //!
 //! Why: [`crate::ops::dot`] sums through a gemm, whose order no loop reproduces. A fused pass
 //! that needs a reduction then has to write its terms to a scratch buffer and call the gemm

@@ -47,8 +47,9 @@ pub(crate) fn dot(a: &Tensor<1>, b: &Tensor<1>) -> f64 {
 }
 
 /// Inner product in [`crate::lanes`]' fixed order where the tensors are host buffers (the CPU
-/// backend, f32 or f64): the order in which Prodigy's and D-Adapt Adam's fused passes reduce, so
-/// their tensor paths give the same bits. Elsewhere (GPU backends) the same as [`dot`].
+/// backend, f32 or f64): the order in which Prodigy's, D-Adapt Adam's and PS-DA-SGD's fused
+/// passes reduce, so their tensor paths give the same bits. Elsewhere (GPU backends) the same
+/// as [`dot`].
 pub(crate) fn dot_in_lanes(a: &Tensor<1>, b: &Tensor<1>) -> f64 {
     if !(fused::on_host(a) && b.dtype() == a.dtype()) {
         return dot(a, b);
