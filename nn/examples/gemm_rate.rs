@@ -8,71 +8,57 @@
 
 use std::time::Instant;
 
-/// Best-of-`reps` GFLOP/s of `C = A·B` (row-major `m×k`, `k×n`, `m×n`); `swapped`: the same
-/// product computed as `Cᵀ = Bᵀ·Aᵀ`, the same buffers read through swapped strides;
-/// `column_major`: C written column-major (gemm then runs its kernels with m as their rows,
-/// instead of n for a row-major C).
-fn rate(m: usize, k: usize, n: usize, reps: usize, swapped: bool, column_major: bool) -> f64 {
+/// How `C = A·B` (row-major `m×k`, `k×n`, `m×n`) is handed to `gemm`.
+#[derive(Clone, Copy)]
+enum Call {
+    /// As written.
+    Direct,
+    /// As `Cᵀ = Bᵀ·Aᵀ`: the same buffers read through swapped strides.
+    Swapped,
+    /// As written, but C column-major (gemm then runs its kernels with m as their rows,
+    /// instead of n for a row-major C).
+    ColumnMajorC,
+}
+
+/// Best-of-`reps` GFLOP/s of `C = A·B`, handed to `gemm` as `call` says.
+fn rate(m: usize, k: usize, n: usize, reps: usize, call: Call) -> f64 {
     let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
     let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
     let mut c = vec![0f32; m * n];
+    let (mi, ki, ni) = (m as isize, k as isize, n as isize);
+    // (rows, cols, C's column and row strides, lhs and its strides, rhs and its strides)
+    let (rows, cols, c_strides, (lhs, lhs_strides), (rhs, rhs_strides)) = match call {
+        Call::Direct => (m, n, (1, ni), (&a, (1, ki)), (&b, (1, ni))),
+        Call::Swapped => (n, m, (ni, 1), (&b, (ni, 1)), (&a, (ki, 1))),
+        Call::ColumnMajorC => (m, n, (mi, 1), (&a, (1, ki)), (&b, (1, ni))),
+    };
     let mut best = f64::INFINITY;
     for _ in 0..reps {
         let start = Instant::now();
-        // SAFETY: a, b, c are row-major m×k, k×n, m×n buffers of exactly that size, read
-        // either directly or as their transposes.
+        // SAFETY: a, b, c are m×k, k×n, m×n buffers of exactly that size; each call reads them
+        // with strides that stay inside them.
         unsafe {
-            if swapped {
-                gemm::gemm(
-                    n,
-                    m,
-                    k,
-                    c.as_mut_ptr(),
-                    n as isize,
-                    1,
-                    false,
-                    b.as_ptr(),
-                    n as isize,
-                    1,
-                    a.as_ptr(),
-                    k as isize,
-                    1,
-                    0.0f32,
-                    1.0f32,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                );
-            } else {
-                // Row-major C (column stride 1, row stride n), or column-major.
-                let (c_cs, c_rs) = if column_major {
-                    (m as isize, 1)
-                } else {
-                    (1, n as isize)
-                };
-                gemm::gemm(
-                    m,
-                    n,
-                    k,
-                    c.as_mut_ptr(),
-                    c_cs,
-                    c_rs,
-                    false,
-                    a.as_ptr(),
-                    1,
-                    k as isize,
-                    b.as_ptr(),
-                    1,
-                    n as isize,
-                    0.0f32,
-                    1.0f32,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                );
-            }
+            gemm::gemm(
+                rows,
+                cols,
+                k,
+                c.as_mut_ptr(),
+                c_strides.0,
+                c_strides.1,
+                false,
+                lhs.as_ptr(),
+                lhs_strides.0,
+                lhs_strides.1,
+                rhs.as_ptr(),
+                rhs_strides.0,
+                rhs_strides.1,
+                0.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
         }
         best = best.min(start.elapsed().as_secs_f64());
     }
@@ -104,9 +90,9 @@ fn main() {
     ] {
         println!(
             "{m:>6} {k:>6} {n:>6} {:>10.1} {:>12.1} {:>12.1}",
-            rate(m, k, n, reps, false, false),
-            rate(m, k, n, reps, true, false),
-            rate(m, k, n, reps, false, true)
+            rate(m, k, n, reps, Call::Direct),
+            rate(m, k, n, reps, Call::Swapped),
+            rate(m, k, n, reps, Call::ColumnMajorC)
         );
     }
 }
