@@ -51,6 +51,19 @@ fn rl_train(args: &[&str]) -> Output {
         .expect("run rl-train")
 }
 
+/// Waits (up to 2 minutes) until the run `child` writes `marker`, its first checkpoint, lets it
+/// go on for `settle`, then SIGKILLs it; fails if no checkpoint appeared.
+fn kill_after_checkpoint(mut child: std::process::Child, marker: &Path, settle: Duration) {
+    let start = Instant::now();
+    while !marker.exists() && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(settle);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(marker.exists(), "no checkpoint appeared");
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -144,22 +157,18 @@ fn a_killed_run_resumes_to_the_same_records() {
     );
 
     // Start the same run, kill it once a checkpoint exists, then resume.
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(args(&killed))
         .arg("--no-progress")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let marker = killed.join("ps-da-sgd/seed-0/checkpoint/counters.json");
-    let start = Instant::now();
-    while !marker.exists() && start.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(150));
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(marker.exists(), "no checkpoint appeared");
+    kill_after_checkpoint(
+        child,
+        &killed.join("ps-da-sgd/seed-0/checkpoint/counters.json"),
+        Duration::from_millis(150),
+    );
     let interrupted = !killed.join("summary.json").exists();
     let resumed = rl_train(&["--resume", "--out", killed.to_str().unwrap()]);
     assert!(
@@ -755,7 +764,7 @@ fn suite_tasks_run_apart_and_merge_into_the_same_records() {
         );
     }
     // Task 2 preempted after its first checkpoint, then requeued: it continues.
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args([
             "--config",
             suite_arg,
@@ -768,15 +777,11 @@ fn suite_tasks_run_apart_and_merge_into_the_same_records() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let marker = shared.join("adam/seed-0/checkpoint/counters.json");
-    let start = Instant::now();
-    while !marker.exists() && start.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(marker.exists(), "no checkpoint appeared");
+    kill_after_checkpoint(
+        child,
+        &shared.join("adam/seed-0/checkpoint/counters.json"),
+        Duration::from_millis(100),
+    );
     // The killed task's lock names a dead process on this host: the restart takes it over.
     let res = task("2");
     assert!(
