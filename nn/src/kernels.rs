@@ -102,54 +102,43 @@ impl<T: Real> Strided<T> {
     }
 }
 
-/// `dst ← alpha·dst + a·b` for `a` `[m, k]`, `b` `[k, n]`, `dst` row-major `[m, n]`; with
-/// `accumulate` false `dst` is only written (it may be uninitialised memory).
-///
-/// # Safety
-/// `dst` holds `m·n` elements; `a` and `b` are valid for their shapes and strides.
-unsafe fn product<T: Real>(
-    dst: *mut T,
-    accumulate: bool,
-    a: Strided<T>,
-    b: Strided<T>,
-    [m, k, n]: [usize; 3],
-) {
-    // SAFETY: as the caller guarantees; gemm reads `dst` only when `accumulate` is set.
+/// `a·b` for `a` `[m, k]`, `b` `[k, n]` into a new row-major `[m, n]` buffer, written once by
+/// gemm (no zero fill first).
+fn product<T: Real>(a: Strided<T>, b: Strided<T>, [m, k, n]: [usize; 3]) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(m * n);
+    // SAFETY: `out` has room for m·n elements, which gemm writes (it does not read the
+    // destination when told not to) before the length covers them; `a` and `b` are valid for
+    // their shapes and strides (callers build them from live tensors of those shapes).
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst,
+            out.as_mut_ptr(),
             1,
             n as isize,
-            accumulate,
+            false,
             a.ptr,
             a.cs,
             a.rs,
             b.ptr,
             b.cs,
             b.rs,
-            if accumulate { T::ONE } else { T::ZERO },
+            T::ZERO,
             T::ONE,
             false,
             false,
             false,
             PARALLELISM,
         );
-    }
-}
-
-/// `a·b` into a new row-major `[m, n]` buffer, written once (no zero fill first).
-fn new_product<T: Real>(a: Strided<T>, b: Strided<T>, [m, k, n]: [usize; 3]) -> FlexTensor {
-    let mut out: Vec<T> = Vec::with_capacity(m * n);
-    // SAFETY: `out` has room for m·n elements, which gemm writes (it does not read them when
-    // not accumulating) before the length covers them.
-    unsafe {
-        product(out.as_mut_ptr(), false, a, b, [m, k, n]);
         out.set_len(m * n);
     }
-    T::tensor(out, [m, n])
+    out
+}
+
+/// [`product`] as a tensor.
+fn new_product<T: Real>(a: Strided<T>, b: Strided<T>, [m, k, n]: [usize; 3]) -> FlexTensor {
+    T::tensor(product(a, b, [m, k, n]), [m, n])
 }
 
 /// A vector's values, contiguous (copied only if the tensor is a strided view).
@@ -206,20 +195,7 @@ fn forward_real<T: Real>(
         "fused linear: bias of {} for {n} outputs",
         bias.len()
     );
-    let mut out: Vec<T> = Vec::with_capacity(m * n);
-    // SAFETY: `out` has room for m·n elements, which gemm writes (it does not read them when
-    // not accumulating) before the length covers them; x and weight are valid [m, k], [k, n]
-    // views.
-    unsafe {
-        product(
-            out.as_mut_ptr(),
-            false,
-            Strided::of(x),
-            Strided::of(weight),
-            [m, k, n],
-        );
-        out.set_len(m * n);
-    }
+    let mut out = product(Strided::of(x), Strided::of(weight), [m, k, n]);
     add_bias_in_place(&mut out, &bias, relu);
     T::tensor(out, [m, n])
 }
