@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 cpu=${2:-$(($(nproc) - 1))}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "flop_bound: ROUNDS must be a positive integer, not '$rounds'" >&2; exit 2; }
+[[ $cpu =~ ^[0-9]+$ ]] && ((cpu < $(nproc))) || { echo "flop_bound: CPU must be one of 0..$(($(nproc) - 1)), not '$cpu'" >&2; exit 2; }
 cargo build --release -q -p lrfree-nn --example gemm_rate
 cargo build --release -q -p lrfree-agents --example update_bench
 bin=target/release/examples
