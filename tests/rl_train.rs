@@ -51,9 +51,21 @@ fn rl_train(args: &[&str]) -> Output {
         .expect("run rl-train")
 }
 
-/// Waits (up to 2 minutes) until the run `child` writes `marker`, its first checkpoint, lets it
-/// go on for `settle`, then SIGKILLs it; fails if no checkpoint appeared.
-fn kill_after_checkpoint(mut child: std::process::Child, marker: &Path, settle: Duration) {
+/// Starts rl-train with `args` (and `--no-progress`), waits (up to 2 minutes) until it writes
+/// `marker`, its first checkpoint, lets it go on for `settle`, then SIGKILLs it; fails if no
+/// checkpoint appeared.
+fn kill_after_checkpoint<S: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = S>,
+    marker: &Path,
+    settle: Duration,
+) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .arg("--no-progress")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
     while !marker.exists() && start.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(20));
@@ -62,6 +74,28 @@ fn kill_after_checkpoint(mut child: std::process::Child, marker: &Path, settle: 
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(marker.exists(), "no checkpoint appeared");
+}
+
+/// A suite file at `path`: sgd and adam × 2 seeds on `env`, over the base config `quick.toml`
+/// beside it, into `out`.
+fn write_suite(path: &Path, env: &str, steps: u64, jobs: u32, out: &Path) {
+    std::fs::write(
+        path,
+        format!(
+            "[suite]\nenv = \"{env}\"\nbase = \"quick.toml\"\nsteps = {steps}\nseeds = 2\njobs = {jobs}\nout = {:?}\noptimizers = [\"sgd\", \"adam\"]\n",
+            out.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+}
+
+/// Fails with rl-train's stderr unless it exited successfully.
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "rl-train failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn read(path: &Path) -> String {
@@ -85,11 +119,7 @@ fn same_seed_same_config_gives_identical_records_also_in_parallel() {
         "--out",
         a.to_str().unwrap(),
     ]);
-    assert!(
-        out_a.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out_a.stderr)
-    );
+    ok(&out_a);
     let out_b = rl_train(&[
         "--config",
         config.to_str().unwrap(),
@@ -102,11 +132,7 @@ fn same_seed_same_config_gives_identical_records_also_in_parallel() {
         "--out",
         b.to_str().unwrap(),
     ]);
-    assert!(
-        out_b.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out_b.stderr)
-    );
+    ok(&out_b);
     for opt in ["adam", "ps-da-sgd"] {
         for seed in 0..2 {
             let rel = format!("{opt}/seed-{seed}/metrics.csv");
@@ -150,32 +176,17 @@ fn a_killed_run_resumes_to_the_same_records() {
         .arg("--no-progress")
         .output()
         .unwrap();
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    ok(&done);
 
     // Start the same run, kill it once a checkpoint exists, then resume.
-    let child = Command::new(BIN)
-        .args(args(&killed))
-        .arg("--no-progress")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     kill_after_checkpoint(
-        child,
+        args(&killed),
         &killed.join("ps-da-sgd/seed-0/checkpoint/counters.json"),
         Duration::from_millis(150),
     );
     let interrupted = !killed.join("summary.json").exists();
     let resumed = rl_train(&["--resume", "--out", killed.to_str().unwrap()]);
-    assert!(
-        resumed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&resumed.stderr)
-    );
+    ok(&resumed);
     if interrupted {
         assert!(
             String::from_utf8_lossy(&resumed.stderr).contains("resuming at step"),
@@ -486,23 +497,10 @@ fn suite_file_runs_its_optimizers_and_seeds() {
     quick_config(&dir, "");
     let out = dir.join("suite-out");
     let suite = dir.join("suite.toml");
-    let write_suite = |env: &str, out: &Path| {
-        std::fs::write(
-            &suite,
-            format!(
-                "[suite]\nenv = \"{env}\"\nbase = \"quick.toml\"\nsteps = 400\nseeds = 2\njobs = 2\nout = {:?}\noptimizers = [\"sgd\", \"adam\"]\n",
-                out.to_str().unwrap()
-            ),
-        )
-        .unwrap();
-    };
+    let write_suite = |env: &str, out: &Path| write_suite(&suite, env, 400, 2, out);
     write_suite("Pendulum", &out);
     let res = rl_train(&["--config", suite.to_str().unwrap(), "--no-plots"]);
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    ok(&res);
     let mut made: Vec<String> = Vec::new();
     for opt in std::fs::read_dir(&out)
         .unwrap()
@@ -553,11 +551,7 @@ fn suite_file_runs_its_optimizers_and_seeds() {
         out2.to_str().unwrap(),
         "--no-plots",
     ]);
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    ok(&res);
     assert!(out2.join("adam/seed-0/summary.json").is_file());
     assert!(!out2.join("sgd").exists() && !out2.join("adam/seed-1").exists());
 
@@ -612,11 +606,7 @@ fn temperature_on_adam_by_default_and_sps_on_the_critics_only_when_opted_in() {
         out.to_str().unwrap(),
         "--no-plots",
     ]);
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    ok(&res);
     let rows = update_rows(&out.join("ps-da-sgd/seed-0/metrics.csv"));
     assert!(!rows.is_empty());
     for row in &rows {
@@ -651,11 +641,7 @@ fn temperature_on_adam_by_default_and_sps_on_the_critics_only_when_opted_in() {
         out.to_str().unwrap(),
         "--no-plots",
     ]);
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    ok(&res);
     let rows = update_rows(&out.join("ps-da-sgd/seed-0/metrics.csv"));
     assert!(
         rows.iter()
@@ -679,11 +665,7 @@ fn temperature_on_adam_by_default_and_sps_on_the_critics_only_when_opted_in() {
         out.to_str().unwrap(),
         "--no-plots",
     ]);
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    ok(&res);
     let rows = update_rows(&out.join("ps-sps/seed-0/metrics.csv"));
     assert!(
         rows.iter()
@@ -711,16 +693,7 @@ fn suite_tasks_run_apart_and_merge_into_the_same_records() {
     let base = quick_config(&dir, "");
     let shared = dir.join("shared");
     let suite = dir.join("suite.toml");
-    let write_suite = |steps: u64| {
-        std::fs::write(
-            &suite,
-            format!(
-                "[suite]\nenv = \"Pendulum\"\nbase = \"quick.toml\"\nsteps = {steps}\nseeds = 2\njobs = 1\nout = {:?}\noptimizers = [\"sgd\", \"adam\"]\n",
-                shared.to_str().unwrap()
-            ),
-        )
-        .unwrap();
-    };
+    let write_suite = |steps: u64| write_suite(&suite, "Pendulum", steps, 1, &shared);
     write_suite(1200);
     let suite_arg = suite.to_str().unwrap();
     let task = |k: &str| rl_train(&["--config", suite_arg, "--task", k, "--no-plots"]);
@@ -757,38 +730,17 @@ fn suite_tasks_run_apart_and_merge_into_the_same_records() {
 
     for k in ["3", "1"] {
         let res = task(k);
-        assert!(
-            res.status.success(),
-            "{}",
-            String::from_utf8_lossy(&res.stderr)
-        );
+        ok(&res);
     }
     // Task 2 preempted after its first checkpoint, then requeued: it continues.
-    let child = Command::new(BIN)
-        .args([
-            "--config",
-            suite_arg,
-            "--task",
-            "2",
-            "--no-plots",
-            "--no-progress",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     kill_after_checkpoint(
-        child,
+        ["--config", suite_arg, "--task", "2", "--no-plots"],
         &shared.join("adam/seed-0/checkpoint/counters.json"),
         Duration::from_millis(100),
     );
     // The killed task's lock names a dead process on this host: the restart takes it over.
     let res = task("2");
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    ok(&res);
 
     // A task whose cell is locked by a process elsewhere is refused; so is a changed suite.
     let lock = shared.join("sgd/.seed-0.lock");
@@ -806,11 +758,7 @@ fn suite_tasks_run_apart_and_merge_into_the_same_records() {
     assert!(!shared.join("sgd/seed-0").exists());
     write_suite(1200);
     let res = task("0");
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    ok(&res);
 
     // The same suite by one process.
     let local = dir.join("local");
@@ -821,11 +769,7 @@ fn suite_tasks_run_apart_and_merge_into_the_same_records() {
         local.to_str().unwrap(),
         "--no-plots",
     ]);
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    ok(&res);
     for cell in ["sgd/seed-0", "sgd/seed-1", "adam/seed-0", "adam/seed-1"] {
         for file in ["metrics.csv", "summary.json"] {
             let rel = format!("{cell}/{file}");
@@ -837,11 +781,7 @@ fn suite_tasks_run_apart_and_merge_into_the_same_records() {
             .arg(out)
             .output()
             .unwrap();
-        assert!(
-            res.status.success(),
-            "{}",
-            String::from_utf8_lossy(&res.stderr)
-        );
+        ok(&res);
         String::from_utf8_lossy(&res.stdout).replace(out.to_str().unwrap(), "<out>")
     };
     assert_eq!(report(&shared), report(&local));
