@@ -79,9 +79,10 @@ pub struct Args {
     pub list_tasks: bool,
     /// Run only task K of the suite (see --list-tasks) into the suite's run directory, which
     /// tasks on other machines share; a task started again continues from its checkpoint.
-    /// For cluster job arrays (README "On a cluster").
-    #[arg(long, value_name = "K", conflicts_with = "resume")]
-    pub task: Option<usize>,
+    /// `auto` takes K from the job array: LRFREE_TASK_ID, a Kubernetes Indexed Job's
+    /// JOB_COMPLETION_INDEX or Slurm's SLURM_ARRAY_TASK_ID (docs/cluster.md).
+    #[arg(long, value_name = "K|auto", conflicts_with = "resume", value_parser = tasks::TaskArg::parse)]
+    pub task: Option<tasks::TaskArg>,
     /// Do not draw progress bars (one line per evaluation on stderr instead).
     #[arg(long)]
     pub no_progress: bool,
@@ -230,7 +231,7 @@ fn run_with(args: &Args) -> Result<(), RunError> {
     };
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let jobs = jobs.unwrap_or_else(cores);
-    let summary = run::execute(&out, &plan, jobs, progress, &device)?;
+    let (summary, throughput) = run::execute(&out, &plan, jobs, progress, &device)?;
     println!(
         "{} ({} steps, {} seeds): mean final return (successes/seeds)",
         summary.env,
@@ -240,6 +241,7 @@ fn run_with(args: &Args) -> Result<(), RunError> {
     for r in &summary.results {
         println!("  {}", r.line());
     }
+    println!("{}", throughput.line());
     if !args.no_plots {
         // Figures are a convenience: a failure to draw them does not fail the run.
         match lrfree_plots::write_plots(&out, &lrfree_plots::PlotOptions::default()) {
@@ -302,7 +304,7 @@ fn run_suite_task(args: &Args) -> Result<(), RunError> {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         return Ok(());
     }
-    let task = tasks::task(&plan, args.task.expect("--task"))?;
+    let task = tasks::task(&plan, args.task.expect("--task").index()?)?;
     run::validate(&plan)?;
     // Before anything is written: a CUDA that cannot run, or a different suite in `out`,
     // leaves the shared directory as it was.

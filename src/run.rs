@@ -3,6 +3,7 @@
 //! bad input leaves nothing behind.
 
 use std::path::Path;
+use std::time::Instant;
 
 use burn::tensor::Device;
 use lrfree_envs::make_env;
@@ -11,11 +12,11 @@ use lrfree_runkit::device::DeviceChoice;
 use lrfree_runkit::files::{
     check_empty_out, create_run_dir, read_json, write_json_atomic, write_lines_atomic,
 };
-use lrfree_runkit::pool::{Pool, check_jobs};
+use lrfree_runkit::pool::{Pool, Throughput, check_jobs};
 use lrfree_runkit::records::rl::{RunSummary, SeedSummary};
 
 use crate::config::RunConfig;
-use crate::trainer::run_seed;
+use crate::trainer::{Trained, run_seed};
 
 /// What a run does (`run.json`): the environment, steps, optimizers, seeds and the resolved
 /// configuration.
@@ -92,9 +93,10 @@ pub fn execute(
     jobs: usize,
     progress: bool,
     device: &Device,
-) -> Result<RunSummary, RunError> {
+) -> Result<(RunSummary, Throughput), RunError> {
+    let started = Instant::now();
     // Finished seeds keep their records when another fails; the run stays resumable.
-    let seeds = train_seeds(
+    let trained = train_seeds(
         out,
         plan,
         (&plan.optimizers, &plan.seeds),
@@ -102,10 +104,26 @@ pub fn execute(
         progress,
         device,
     )?;
+    let throughput = Throughput {
+        wall: started.elapsed(),
+        jobs: trained.len(),
+        threads: pool(plan, jobs, progress).threads_for(trained.len()),
+        steps: Some(trained.iter().map(|t| t.env_steps).sum()),
+    };
+    let seeds: Vec<SeedSummary> = trained.into_iter().map(|t| t.summary).collect();
     let summary = RunSummary::from_seeds(&plan.env, plan.steps, &plan.optimizers, &seeds);
     write_json_atomic(&out.join("summary.json"), &summary)?;
     write_lines_atomic(&out.join("result.txt"), &summary.lines())?;
-    Ok(summary)
+    Ok((summary, throughput))
+}
+
+/// The pool that trains `plan`'s cells, `jobs` at a time.
+fn pool(plan: &RunPlan, jobs: usize, progress: bool) -> Pool {
+    Pool {
+        threads: jobs,
+        bar_len: plan.steps,
+        draw: progress,
+    }
 }
 
 /// Train the cells `optimizers × seeds` of `plan` into `out`, `jobs` at a time, on `device`
@@ -118,13 +136,8 @@ pub(crate) fn train_seeds(
     jobs: usize,
     progress: bool,
     device: &Device,
-) -> Result<Vec<SeedSummary>, RunError> {
-    let pool = Pool {
-        threads: jobs,
-        bar_len: plan.steps,
-        draw: progress,
-    };
-    pool.run(
+) -> Result<Vec<Trained>, RunError> {
+    pool(plan, jobs, progress).run(
         optimizers,
         seeds,
         || device.clone().autodiff(),

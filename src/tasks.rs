@@ -47,6 +47,45 @@ pub fn tasks(plan: &RunPlan) -> Vec<Task> {
         .collect()
 }
 
+/// `--task K` or `--task auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskArg {
+    /// Task K.
+    Index(usize),
+    /// The index the job array's engine gives ([`lrfree_runkit::array`]).
+    Auto,
+}
+
+impl TaskArg {
+    /// The argument parser's reading of `K` or `auto`.
+    pub fn parse(arg: &str) -> Result<Self, String> {
+        if arg == "auto" {
+            return Ok(Self::Auto);
+        }
+        arg.parse()
+            .map(Self::Index)
+            .map_err(|_| "a task index (0, 1, ...) or auto".to_string())
+    }
+
+    /// The task index: K, or the engine's (a usage error when no engine gives one).
+    pub fn index(self) -> Result<usize, RunError> {
+        match self {
+            Self::Index(k) => Ok(k),
+            Self::Auto => match lrfree_runkit::array::from_env() {
+                Ok(Some(task)) => Ok(task.index),
+                Ok(None) => Err(RunError::Usage(format!(
+                    "--task auto found no task index: set {}, or run in a Kubernetes Indexed \
+                     Job ({}) or a Slurm job array ({})",
+                    lrfree_runkit::array::TASK_ID,
+                    lrfree_runkit::array::K8S_INDEX,
+                    lrfree_runkit::array::SLURM_INDEX
+                ))),
+                Err(e) => Err(RunError::Usage(format!("--task auto: {e}"))),
+            },
+        }
+    }
+}
+
 /// Task `k`, or a usage error naming the valid range.
 pub fn task(plan: &RunPlan, k: usize) -> Result<Task, RunError> {
     let all = tasks(plan);
@@ -131,6 +170,7 @@ pub fn run_task(
     )?;
     seeds
         .pop()
+        .map(|trained| trained.summary)
         .ok_or_else(|| RunError::Usage(format!("task {} produced no result", task.index)))
 }
 

@@ -119,6 +119,16 @@ fn evaluate(
     Ok(Ok((mean, std)))
 }
 
+/// A seed's summary and the environment steps this process took for it.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The seed's summary (`summary.json`).
+    pub summary: SeedSummary,
+    /// Steps trained by this process: 0 for a seed read back finished, the rest of the
+    /// budget for one resumed from a checkpoint.
+    pub env_steps: u64,
+}
+
 /// Run (or resume, or return the finished result of) one seed.
 pub fn run_seed(
     config: &RunConfig,
@@ -127,17 +137,23 @@ pub fn run_seed(
     seed: u64,
     device: &Device,
     bar: &ProgressBar,
-) -> Result<SeedSummary, RunError> {
+) -> Result<Trained, RunError> {
     let dir = seed_dir(run_dir, optimizer, seed);
     // This thread does the seed's arithmetic (one thread per seed), so the mode covers it all.
     let _denormals = burn_lrfree::internals::FlushDenormals::scoped(config.flush_denormals);
-    if let Some(done) = finished(&dir, bar)? {
-        return Ok(done);
+    if let Some(summary) = finished(&dir, bar)? {
+        return Ok(Trained {
+            summary,
+            env_steps: 0,
+        });
     }
     let mut run = SeedRun::start(config, dir, optimizer, seed, device, bar)?;
     let divergence = run.train()?;
-    run.write_timing()?;
-    run.finish(divergence)
+    let env_steps = run.write_timing()?;
+    Ok(Trained {
+        summary: run.finish(divergence)?,
+        env_steps,
+    })
 }
 
 /// The summary of a seed that already finished (a resumed run reads it back, not reruns it).
@@ -219,6 +235,13 @@ impl<'a> SeedRun<'a> {
             }
         };
         bar.set_position(counters.step);
+        if bar.is_hidden() {
+            // Without bars, a log shows when each seed started (and that --jobs seeds overlap).
+            eprintln!(
+                "{optimizer} seed {seed}: training from step {} to {}",
+                counters.step, config.steps
+            );
+        }
         Ok(Self {
             lr_bounds: config.lr_bounds(optimizer),
             start_step: counters.step,
@@ -371,8 +394,8 @@ impl<'a> SeedRun<'a> {
         save_checkpoint(&self.dir, &self.sac, counters, self.config.save_buffer)
     }
 
-    /// timing.json: this process's steps, wall time and throughput.
-    fn write_timing(&self) -> Result<(), RunError> {
+    /// timing.json: this process's steps, wall time and throughput. Returns the steps.
+    fn write_timing(&self) -> Result<u64, RunError> {
         let wall_seconds = self.started.elapsed().as_secs_f64();
         let env_steps = self.counters.step - self.start_step;
         let rate = |secs: f64| {
@@ -395,7 +418,7 @@ impl<'a> SeedRun<'a> {
         };
         write_json_atomic(&self.dir.join("timing.json"), &timing)?;
         say(self.bar, timing.line());
-        Ok(())
+        Ok(env_steps)
     }
 
     /// The final agent and the seed's summary (success, divergence, largest estimates).

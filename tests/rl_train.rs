@@ -102,8 +102,26 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Whether `second` started training before `first` finished, by the lines rl-train prints
+/// without progress bars (`<cell>: training from step ...` when a seed starts, `<cell>: N steps
+/// in ...` when it ends). Lines come in the order they happened, so this is false for seeds
+/// trained one after the other, however fast the machine, and true for seeds trained at once.
+fn overlapped(stderr: &str, first: &str, second: &str) -> bool {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let position = |prefix: String, what: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(&prefix) && l.contains(what))
+            .unwrap_or_else(|| panic!("no line `{prefix}...{what}` in:\n{stderr}"))
+    };
+    position(format!("{second}: "), "training from step")
+        < position(format!("{first}: "), " steps in ")
+}
+
+/// `--jobs 2` really trains two seeds at once (its seeds' lines overlap, which they cannot
+/// when the pool serializes its jobs, as it once did) and gives the records of `--jobs 1`.
 #[test]
-fn same_seed_same_config_gives_identical_records_also_in_parallel() {
+fn jobs_2_trains_seeds_at_once_with_the_records_of_jobs_1() {
     let dir = temp_dir("determinism");
     let config = quick_config(&dir, "");
     let (a, b) = (dir.join("a"), dir.join("b"));
@@ -133,6 +151,24 @@ fn same_seed_same_config_gives_identical_records_also_in_parallel() {
         b.to_str().unwrap(),
     ]);
     ok(&out_b);
+    let (err_a, err_b) = (
+        String::from_utf8_lossy(&out_a.stderr),
+        String::from_utf8_lossy(&out_b.stderr),
+    );
+    assert!(
+        overlapped(&err_b, "adam seed 0", "adam seed 1"),
+        "--jobs 2 trained adam seed 1 only after seed 0 finished: the jobs ran one at a time\n{err_b}"
+    );
+    assert!(
+        !overlapped(&err_a, "adam seed 0", "adam seed 1"),
+        "--jobs 1 overlapped two seeds:\n{err_a}"
+    );
+    // The closing line: wall time and the steps of all four seeds per second.
+    let stdout_b = String::from_utf8_lossy(&out_b.stdout);
+    assert!(
+        stdout_b.contains("for 4 seeds on 2 threads: 4800 environment steps,"),
+        "{stdout_b}"
+    );
     for opt in ["adam", "ps-da-sgd"] {
         for seed in 0..2 {
             let rel = format!("{opt}/seed-{seed}/metrics.csv");
@@ -789,5 +825,106 @@ fn suite_tasks_run_apart_and_merge_into_the_same_records() {
         read(&shared.join("report.csv")),
         read(&local.join("report.csv"))
     );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// rl-train with `args` (and `--no-progress`) and only the job-array variables in `vars` (any
+/// Slurm or Kubernetes variable of the machine running the tests removed).
+fn rl_train_in_array(args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    for name in [
+        "LRFREE_TASK_ID",
+        "LRFREE_JOB_ID",
+        "JOB_COMPLETION_INDEX",
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_JOB_ID",
+        "SLURM_JOB_ID",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd.envs(vars.iter().copied())
+        .args(args)
+        .arg("--no-progress")
+        .output()
+        .expect("run rl-train")
+}
+
+/// `--task auto` takes the index from a Kubernetes Indexed Job (`JOB_COMPLETION_INDEX`) or the
+/// engine-neutral `LRFREE_TASK_ID`; a replacement pod (same Job, same index, another node)
+/// takes over its predecessor's cell lock and another index does not; the tasks end with the
+/// records of one process.
+#[test]
+fn suite_tasks_take_their_index_from_a_kubernetes_indexed_job_or_lrfree_task_id() {
+    let dir = temp_dir("k8s-tasks");
+    quick_config(&dir, "");
+    let shared = dir.join("shared");
+    let suite = dir.join("suite.toml");
+    write_suite(&suite, "Pendulum", 500, 1, &shared);
+    let suite_arg = suite.to_str().unwrap();
+    let args = ["--config", suite_arg, "--task", "auto", "--no-plots"];
+    let refused = |res: &Output, needle: &str| {
+        let stderr = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(needle) && stderr.trim().lines().count() == 1,
+            "{stderr}"
+        );
+    };
+
+    // No engine, or two that disagree: one line, nothing written.
+    refused(&rl_train_in_array(&args, &[]), "found no task index");
+    refused(
+        &rl_train_in_array(
+            &args,
+            &[("LRFREE_TASK_ID", "1"), ("JOB_COMPLETION_INDEX", "2")],
+        ),
+        "name different tasks",
+    );
+    assert!(!shared.exists());
+
+    let pod = |index: &'static str| [("JOB_COMPLETION_INDEX", index), ("LRFREE_JOB_ID", "uid-a")];
+    ok(&rl_train_in_array(&args, &pod("0")));
+    assert!(shared.join("sgd/seed-0/summary.json").is_file());
+    ok(&rl_train_in_array(&args, &[("LRFREE_TASK_ID", "3")]));
+    assert!(shared.join("adam/seed-1/summary.json").is_file());
+
+    // Task 1's pod was lost with its node: its lock names another host. A pod of another
+    // index may not take it; the replacement of the same index does.
+    let lock = shared.join("sgd/.seed-1.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(
+        &lock,
+        r#"{"host":"lost-node","pid":1,"slurm_job":null,"array_task":"kubernetes:uid-a/1"}"#,
+    )
+    .unwrap();
+    let elsewhere = rl_train_in_array(
+        &["--config", suite_arg, "--task", "1", "--no-plots"],
+        &pod("2"),
+    );
+    refused(&elsewhere, "already running");
+    let other_job = rl_train_in_array(
+        &args,
+        &[("JOB_COMPLETION_INDEX", "1"), ("LRFREE_JOB_ID", "uid-b")],
+    );
+    refused(&other_job, "array task kubernetes:uid-a/1");
+    ok(&rl_train_in_array(&args, &pod("1")));
+    assert!(!lock.exists(), "the finished task leaves no lock");
+    ok(&rl_train_in_array(&args, &pod("2")));
+
+    // The same suite by one process.
+    let local = dir.join("local");
+    ok(&rl_train(&[
+        "--config",
+        suite_arg,
+        "--out",
+        local.to_str().unwrap(),
+        "--no-plots",
+    ]));
+    for cell in ["sgd/seed-0", "sgd/seed-1", "adam/seed-0", "adam/seed-1"] {
+        for file in ["metrics.csv", "summary.json"] {
+            let rel = format!("{cell}/{file}");
+            assert_eq!(read(&shared.join(&rel)), read(&local.join(&rel)), "{rel}");
+        }
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

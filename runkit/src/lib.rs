@@ -11,12 +11,15 @@
 //! - [`divergence`]: when a loss or a learning-rate estimate means a seed diverged;
 //! - [`pool`]: the (optimizer, seed) jobs run by N threads, with progress bars;
 //! - [`files`]: atomic writes, JSON reading, the run directory's creation and `--out` checks;
+//! - [`array`]: which task of a job array (Slurm, a Kubernetes Indexed Job, `LRFREE_TASK_ID`)
+//!   this process is;
 //! - [`cli`]: the arguments both runners take (`--seeds`/`--seed-list`, `--jobs`);
 //! - [`config`]: reading a TOML config with errors on one line;
 //! - [`device`]: the run's device (`cpu`, `cuda`, `auto`), decided and checked before anything
 //!   is written;
 //! - [`RunError`] (what stops a run) and [`RecordError`] (what makes a record unreadable).
 
+pub mod array;
 pub mod cli;
 pub mod config;
 pub mod device;

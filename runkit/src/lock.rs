@@ -1,9 +1,10 @@
 //! One process per suite task: a lock file per (optimizer, seed) cell, so that two cluster
 //! jobs never train the same cell into a shared run directory.
 //!
-//! The file names who holds it (host, process id, Slurm job). A lock left by a process that
-//! died is taken over when that is certain: the same Slurm array task requeued (Slurm keeps
-//! its job id), or the same host with the process gone. Otherwise the second start is
+//! The file names who holds it (host, process id, Slurm job, Kubernetes or `LRFREE_JOB_ID`
+//! array task). A lock left by a process that died is taken over when that is certain: the
+//! same Slurm array task requeued (Slurm keeps its job id), the same Kubernetes Indexed Job
+//! index in a replacement pod ([`crate::array`]), or the same host with the process gone. Otherwise the second start is
 //! refused with one line that says whose lock it is.
 
 use std::fs::OpenOptions;
@@ -24,6 +25,11 @@ pub struct Holder {
     /// The Slurm job: `<array job>_<array task>` in an array, else the job id; `None`
     /// outside Slurm.
     pub slurm_job: Option<String>,
+    /// The Kubernetes Indexed Job task or `LRFREE_JOB_ID` task this process is
+    /// ([`crate::array::retry_identity`]); `None` outside them (and absent from lock files
+    /// written before Kubernetes was an engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub array_task: Option<String>,
 }
 
 impl Holder {
@@ -34,18 +40,31 @@ impl Holder {
             (Some(job), Some(task)) => Some(format!("{job}_{task}")),
             _ => var("SLURM_JOB_ID"),
         };
+        let host = host_name();
         Self {
-            host: host_name(),
+            array_task: crate::array::retry_identity(&host),
+            host,
             pid: std::process::id(),
             slurm_job,
         }
     }
 
-    /// Whether `self`'s lock is certainly abandoned, seen from `me`.
+    /// Whether `self`'s lock is certainly abandoned, seen from `me`: `me` is a retry of the
+    /// same array task (a Slurm requeue, a Kubernetes pod replaced after its predecessor
+    /// failed), or the holder's process is gone from this host.
     fn abandoned_for(&self, me: &Holder) -> bool {
-        let requeued = self.slurm_job.is_some() && self.slurm_job == me.slurm_job;
+        let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
+        let retried =
+            same(&self.slurm_job, &me.slurm_job) || same(&self.array_task, &me.array_task);
         let gone = self.host == me.host && !process_alive(self.pid);
-        requeued || gone
+        retried || gone
+    }
+
+    /// `, Slurm job 41_3` / `, kubernetes:<uid>/3`: who else the holder is, for a refusal.
+    fn array_note(&self) -> String {
+        let slurm = self.slurm_job.iter().map(|j| format!(", Slurm job {j}"));
+        let array = self.array_task.iter().map(|t| format!(", array task {t}"));
+        slurm.chain(array).collect()
     }
 }
 
@@ -100,9 +119,7 @@ impl TaskLock {
                                 path.display(),
                                 h.pid,
                                 h.host,
-                                h.slurm_job
-                                    .map(|j| format!(", Slurm job {j}"))
-                                    .unwrap_or_default()
+                                h.array_note()
                             )));
                         }
                         // Abandoned, or torn by a kill while being written: take it over.
@@ -175,6 +192,7 @@ mod tests {
             host: format!("{}-elsewhere", me.host),
             pid: 1,
             slurm_job: Some("99_1".into()),
+            array_task: None,
         };
         hold(&path, &other);
         assert_eq!(TaskLock::acquire(&path, "t").unwrap_err().exit_code(), 2);
@@ -183,11 +201,13 @@ mod tests {
             host: "node1".into(),
             pid: 7,
             slurm_job: Some("41_3".into()),
+            array_task: None,
         };
         let requeued = Holder {
             host: "node2".into(),
             pid: 9,
             slurm_job: Some("41_3".into()),
+            array_task: None,
         };
         let sibling = Holder {
             slurm_job: Some("41_4".into()),
@@ -195,6 +215,23 @@ mod tests {
         };
         assert!(before.abandoned_for(&requeued));
         assert!(!before.abandoned_for(&sibling));
+        // The same for a Kubernetes Indexed Job's pod replaced on another node.
+        let pod = |host: &str, index| Holder {
+            host: host.into(),
+            pid: 1,
+            slurm_job: None,
+            array_task: Some(format!("kubernetes:uid-7/{index}")),
+        };
+        assert!(pod("node1", 3).abandoned_for(&pod("node2", 3)));
+        assert!(!pod("node1", 3).abandoned_for(&pod("node2", 4)));
+        let outside = Holder {
+            array_task: None,
+            ..pod("node2", 3)
+        };
+        assert!(!pod("node1", 3).abandoned_for(&outside));
+        // A lock file from before `array_task` still reads.
+        let old: Holder = serde_json::from_str(r#"{"host":"n","pid":3,"slurm_job":null}"#).unwrap();
+        assert_eq!(old.array_task, None);
         // A torn lock file (killed while writing it) is abandoned.
         std::fs::write(&path, "{\"host\": \"x").unwrap();
         drop(TaskLock::acquire(&path, "t").unwrap());

@@ -8,6 +8,7 @@
 use std::collections::VecDeque;
 use std::fmt::Display;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use crate::RunError;
 use indicatif::{MultiProgress, ProgressDrawTarget, ProgressState, ProgressStyle};
@@ -81,11 +82,16 @@ impl Pool {
         let results: Mutex<Vec<Option<Result<T, E>>>> =
             Mutex::new((0..jobs.len()).map(|_| None).collect());
         std::thread::scope(|scope| {
-            for _ in 0..self.threads.clamp(1, jobs.len().max(1)) {
+            for _ in 0..self.threads_for(jobs.len()) {
                 scope.spawn(|| {
                     let mut state = setup();
-                    // A poisoned lock means another job panicked; the scope re-raises it.
-                    while let Some(i) = queue.lock().expect("job queue").pop_front() {
+                    loop {
+                        // Take the next job and let go of the queue before working on it: a
+                        // guard in a `while let` scrutinee would live through the whole body
+                        // and make every other thread wait (issue 24). A poisoned lock means
+                        // another job panicked; the scope re-raises it.
+                        let next = queue.lock().expect("job queue").pop_front();
+                        let Some(i) = next else { break };
                         let result = work(&mut state, &jobs[i], &bars[i]);
                         if let Err(e) = &result {
                             bars[i].abandon_with_message(format!("error: {e}"));
@@ -115,6 +121,66 @@ impl Pool {
             Some(e) => Err(e),
             None => Ok(done),
         }
+    }
+}
+
+impl Pool {
+    /// The threads that really run `jobs` jobs: [`Pool::threads`], at least 1 and at most
+    /// one per job.
+    pub fn threads_for(&self, jobs: usize) -> usize {
+        self.threads.clamp(1, jobs.max(1))
+    }
+}
+
+/// What a run's parallel jobs bought: its wall time and the work all of them did per second,
+/// for the line that ends a multi-seed run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throughput {
+    /// Wall time of the whole pool.
+    pub wall: Duration,
+    /// Jobs (seeds) in the run.
+    pub jobs: usize,
+    /// Threads that trained them.
+    pub threads: usize,
+    /// Environment steps taken in this process, all jobs together (`None` where the jobs
+    /// count no steps, as `sl-train`'s epochs).
+    pub steps: Option<u64>,
+}
+
+impl Throughput {
+    /// `wall time 2 min 31 s for 2 seeds on 2 threads: 40000 environment steps, 265 steps/s
+    /// in all`.
+    pub fn line(&self) -> String {
+        let head = format!(
+            "wall time {} for {} seed{} on {} thread{}",
+            human_duration(self.wall),
+            self.jobs,
+            if self.jobs == 1 { "" } else { "s" },
+            self.threads,
+            if self.threads == 1 { "" } else { "s" },
+        );
+        match self.steps {
+            None => head,
+            Some(0) => format!("{head}: nothing trained (every seed was already done)"),
+            Some(steps) => format!(
+                "{head}: {steps} environment steps, {} in all",
+                steps_per_second(steps as f64 / self.wall.as_secs_f64().max(1e-9))
+            ),
+        }
+    }
+}
+
+/// `2 min 31 s`, `1 h 02 min`, `12.3 s`.
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else if secs < 3600.0 {
+        let s = secs.round() as u64;
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        let m = (secs / 60.0).round() as u64;
+        format!("{} h {:02} min", m / 60, m % 60)
     }
 }
 
@@ -166,6 +232,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_closing_line_gives_wall_time_and_steps_per_second_in_all() {
+        let t = Throughput {
+            wall: Duration::from_secs(151),
+            jobs: 2,
+            threads: 2,
+            steps: Some(40_000),
+        };
+        assert_eq!(
+            t.line(),
+            "wall time 2 min 31 s for 2 seeds on 2 threads: 40000 environment steps, 265 steps/s in all"
+        );
+        let one = Throughput {
+            wall: Duration::from_millis(12_340),
+            jobs: 1,
+            threads: 1,
+            steps: None,
+        };
+        assert_eq!(one.line(), "wall time 12.3 s for 1 seed on 1 thread");
+        let none = Throughput {
+            steps: Some(0),
+            ..t
+        };
+        assert!(
+            none.line()
+                .ends_with("nothing trained (every seed was already done)")
+        );
+        assert_eq!(human_duration(Duration::from_secs(3725)), "1 h 02 min");
+        assert_eq!(pool(8).threads_for(3), 3);
+        assert_eq!(pool(0).threads_for(3), 1);
+    }
+
+    #[test]
     fn the_progress_rate_reads_as_whole_steps_per_second() {
         assert_eq!(steps_per_second(132.927_596_857_9), "133 steps/s");
         assert_eq!(steps_per_second(7.349), "7.3 steps/s");
@@ -179,6 +277,75 @@ mod tests {
             bar_len: 10,
             draw: false,
         }
+    }
+
+    /// A meeting point for `n` jobs: each waits until all `n` are running at once. A pool
+    /// that runs them one at a time makes the wait fail after `patience` (an error, not a
+    /// hang), so a test built on it fails when jobs serialize, without timing anything.
+    struct Rendezvous {
+        arrived: std::sync::atomic::AtomicUsize,
+        n: usize,
+    }
+
+    impl Rendezvous {
+        fn new(n: usize) -> Self {
+            Self {
+                arrived: std::sync::atomic::AtomicUsize::new(0),
+                n,
+            }
+        }
+
+        fn meet(&self, patience: std::time::Duration) -> Result<(), String> {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.arrived.fetch_add(1, SeqCst);
+            let deadline = std::time::Instant::now() + patience;
+            loop {
+                let arrived = self.arrived.load(SeqCst);
+                if arrived >= self.n {
+                    return Ok(());
+                }
+                if std::time::Instant::now() > deadline {
+                    return Err(format!(
+                        "only {arrived} of {} jobs were running at once after waiting \
+                         {patience:?}: the pool runs its jobs one at a time",
+                        self.n
+                    ));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    }
+
+    #[test]
+    fn n_threads_run_n_jobs_at_the_same_time() {
+        for threads in [2, 3] {
+            let meeting = Rendezvous::new(threads);
+            let seeds: Vec<u64> = (0..threads as u64).collect();
+            let result = pool(threads).run(
+                &["adam".to_string()],
+                &seeds,
+                || (),
+                |_, _, _| meeting.meet(std::time::Duration::from_secs(20)),
+            );
+            if let Err(e) = result {
+                panic!("{threads} threads: {e}");
+            }
+        }
+    }
+
+    /// The rendezvous above can fail: one thread cannot bring two jobs together.
+    #[test]
+    fn the_rendezvous_fails_when_jobs_run_one_at_a_time() {
+        let meeting = Rendezvous::new(2);
+        let err = pool(1)
+            .run(
+                &["adam".to_string()],
+                &[0, 1],
+                || (),
+                |_, _, _| meeting.meet(std::time::Duration::from_millis(100)),
+            )
+            .unwrap_err();
+        assert!(err.contains("only 1 of 2 jobs"), "{err}");
     }
 
     #[test]

@@ -207,7 +207,7 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
         plan.config.device,
         out.display()
     );
-    let summary = run::execute(&out, &plan, &data, &norm, jobs, &device)?;
+    let (summary, throughput) = run::execute(&out, &plan, &data, &norm, jobs, &device)?;
     let metric = if summary.metric == "test_miou" {
         "test mIoU %"
     } else {
@@ -223,6 +223,7 @@ fn run_with(args: &Args, jobs: usize) -> Result<(), RunError> {
     for r in &summary.results {
         println!("  {}", r.line());
     }
+    println!("{}", throughput.line());
     match lrfree_plots::sl::build_sl_report(std::slice::from_ref(&out)) {
         Ok(report) => {
             if let Err(e) = report.write(&out) {

@@ -3,12 +3,13 @@
 //! (the data is loaded) before the directory is created, so bad input leaves nothing behind.
 
 use std::path::Path;
+use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::Device;
 use lrfree_runkit::RunError;
 use lrfree_runkit::files::{create_run_dir, write_json_atomic, write_lines_atomic};
-use lrfree_runkit::pool::{Pool, check_jobs};
+use lrfree_runkit::pool::{Pool, Throughput, check_jobs};
 use lrfree_runkit::records::sl::{SlRunSummary, SlSeedSummary};
 
 use crate::augment::Normalize;
@@ -71,7 +72,8 @@ pub fn execute(
     norm: &Normalize,
     jobs: usize,
     device: &Device,
-) -> Result<SlRunSummary, RunError> {
+) -> Result<(SlRunSummary, Throughput), RunError> {
+    let started = Instant::now();
     let pool = Pool {
         threads: jobs,
         bar_len: plan.epochs,
@@ -99,6 +101,12 @@ pub fn execute(
             run_seed(&job, device)
         },
     )?;
+    let throughput = Throughput {
+        wall: started.elapsed(),
+        jobs: seeds.len(),
+        threads: pool.threads_for(seeds.len()),
+        steps: None,
+    };
     let summary = SlRunSummary::from_seeds(
         &plan.task,
         &plan.model,
@@ -108,5 +116,5 @@ pub fn execute(
     );
     write_json_atomic(&out.join("summary.json"), &summary)?;
     write_lines_atomic(&out.join("result.txt"), &summary.lines())?;
-    Ok(summary)
+    Ok((summary, throughput))
 }
