@@ -1,5 +1,5 @@
 //! A suite as a list of tasks, one (optimizer, seed) cell each, for cluster job arrays
-//! (`--list-tasks`, `--task K`; README "On a cluster").
+//! (`--list-tasks`, `--task K`; docs/cluster.md).
 //!
 //! Order: optimizer-major, in the suite's optimizer order, then its seeds in order; task
 //! `K = i_optimizer · seeds + i_seed`. It is stable for a given suite file and flags.

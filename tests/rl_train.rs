@@ -166,7 +166,7 @@ fn jobs_2_trains_seeds_at_once_with_the_records_of_jobs_1() {
     // The closing line: wall time and the steps of all four seeds per second.
     let stdout_b = String::from_utf8_lossy(&out_b.stdout);
     assert!(
-        stdout_b.contains("for 4 seeds on 2 threads: 4800 environment steps,"),
+        stdout_b.contains("for 4 seed runs on 2 threads: 4800 environment steps,"),
         "{stdout_b}"
     );
     for opt in ["adam", "ps-da-sgd"] {

@@ -148,11 +148,11 @@ pub struct Throughput {
 }
 
 impl Throughput {
-    /// `wall time 2 min 31 s for 2 seeds on 2 threads: 40000 environment steps, 265 steps/s
+    /// `wall time 2 min 31 s for 2 seed runs on 2 threads: 40000 environment steps, 265 steps/s
     /// in all`.
     pub fn line(&self) -> String {
         let head = format!(
-            "wall time {} for {} seed{} on {} thread{}",
+            "wall time {} for {} seed run{} on {} thread{}",
             human_duration(self.wall),
             self.jobs,
             if self.jobs == 1 { "" } else { "s" },
@@ -241,7 +241,7 @@ mod tests {
         };
         assert_eq!(
             t.line(),
-            "wall time 2 min 31 s for 2 seeds on 2 threads: 40000 environment steps, 265 steps/s in all"
+            "wall time 2 min 31 s for 2 seed runs on 2 threads: 40000 environment steps, 265 steps/s in all"
         );
         let one = Throughput {
             wall: Duration::from_millis(12_340),
@@ -249,7 +249,7 @@ mod tests {
             threads: 1,
             steps: None,
         };
-        assert_eq!(one.line(), "wall time 12.3 s for 1 seed on 1 thread");
+        assert_eq!(one.line(), "wall time 12.3 s for 1 seed run on 1 thread");
         let none = Throughput {
             steps: Some(0),
             ..t

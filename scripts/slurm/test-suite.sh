@@ -1,5 +1,5 @@
 #!/bin/bash
-# A suite on a real Slurm (README "On a cluster"): a small Pendulum suite (2 optimizers ×
+# A suite on a real Slurm (docs/cluster.md): a small Pendulum suite (2 optimizers ×
 # 2 seeds × 2000 steps) submitted as a job array to a single-node cluster on this machine
 # (scripts/slurm/local-cluster.sh), one task requeued while it runs (killed, queued again, and
 # continued from its checkpoint); then the shared directory's records and rl-report must equal

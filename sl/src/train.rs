@@ -361,6 +361,14 @@ pub fn run_seed(job: &SeedJob<'_>, device: &Device) -> Result<SlSeedSummary, Run
         last_row: None,
     };
     let kind = job.config.model_kind()?;
+    // A log shows when each seed started (and that --jobs seeds overlap).
+    eprintln!(
+        "{} seed {}: training {} for {} epochs",
+        job.optimizer,
+        job.seed,
+        kind.name(),
+        job.config.epochs
+    );
     match (kind, job.data) {
         (ModelKind::Segnet, Dataset::Segments(split)) => train_segmentation(&mut s, split)?,
         (ModelKind::Simclr, Dataset::Classes { split, unlabeled }) => {

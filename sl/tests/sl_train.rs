@@ -204,11 +204,28 @@ fn the_device_is_chosen_explicitly_and_recorded() {
     }
 }
 
+/// Whether `second` started before `first` printed its epoch `last`, by the lines sl-train
+/// prints (`<cell>: training ...` when a seed starts, `<cell>: train epoch N ...` after each
+/// epoch). Lines come in the order they happened: false for seeds trained one after the other,
+/// however fast the machine, and true for seeds trained at once.
+fn overlapped(stderr: &str, first: &str, last: u32, second: &str) -> bool {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let position = |needle: String| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(&needle))
+            .unwrap_or_else(|| panic!("no line `{needle}...` in:\n{stderr}"))
+    };
+    position(format!("{second}: training ")) < position(format!("{first}: train epoch {last} "))
+}
+
+/// `--jobs 2` trains two seeds at once (their lines overlap, which they cannot when the pool
+/// serializes its jobs) and gives the records of `--jobs 1`.
 #[test]
 fn same_seed_gives_the_same_records_also_in_parallel() {
     let dir = temp_dir("determinism");
     let (a, b) = (dir.join("a"), dir.join("b"));
-    ok(&sl_train(&[
+    let serial = sl_train(&[
         "--opt",
         "adam,ps-da-sgd",
         "--epochs",
@@ -220,8 +237,9 @@ fn same_seed_gives_the_same_records_also_in_parallel() {
         "--no-plots",
         "--out",
         a.to_str().unwrap(),
-    ]));
-    ok(&sl_train(&[
+    ]);
+    ok(&serial);
+    let parallel = sl_train(&[
         "--opt",
         "adam,ps-da-sgd",
         "--epochs",
@@ -233,7 +251,25 @@ fn same_seed_gives_the_same_records_also_in_parallel() {
         "--no-plots",
         "--out",
         b.to_str().unwrap(),
-    ]));
+    ]);
+    ok(&parallel);
+    let stderr = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        overlapped(&stderr(&parallel), "adam seed 0", 2, "ps-da-sgd seed 0"),
+        "--jobs 2 started ps-da-sgd only after adam finished: the jobs ran one at a time\n{}",
+        stderr(&parallel)
+    );
+    assert!(
+        !overlapped(&stderr(&serial), "adam seed 0", 2, "ps-da-sgd seed 0"),
+        "--jobs 1 overlapped two seeds:\n{}",
+        stderr(&serial)
+    );
+    assert!(
+        String::from_utf8_lossy(&parallel.stdout).contains("wall time ")
+            && String::from_utf8_lossy(&parallel.stdout).contains("for 2 seed runs on 2 threads"),
+        "{}",
+        String::from_utf8_lossy(&parallel.stdout)
+    );
     for opt in ["adam", "ps-da-sgd"] {
         let strip = |p: &Path| {
             csv_rows(&p.join(opt).join("seed-0/epochs.csv"))
