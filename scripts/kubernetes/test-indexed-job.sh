@@ -103,15 +103,8 @@ if [ $INTERRUPTED = yes ]; then
         || fail "the replacement pod of index 1 did not resume ($WORK/pod-1-1.log)"
 fi
 
-for cell in adam/seed-0 adam/seed-1 ps-da-sgd/seed-0 ps-da-sgd/seed-1; do
-    for file in metrics.csv summary.json; do
-        cmp -s "$WORK/local/$cell/$file" "$POD_DIR/runs/suite-k8s/$cell/$file" \
-            || fail "$cell/$file differs between the Indexed Job and the local run"
-    done
-done
-"$RL_REPORT" "$WORK/local" | sed "s#$WORK/local#RUN#g" > "$WORK/report-local.txt"
-"$RL_REPORT" "$POD_DIR/runs/suite-k8s" | sed "s#$POD_DIR/runs/suite-k8s#RUN#g" > "$WORK/report-job.txt"
-cmp -s "$WORK/report-local.txt" "$WORK/report-job.txt" || fail "rl-report differs"
+RL_REPORT=$RL_REPORT scripts/same-suite-records.sh "$WORK/local" "$POD_DIR/runs/suite-k8s" "$WORK" \
+    || fail "the Indexed Job and the local run differ (above)"
 echo "kubernetes suite test: OK ($TASKS indices, $PODS pods at a time, index 1's pod killed and" \
     "replaced mid-run: $INTERRUPTED; records and report equal to one process) in $((SECONDS - START)) s"
 rm -rf "$WORK"

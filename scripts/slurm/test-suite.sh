@@ -59,16 +59,8 @@ if [ $INTERRUPTED = yes ]; then
         || fail "the requeued task 1 did not resume from its checkpoint ($WORK/slurm-${JOB}_1.out)"
 fi
 
-for cell in adam/seed-0 adam/seed-1 ps-da-sgd/seed-0 ps-da-sgd/seed-1; do
-    for file in metrics.csv summary.json; do
-        cmp -s "$WORK/local/$cell/$file" "$WORK/shared/$cell/$file" \
-            || fail "$cell/$file differs between the array and the local run"
-    done
-done
-"$RL_REPORT" "$WORK/local" | sed "s#$WORK/local#RUN#g" > "$WORK/report-local.txt"
-"$RL_REPORT" "$WORK/shared" | sed "s#$WORK/shared#RUN#g" > "$WORK/report-shared.txt"
-cmp -s "$WORK/report-local.txt" "$WORK/report-shared.txt" || fail "rl-report differs"
-cmp -s "$WORK/local/report.csv" "$WORK/shared/report.csv" || fail "report.csv differs"
+RL_REPORT=$RL_REPORT scripts/same-suite-records.sh "$WORK/local" "$WORK/shared" "$WORK" \
+    || fail "the array and the local run differ (above)"
 echo "slurm suite test: OK ($N tasks as array job $JOB, task 1 requeued mid-run: $INTERRUPTED;" \
     "records and report equal to one process) in $((SECONDS - START)) s"
 rm -rf "$WORK"
