@@ -98,6 +98,27 @@ fn ok(out: &Output) {
     );
 }
 
+/// Fails unless rl-train exited 2 with one line on stderr that contains `needle`.
+fn one_line_exit_2(res: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(needle) && stderr.trim().lines().count() == 1,
+        "{stderr}"
+    );
+}
+
+/// Fails unless the four cells of a `write_suite` suite have the same `metrics.csv` and
+/// `summary.json` in run directories `a` and `b`.
+fn same_cells(a: &Path, b: &Path) {
+    for cell in ["sgd/seed-0", "sgd/seed-1", "adam/seed-0", "adam/seed-1"] {
+        for file in ["metrics.csv", "summary.json"] {
+            let rel = format!("{cell}/{file}");
+            assert_eq!(read(&a.join(&rel)), read(&b.join(&rel)), "{rel}");
+        }
+    }
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -733,14 +754,6 @@ fn suite_tasks_run_apart_and_merge_into_the_same_records() {
     write_suite(1200);
     let suite_arg = suite.to_str().unwrap();
     let task = |k: &str| rl_train(&["--config", suite_arg, "--task", k, "--no-plots"]);
-    let one_line_exit_2 = |res: &Output, needle: &str| {
-        let stderr = String::from_utf8_lossy(&res.stderr);
-        assert_eq!(res.status.code(), Some(2), "{stderr}");
-        assert!(
-            stderr.contains(needle) && stderr.trim().lines().count() == 1,
-            "{stderr}"
-        );
-    };
 
     // The list: header, then index, optimizer, seed; nothing written.
     let listed = rl_train(&["--config", suite_arg, "--list-tasks"]);
@@ -806,12 +819,7 @@ fn suite_tasks_run_apart_and_merge_into_the_same_records() {
         "--no-plots",
     ]);
     ok(&res);
-    for cell in ["sgd/seed-0", "sgd/seed-1", "adam/seed-0", "adam/seed-1"] {
-        for file in ["metrics.csv", "summary.json"] {
-            let rel = format!("{cell}/{file}");
-            assert_eq!(read(&shared.join(&rel)), read(&local.join(&rel)), "{rel}");
-        }
-    }
+    same_cells(&shared, &local);
     let report = |out: &Path| {
         let res = Command::new(env!("CARGO_BIN_EXE_rl-report"))
             .arg(out)
@@ -862,18 +870,10 @@ fn suite_tasks_take_their_index_from_a_kubernetes_indexed_job_or_lrfree_task_id(
     write_suite(&suite, "Pendulum", 500, 1, &shared);
     let suite_arg = suite.to_str().unwrap();
     let args = ["--config", suite_arg, "--task", "auto", "--no-plots"];
-    let refused = |res: &Output, needle: &str| {
-        let stderr = String::from_utf8_lossy(&res.stderr);
-        assert_eq!(res.status.code(), Some(2), "{stderr}");
-        assert!(
-            stderr.contains(needle) && stderr.trim().lines().count() == 1,
-            "{stderr}"
-        );
-    };
 
     // No engine, or two that disagree: one line, nothing written.
-    refused(&rl_train_in_array(&args, &[]), "found no task index");
-    refused(
+    one_line_exit_2(&rl_train_in_array(&args, &[]), "found no task index");
+    one_line_exit_2(
         &rl_train_in_array(
             &args,
             &[("LRFREE_TASK_ID", "1"), ("JOB_COMPLETION_INDEX", "2")],
@@ -901,12 +901,12 @@ fn suite_tasks_take_their_index_from_a_kubernetes_indexed_job_or_lrfree_task_id(
         &["--config", suite_arg, "--task", "1", "--no-plots"],
         &pod("2"),
     );
-    refused(&elsewhere, "already running");
+    one_line_exit_2(&elsewhere, "already running");
     let other_job = rl_train_in_array(
         &args,
         &[("JOB_COMPLETION_INDEX", "1"), ("LRFREE_JOB_ID", "uid-b")],
     );
-    refused(&other_job, "array task kubernetes:uid-a/1");
+    one_line_exit_2(&other_job, "array task kubernetes:uid-a/1");
     ok(&rl_train_in_array(&args, &pod("1")));
     assert!(!lock.exists(), "the finished task leaves no lock");
     ok(&rl_train_in_array(&args, &pod("2")));
@@ -920,11 +920,6 @@ fn suite_tasks_take_their_index_from_a_kubernetes_indexed_job_or_lrfree_task_id(
         local.to_str().unwrap(),
         "--no-plots",
     ]));
-    for cell in ["sgd/seed-0", "sgd/seed-1", "adam/seed-0", "adam/seed-1"] {
-        for file in ["metrics.csv", "summary.json"] {
-            let rel = format!("{cell}/{file}");
-            assert_eq!(read(&shared.join(&rel)), read(&local.join(&rel)), "{rel}");
-        }
-    }
+    same_cells(&shared, &local);
     std::fs::remove_dir_all(&dir).ok();
 }

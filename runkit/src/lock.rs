@@ -4,8 +4,8 @@
 //! The file names who holds it (host, process id, Slurm job, Kubernetes or `LRFREE_JOB_ID`
 //! array task). A lock left by a process that died is taken over when that is certain: the
 //! same Slurm array task requeued (Slurm keeps its job id), the same Kubernetes Indexed Job
-//! index in a replacement pod ([`crate::array`]), or the same host with the process gone. Otherwise the second start is
-//! refused with one line that says whose lock it is.
+//! index in a replacement pod ([`crate::array`]), or the same host with the process gone.
+//! Otherwise the second start is refused with one line that says whose lock it is.
 
 use std::fs::OpenOptions;
 use std::io::Write;

@@ -122,9 +122,7 @@ impl Pool {
             None => Ok(done),
         }
     }
-}
 
-impl Pool {
     /// The threads that really run `jobs` jobs: [`Pool::threads`], at least 1 and at most
     /// one per job.
     pub fn threads_for(&self, jobs: usize) -> usize {
