@@ -10,15 +10,7 @@
 # envsubst; CI runs it (.ci/run). Exit 0 and one OK line, or the first difference.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
-START=$SECONDS
-RL_TRAIN=${RL_TRAIN:-$ROOT/target/release/rl-train}
-RL_REPORT=${RL_REPORT:-$ROOT/target/release/rl-report}
-if [ ! -x "$RL_TRAIN" ] || [ ! -x "$RL_REPORT" ]; then
-    cargo build --release --bin rl-train --bin rl-report
-fi
-WORK=$(mktemp -d /tmp/k8s-suite-test.XXXXXX)
-fail() { echo "kubernetes suite test: FAILED: $*" >&2; echo "(files in $WORK)" >&2; exit 1; }
+. scripts/suite-test-common.sh "kubernetes suite test"
 command -v envsubst >/dev/null || fail "envsubst is missing (Debian's gettext-base)"
 unshare --uts --pid --fork --mount-proc true 2>/dev/null || fail "unshare needs root here"
 
@@ -103,8 +95,7 @@ if [ $INTERRUPTED = yes ]; then
         || fail "the replacement pod of index 1 did not resume ($WORK/pod-1-1.log)"
 fi
 
-RL_REPORT=$RL_REPORT scripts/same-suite-records.sh "$WORK/local" "$POD_DIR/runs/suite-k8s" "$WORK" \
-    || fail "the Indexed Job and the local run differ (above)"
+same_records "$WORK/local" "$POD_DIR/runs/suite-k8s"
 echo "kubernetes suite test: OK ($TASKS indices, $PODS pods at a time, index 1's pod killed and" \
     "replaced mid-run: $INTERRUPTED; records and report equal to one process) in $((SECONDS - START)) s"
 rm -rf "$WORK"

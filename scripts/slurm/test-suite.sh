@@ -7,17 +7,9 @@
 # munge`; CI runs it (.ci/run). Exit 0 and one OK line, or the first difference.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
-START=$SECONDS
-RL_TRAIN=${RL_TRAIN:-$ROOT/target/release/rl-train}
-RL_REPORT=${RL_REPORT:-$ROOT/target/release/rl-report}
-if [ ! -x "$RL_TRAIN" ] || [ ! -x "$RL_REPORT" ]; then
-    cargo build --release --bin rl-train --bin rl-report
-fi
+. scripts/suite-test-common.sh "slurm suite test"
 export RL_TRAIN
 eval "$(scripts/slurm/local-cluster.sh)"
-WORK=$(mktemp -d /tmp/slurm-suite-test.XXXXXX)
-fail() { echo "slurm suite test: FAILED: $*" >&2; echo "(files in $WORK)" >&2; exit 1; }
 cat > "$WORK/suite.toml" <<SUITE
 [suite]
 env = "Pendulum"
@@ -59,8 +51,7 @@ if [ $INTERRUPTED = yes ]; then
         || fail "the requeued task 1 did not resume from its checkpoint ($WORK/slurm-${JOB}_1.out)"
 fi
 
-RL_REPORT=$RL_REPORT scripts/same-suite-records.sh "$WORK/local" "$WORK/shared" "$WORK" \
-    || fail "the array and the local run differ (above)"
+same_records "$WORK/local" "$WORK/shared"
 echo "slurm suite test: OK ($N tasks as array job $JOB, task 1 requeued mid-run: $INTERRUPTED;" \
     "records and report equal to one process) in $((SECONDS - START)) s"
 rm -rf "$WORK"
