@@ -68,6 +68,10 @@ pub struct Args {
     /// leaves them out of RL: they need the loss at the optimum). Without it they are refused.
     #[arg(long)]
     pub sps_critics_only: bool,
+    /// Record what moves each D-Adaptation-type optimizer's D in each seed's diagnostics.csv
+    /// (config key `diagnostics`; drawn by rl-plot as diagnostics.png).
+    #[arg(long)]
+    pub diagnostics: bool,
     /// Where to train: cpu, cuda, or auto (CUDA if usable, else the CPU, saying so)
     /// [default: the config's `device`, else cuda in a build with the `cuda` feature, else cpu].
     /// A resumed run keeps the device it ran on.
@@ -135,6 +139,7 @@ impl Args {
         config.eval_episodes = self.eval_episodes.unwrap_or(config.eval_episodes);
         config.checkpoint_every = self.checkpoint_every.unwrap_or(config.checkpoint_every);
         config.sps_critics_only |= self.sps_critics_only;
+        config.diagnostics |= self.diagnostics;
         if let Some(device) = &self.device {
             config.device = device.parse()?;
         }

@@ -86,6 +86,12 @@ pub struct RunConfig {
     /// this key `rl-train` refuses them. Default false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sps_critics_only: bool,
+    /// Write each seed's `diagnostics.csv`: at every `log_every`-th update, what moved each
+    /// D-Adaptation-type optimizer's D (the numerator, ‖s‖, d̂, D, G, the gradient's norm;
+    /// `burn_lrfree::Diagnostics`), for `rl-plot`'s diagnostics figure. Off by default: then
+    /// nothing is measured or written. `--diagnostics` turns it on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub diagnostics: bool,
     /// Per-optimizer `lr` and options, by registry name.
     #[serde(default)]
     pub optimizers: BTreeMap<String, toml::Table>,

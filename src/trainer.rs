@@ -5,14 +5,15 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::Device;
-use burn_lrfree::Estimate;
+use burn_lrfree::{Diagnostics, Estimate};
 use lrfree_agents::{AgentError, Sac, UpdateStats};
 use lrfree_envs::{Env, Step, make_env};
 use lrfree_runkit::RunError;
 use lrfree_runkit::files::{read_json, write_json_atomic};
 use lrfree_runkit::pool::ProgressBar;
 use lrfree_runkit::records::rl::{
-    Divergence, MaxLr, MetricsWriter, NetEstimate, SeedSummary, SeedTiming, UpdateRow,
+    DiagnosticRow, DiagnosticsWriter, Divergence, MaxLr, MetricsWriter, Net, NetEstimate,
+    SeedSummary, SeedTiming, UpdateRow,
 };
 use lrfree_runkit::records::seed_dir;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,10 @@ struct Counters {
     episode: u64,
     /// Length of metrics.csv at the checkpoint.
     metrics_len: u64,
+    /// Length of diagnostics.csv at the checkpoint (runs with `diagnostics`; 0 in checkpoints
+    /// written before it existed).
+    #[serde(default)]
+    diagnostics_len: u64,
     /// Step and mean return of the last evaluation.
     last_eval: Option<(u64, f64)>,
     /// Largest estimates so far.
@@ -56,6 +61,23 @@ fn update_row(s: &UpdateStats) -> UpdateRow {
         temperature: s.temperature,
         estimates: [est(&s.critic), est(&s.actor), est(&s.temperature_estimate)],
     }
+}
+
+/// One network's estimate and diagnostics as `diagnostics.csv` records them; `None` for an
+/// optimizer without diagnostics (Adam, COCOB, ...).
+fn diagnostic_row(e: &Estimate) -> Option<DiagnosticRow> {
+    let Diagnostics {
+        numerator,
+        s_norm,
+        d_hat,
+        g0_norm,
+        grad_norm,
+    } = e.diagnostics?;
+    Some(DiagnosticRow {
+        values: [
+            e.lr, e.d, e.d_next, d_hat, numerator, s_norm, g0_norm, grad_norm,
+        ],
+    })
 }
 
 fn env_err(e: impl std::fmt::Display) -> RunError {
@@ -184,6 +206,8 @@ struct SeedRun<'a> {
     sac: Sac,
     counters: Counters,
     metrics: MetricsWriter,
+    /// diagnostics.csv, in runs with `diagnostics`.
+    diagnostics: Option<DiagnosticsWriter>,
     /// Throughput of this process's part of the seed (timing.json).
     start_step: u64,
     started: Instant,
@@ -206,12 +230,21 @@ impl<'a> SeedRun<'a> {
         let env = make_env(&config.env, &kwargs).map_err(env_err)?;
         let eval_env = make_env(&config.env, &kwargs).map_err(env_err)?;
         let metrics_path = dir.join("metrics.csv");
-        let (sac, counters, metrics) = match latest_checkpoint(&dir) {
+        let diagnostics_path = dir.join("diagnostics.csv");
+        let (mut sac, counters, metrics, diagnostics) = match latest_checkpoint(&dir) {
             Some(checkpoint) => {
                 let counters: Counters = read_json(&checkpoint.join("counters.json"))?;
                 let sac = Sac::load(&checkpoint.join("agent"), &config.sac, &optimizers, device)
                     .map_err(agent_err)?;
                 let metrics = MetricsWriter::resume(&metrics_path, counters.metrics_len)?;
+                let diagnostics = match config.diagnostics {
+                    false => None,
+                    true if diagnostics_path.exists() => Some(DiagnosticsWriter::resume(
+                        &diagnostics_path,
+                        counters.diagnostics_len,
+                    )?),
+                    true => Some(DiagnosticsWriter::create(&diagnostics_path)?),
+                };
                 say(
                     bar,
                     format!(
@@ -219,7 +252,7 @@ impl<'a> SeedRun<'a> {
                         counters.step
                     ),
                 );
-                (sac, counters, metrics)
+                (sac, counters, metrics, diagnostics)
             }
             None => {
                 let space = env.action_space();
@@ -231,9 +264,15 @@ impl<'a> SeedRun<'a> {
                     next_checkpoint: config.checkpoint_every,
                     ..Counters::default()
                 };
-                (sac, counters, MetricsWriter::create(&metrics_path)?)
+                let diagnostics = match config.diagnostics {
+                    true => Some(DiagnosticsWriter::create(&diagnostics_path)?),
+                    false => None,
+                };
+                let metrics = MetricsWriter::create(&metrics_path)?;
+                (sac, counters, metrics, diagnostics)
             }
         };
+        sac.set_diagnostics(config.diagnostics);
         bar.set_position(counters.step);
         if bar.is_hidden() {
             // Without bars, a log shows when each seed started (and that --jobs seeds overlap).
@@ -257,6 +296,7 @@ impl<'a> SeedRun<'a> {
             sac,
             counters,
             metrics,
+            diagnostics,
         })
     }
 
@@ -342,6 +382,14 @@ impl<'a> SeedRun<'a> {
                 self.counters.max_lr.observe(&row);
                 if step.is_multiple_of(self.config.log_every) || diverged.is_some() {
                     self.metrics.update(step, &row)?;
+                    if let Some(diagnostics) = &mut self.diagnostics {
+                        let estimates = [&stats.critic, &stats.actor, &stats.temperature_estimate];
+                        for (net, estimate) in Net::ALL.into_iter().zip(estimates) {
+                            if let Some(row) = diagnostic_row(estimate) {
+                                diagnostics.row(step, net, &row)?;
+                            }
+                        }
+                    }
                 }
                 Ok(diverged)
             }
@@ -391,6 +439,9 @@ impl<'a> SeedRun<'a> {
             counters.next_checkpoint += self.config.checkpoint_every;
         }
         counters.metrics_len = self.metrics.len()?;
+        if let Some(diagnostics) = &self.diagnostics {
+            counters.diagnostics_len = diagnostics.len()?;
+        }
         save_checkpoint(&self.dir, &self.sac, counters, self.config.save_buffer)
     }
 

@@ -216,8 +216,10 @@ fn a_killed_run_resumes_to_the_same_records() {
     let dir = temp_dir("resume");
     let config = quick_config(&dir, "");
     let steps = ["--steps", "2400"];
-    let (full, killed) = (dir.join("full"), dir.join("killed"));
-    let args = |out: &Path| {
+    let (full, killed, plain) = (dir.join("full"), dir.join("killed"), dir.join("plain"));
+    // With the D-Adaptation diagnostics on (diagnostics.csv is resumed like metrics.csv), and
+    // once without them (`plain`), which must train the very same numbers.
+    let args = |out: &Path, diagnostics: bool| {
         let mut v = vec![
             "--config".to_string(),
             config.display().to_string(),
@@ -226,18 +228,23 @@ fn a_killed_run_resumes_to_the_same_records() {
         ];
         v.extend(steps.iter().map(|s| s.to_string()));
         v.extend(["--out".into(), out.display().to_string()]);
+        if diagnostics {
+            v.push("--diagnostics".into());
+        }
         v
     };
-    let done = Command::new(BIN)
-        .args(args(&full))
-        .arg("--no-progress")
-        .output()
-        .unwrap();
-    ok(&done);
+    for (out, diagnostics) in [(&full, true), (&plain, false)] {
+        let done = Command::new(BIN)
+            .args(args(out, diagnostics))
+            .arg("--no-progress")
+            .output()
+            .unwrap();
+        ok(&done);
+    }
 
     // Start the same run, kill it once a checkpoint exists, then resume.
     kill_after_checkpoint(
-        args(&killed),
+        args(&killed, true),
         &killed.join("ps-da-sgd/seed-0/checkpoint/counters.json"),
         Duration::from_millis(150),
     );
@@ -251,19 +258,49 @@ fn a_killed_run_resumes_to_the_same_records() {
             String::from_utf8_lossy(&resumed.stderr)
         );
     }
+    for rel in [
+        "ps-da-sgd/seed-0/metrics.csv",
+        "ps-da-sgd/seed-0/diagnostics.csv",
+        "ps-da-sgd/seed-0/summary.json",
+        "summary.json",
+    ] {
+        assert_eq!(
+            read(&full.join(rel)),
+            read(&killed.join(rel)),
+            "resumed {rel} differs from the uninterrupted run"
+        );
+    }
     let rel = "ps-da-sgd/seed-0/metrics.csv";
     assert_eq!(
         read(&full.join(rel)),
-        read(&killed.join(rel)),
-        "resumed metrics differ from the uninterrupted run"
+        read(&plain.join(rel)),
+        "recording the diagnostics changed the training"
     );
+    assert!(!plain.join("ps-da-sgd/seed-0/diagnostics.csv").exists());
+    assert!(!plain.join("plots/diagnostics.png").exists());
+    assert!(full.join("plots/diagnostics.png").exists());
+
+    // One critic and one actor row per logged update (log_every 50 from step 300 on); the
+    // temperature is on Adam, which has no D.
+    let diagnostics = read(&full.join("ps-da-sgd/seed-0/diagnostics.csv"));
+    let mut lines = diagnostics.lines();
     assert_eq!(
-        read(&full.join("ps-da-sgd/seed-0/summary.json")),
-        read(&killed.join("ps-da-sgd/seed-0/summary.json"))
+        lines.next(),
+        Some("step,network,lr,d,d_next,d_hat,numerator,s_norm,g0_norm,grad_norm")
     );
-    assert_eq!(
-        read(&full.join("summary.json")),
-        read(&killed.join("summary.json"))
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let logged: Vec<u64> = (300..=2400).step_by(50).collect();
+    for net in ["critic", "actor"] {
+        let steps: Vec<u64> = rows
+            .iter()
+            .filter(|r| r[1] == net)
+            .map(|r| r[0].parse().unwrap())
+            .collect();
+        assert_eq!(steps, logged, "{net} rows");
+    }
+    assert!(
+        rows.iter()
+            .all(|r| r[1] != "alpha" && r.iter().all(|c| !c.is_empty()))
     );
     std::fs::remove_dir_all(&dir).ok();
 }

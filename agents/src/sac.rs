@@ -327,6 +327,18 @@ impl Sac {
         self.seed
     }
 
+    /// Have every optimizer measure the diagnostics that cost work of their own
+    /// (`burn_lrfree::LrFreeOptimizer::set_diagnostics`), or stop.
+    pub fn set_diagnostics(&mut self, on: bool) {
+        for opt in [
+            &mut self.opt_critic,
+            &mut self.opt_actor,
+            &mut self.opt_temperature,
+        ] {
+            opt.set_diagnostics(on);
+        }
+    }
+
     /// What each optimizer estimated at its last step: `(actor, critic, alpha)`.
     pub fn estimates(&self) -> (Estimate, Estimate, Estimate) {
         (

@@ -195,6 +195,33 @@ pub struct Estimate {
     pub per_tensor_lr: Option<Vec<f64>>,
     /// Steps taken so far (skipped steps not counted).
     pub steps: u64,
+    /// The D-Adaptation internals of the last step (D-Adapt SGD/Adam, Prodigy, PS-DA-SGD,
+    /// PS-SPS); `None` for the other methods and before the first step.
+    #[serde(default)]
+    pub diagnostics: Option<Diagnostics>,
+}
+
+/// What moved D at the last step: the quantities behind the estimate of the D-Adaptation
+/// family, for explaining a jump of D or a collapse (issue 25). All but
+/// [`grad_norm`](Self::grad_norm) are scalars the step computes anyway, so they are always
+/// kept; `grad_norm` costs one more reduction for PS-DA-SGD and is measured only after
+/// [`LrFreeOptimizer::set_diagnostics`] turned it on. Fields a method has no use for are `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Diagnostics {
+    /// The numerator r of D's lower bound after the step (D-Adapt SGD and PS-DA-SGD:
+    /// `Σ λ⟨g, s⟩`; D-Adapt Adam and Prodigy: their decayed sums; PS-SPS: `f_k − f*`).
+    pub numerator: Option<f64>,
+    /// The norm of `s` after the step that d̂ divides by: ‖s‖₂ for D-Adapt SGD and PS-DA-SGD,
+    /// ‖s‖₁ for D-Adapt Adam and Prodigy (their denominators, as the references compute them).
+    pub s_norm: Option<f64>,
+    /// The lower bound d̂ this step proposed, before the `max` with D and the growth cap
+    /// (`None` while `s = 0`).
+    pub d_hat: Option<f64>,
+    /// G, the first gradient's norm as the step used it (D-Adapt SGD; PS-DA-SGD after transport).
+    pub g0_norm: Option<f64>,
+    /// The norm of the gradient the method works on at this step: the scaled `g' = g/a` for the
+    /// PS methods (with weight decay added, for PS-DA-SGD), the raw gradient for the others.
+    pub grad_norm: Option<f64>,
 }
 
 impl Estimate {
@@ -207,6 +234,15 @@ impl Estimate {
             d_next: last.map(|_| d_next),
             steps,
             per_tensor_lr: None,
+            diagnostics: None,
+        }
+    }
+
+    /// This estimate with the last step's [`Diagnostics`] attached.
+    pub fn with_diagnostics(self, diagnostics: Option<Diagnostics>) -> Self {
+        Estimate {
+            diagnostics,
+            ..self
         }
     }
 }
@@ -242,6 +278,10 @@ pub trait LrFreeOptimizer: LrEstimate + Send {
 
     /// Forget all state, as if freshly built from the same configuration.
     fn reset(&mut self);
+
+    /// Measure the [`Diagnostics`] that cost work of their own (the gradient norm of PS-DA-SGD)
+    /// from the next step on, or stop. Off when built; methods without diagnostics ignore it.
+    fn set_diagnostics(&mut self, _on: bool) {}
 }
 
 /// A boxed optimizer (from the [`registry`](crate::registry)) is an optimizer too, so it can be
@@ -275,5 +315,9 @@ impl<T: LrFreeOptimizer + ?Sized> LrFreeOptimizer for Box<T> {
 
     fn reset(&mut self) {
         (**self).reset()
+    }
+
+    fn set_diagnostics(&mut self, on: bool) {
+        (**self).set_diagnostics(on)
     }
 }

@@ -31,7 +31,7 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
+use crate::api::{Diagnostics, Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
 use crate::fused::{self, Real};
@@ -101,6 +101,7 @@ impl LrFreeConfig for DAdaptAdamConfig {
             numerator: 0.0,
             k: 0,
             last: None,
+            last_diagnostics: None,
             spare: fused::Spare::default(),
         })
     }
@@ -129,13 +130,15 @@ pub struct DAdaptAdam {
     k: u64,
     /// (d·lr, D used) of the last step.
     last: Option<(f64, f64)>,
+    /// What moved D at the last step.
+    last_diagnostics: Option<Diagnostics>,
     /// The fused path's scratch buffers (`s/(√v+eps)`, `|s|`, the new parameters).
     spare: fused::Spare,
 }
 
 impl LrEstimate for DAdaptAdam {
     fn estimate(&self) -> Estimate {
-        Estimate::with_d(self.last, self.d, self.k)
+        Estimate::with_d(self.last, self.d, self.k).with_diagnostics(self.last_diagnostics)
     }
 }
 
@@ -145,7 +148,7 @@ impl LrFreeOptimizer for DAdaptAdam {
     }
 
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
-        step.admit(NAME, &mut self.layout)?;
+        let grad_sq = step.admit(NAME, &mut self.layout)?;
         let c = &self.config;
         let [b1, b2] = c.betas;
         let sqrt_b2 = b2.sqrt();
@@ -161,8 +164,8 @@ impl LrFreeOptimizer for DAdaptAdam {
             && let Some(state) = fused::take_all([&mut self.m, &mut self.v, &mut self.s])
         {
             return Ok(match step.params.dtype() {
-                DType::F64 => self.step_fused::<f64>(step, dlr, state),
-                _ => self.step_fused::<f32>(step, dlr, state),
+                DType::F64 => self.step_fused::<f64>(step, dlr, state, grad_sq),
+                _ => self.step_fused::<f32>(step, dlr, state, grad_sq),
             });
         }
         let mut g = step.grads;
@@ -192,17 +195,12 @@ impl LrFreeOptimizer for DAdaptAdam {
         if sk_l1 == 0.0 {
             return Ok(step.params);
         }
-        let d_next = if lr > 0.0 {
-            self.next_d(numerator, sk_l1)
-        } else {
-            d
-        };
         let denom = v.sqrt().add_scalar(c.eps);
         let mut x = step.params;
         if c.weight_decay != 0.0 && c.decouple {
             x = x.clone() - x.mul_scalar(c.weight_decay * dlr);
         }
-        self.finish(numerator, d_next, lr);
+        self.finish(numerator, sk_l1, lr, grad_sq);
         Ok(x - m.div(denom))
     }
 
@@ -219,6 +217,7 @@ impl LrFreeOptimizer for DAdaptAdam {
         .with_tensor("m", self.m.as_ref())
         .with_tensor("v", self.v.as_ref())
         .with_tensor("s", self.s.as_ref())
+        .with_diagnostics(self.last_diagnostics)
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
@@ -230,6 +229,7 @@ impl LrFreeOptimizer for DAdaptAdam {
         );
         let [k, d, numerator] = state.scalars(["steps", "d", "numerator"])?;
         let last = state.last()?;
+        self.last_diagnostics = state.diagnostics();
         self.layout = state.layout;
         self.spare = fused::Spare::default();
         (self.m, self.v, self.s) = (m, v, s);
@@ -246,20 +246,27 @@ impl LrFreeOptimizer for DAdaptAdam {
 }
 
 impl DAdaptAdam {
-    /// D for the next step: `max(d, min(d̂, d·growth_rate))` with `d̂ = r / ((1−√β2)·||s||_1)`;
-    /// the one formula of the tensor and fused paths.
-    fn next_d(&self, numerator: f64, sk_l1: f64) -> f64 {
-        let sqrt_b2 = self.config.betas[1].sqrt();
-        let d_hat = numerator / ((1.0 - sqrt_b2) * sk_l1);
-        self.d.max(d_hat.min(self.d * self.config.growth_rate))
-    }
-
-    /// The scalar state after a step taken with D = `self.d` and learning rate `lr`.
-    fn finish(&mut self, numerator: f64, d_next: f64, lr: f64) {
+    /// The scalar state after a step taken with D = `self.d` and learning rate `lr`, which left
+    /// the numerator r and `||s||_1 = sk_l1` (`grad_sq`: the step's ‖g‖², for the diagnostics).
+    /// D for the next step is `max(d, min(d̂, d·growth_rate))` with `d̂ = r / ((1−√β2)·||s||_1)`
+    /// when `lr > 0`; the one formula of the tensor and fused paths.
+    fn finish(&mut self, numerator: f64, sk_l1: f64, lr: f64, grad_sq: f64) {
         let d = self.d;
-        (self.numerator, self.d) = (numerator, d_next);
+        let sqrt_b2 = self.config.betas[1].sqrt();
+        let d_hat = (lr > 0.0).then(|| numerator / ((1.0 - sqrt_b2) * sk_l1));
+        if let Some(d_hat) = d_hat {
+            self.d = d.max(d_hat.min(d * self.config.growth_rate));
+        }
+        self.numerator = numerator;
         self.k += 1;
         self.last = Some((d * lr, d));
+        self.last_diagnostics = Some(Diagnostics {
+            numerator: Some(numerator),
+            s_norm: Some(sk_l1),
+            d_hat,
+            g0_norm: None,
+            grad_norm: Some(grad_sq.sqrt()),
+        });
     }
 
     /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
@@ -285,6 +292,7 @@ impl DAdaptAdam {
         step: FlatStep<'_>,
         dlr: f64,
         [mut m, mut v, mut s]: [TensorData; 3],
+        grad_sq: f64,
     ) -> Tensor<1> {
         let c = &self.config;
         let device = step.params.device();
@@ -330,7 +338,7 @@ impl DAdaptAdam {
             self.spare.put(x);
             return fused::tensor(p, &device);
         }
-        self.finish(numerator, self.next_d(numerator, sk_l1), step.lr);
+        self.finish(numerator, sk_l1, step.lr, grad_sq);
         self.spare.put(p);
         fused::tensor(x, &device)
     }

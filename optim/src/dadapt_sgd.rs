@@ -24,7 +24,7 @@
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
+use crate::api::{Diagnostics, Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
 use crate::method::{LrFreeConfig, builder};
@@ -80,6 +80,7 @@ impl LrFreeConfig for DAdaptSgdConfig {
             g0_norm: 0.0,
             steps: 0,
             last: None,
+            last_diagnostics: None,
         })
     }
 }
@@ -104,11 +105,13 @@ pub struct DAdaptSgd {
     steps: u64,
     /// (step size, D used) of the last step.
     last: Option<(f64, f64)>,
+    /// What moved D at the last step.
+    last_diagnostics: Option<Diagnostics>,
 }
 
 impl LrEstimate for DAdaptSgd {
     fn estimate(&self) -> Estimate {
-        Estimate::with_d(self.last, self.d, self.steps)
+        Estimate::with_d(self.last, self.d, self.steps).with_diagnostics(self.last_diagnostics)
     }
 }
 
@@ -143,11 +146,19 @@ impl LrFreeOptimizer for DAdaptSgd {
             ),
         };
         let mut d_next = d;
+        let mut diagnostics = Diagnostics {
+            numerator: Some(numerator),
+            g0_norm: Some(g0_norm),
+            grad_norm: Some(raw_sq.sqrt()),
+            ..Diagnostics::default()
+        };
         if step.lr > 0.0 {
             let s_norm = ops::sq_norm(&s).sqrt();
+            diagnostics.s_norm = Some(s_norm);
             if s_norm > 0.0 {
                 let d_hat = 2.0 * numerator / s_norm;
                 d_next = d.max(d_hat.min(d * c.growth_rate));
+                diagnostics.d_hat = Some(d_hat);
             }
         }
         let z = x0.clone() - s.clone();
@@ -157,6 +168,7 @@ impl LrFreeOptimizer for DAdaptSgd {
         (self.numerator, self.d, self.g0_norm) = (numerator, d_next, g0_norm);
         self.steps += 1;
         self.last = Some((dlr, d));
+        self.last_diagnostics = Some(diagnostics);
         Ok(x)
     }
 
@@ -173,6 +185,7 @@ impl LrFreeOptimizer for DAdaptSgd {
         .with_scalar("g0_norm", self.g0_norm)
         .with_tensor("x0", self.x0.as_ref())
         .with_tensor("s", self.s.as_ref())
+        .with_diagnostics(self.last_diagnostics)
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
@@ -181,6 +194,7 @@ impl LrFreeOptimizer for DAdaptSgd {
         let [steps, d, numerator, g0_norm] =
             state.scalars(["steps", "d", "numerator", "g0_norm"])?;
         let last = state.last()?;
+        self.last_diagnostics = state.diagnostics();
         self.layout = state.layout;
         (self.x0, self.s) = (x0, s);
         (self.steps, self.d, self.numerator, self.g0_norm) = (steps as u64, d, numerator, g0_norm);

@@ -136,7 +136,7 @@ pub mod registry;
 pub mod sgd;
 pub mod sps;
 
-pub use api::{Estimate, LrEstimate, LrFreeOptimizer};
+pub use api::{Diagnostics, Estimate, LrEstimate, LrFreeOptimizer};
 pub use config::f64_or_inf;
 pub use error::{OptimError, Result};
 pub use method::LrFreeConfig;

@@ -34,7 +34,7 @@ use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
+use crate::api::{Diagnostics, Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
 use crate::fused::{self, Real};
@@ -125,6 +125,7 @@ impl LrFreeConfig for ProdigyConfig {
             numerator: 0.0,
             k: 0,
             last: None,
+            last_diagnostics: None,
         })
     }
 }
@@ -160,6 +161,8 @@ pub struct Prodigy {
     k: u64,
     /// (d·lr, D used) of the last step.
     last: Option<(f64, f64)>,
+    /// What moved D at the last step.
+    last_diagnostics: Option<Diagnostics>,
 }
 
 impl Prodigy {
@@ -188,7 +191,7 @@ impl Prodigy {
 
 impl LrEstimate for Prodigy {
     fn estimate(&self) -> Estimate {
-        Estimate::with_d(self.last, self.d, self.k)
+        Estimate::with_d(self.last, self.d, self.k).with_diagnostics(self.last_diagnostics)
     }
 }
 
@@ -198,7 +201,7 @@ impl LrFreeOptimizer for Prodigy {
     }
 
     fn step_flat(&mut self, step: FlatStep<'_>) -> Result<Tensor<1>> {
-        step.admit(NAME, &mut self.layout)?;
+        let grad_sq = step.admit(NAME, &mut self.layout)?;
         let c = self.config.clone();
         let [b1, b2] = c.betas;
         let b3 = c.beta3.unwrap_or(b2.sqrt());
@@ -215,8 +218,8 @@ impl LrFreeOptimizer for Prodigy {
                 fused::take_all([&mut self.m, &mut self.v, &mut self.s, &mut self.x0])
         {
             return Ok(match step.params.dtype() {
-                DType::F64 => self.step_fused::<f64>(step, dlr, state),
-                _ => self.step_fused::<f32>(step, dlr, state),
+                DType::F64 => self.step_fused::<f64>(step, dlr, state, grad_sq),
+                _ => self.step_fused::<f32>(step, dlr, state, grad_sq),
             });
         }
         let mut numerator = self.numerator * b3;
@@ -268,6 +271,7 @@ impl LrFreeOptimizer for Prodigy {
         (self.numerator, self.d, self.d_max) = (numerator, d_next, d_max);
         self.k += 1;
         self.last = Some((d * lr, d));
+        self.diagnose(numerator, d_denom, lr, grad_sq);
         Ok(x - update)
     }
 
@@ -286,6 +290,7 @@ impl LrFreeOptimizer for Prodigy {
         .with_tensor("v", self.v.as_ref())
         .with_tensor("s", self.s.as_ref())
         .with_tensor("x0", self.x0.as_ref())
+        .with_diagnostics(self.last_diagnostics)
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
@@ -294,6 +299,7 @@ impl LrFreeOptimizer for Prodigy {
         let (s, x0) = (state.tensor("s", device)?, state.tensor("x0", device)?);
         let [k, d, d_max, numerator] = state.scalars(["steps", "d", "d_max", "numerator"])?;
         let last = state.last()?;
+        self.last_diagnostics = state.diagnostics();
         self.layout = state.layout;
         (self.m, self.v, self.s, self.x0, self.slice) = (m, v, s, x0, None);
         (self.k, self.d, self.d_max, self.numerator) = (k as u64, d, d_max, numerator);
@@ -309,6 +315,18 @@ impl LrFreeOptimizer for Prodigy {
 }
 
 impl Prodigy {
+    /// Keep what moved D at this step: the numerator r, `d_denom = ||s||_1`, the d̂ it proposed
+    /// (when `lr > 0`) and `||g||`.
+    fn diagnose(&mut self, numerator: f64, d_denom: f64, lr: f64, grad_sq: f64) {
+        self.last_diagnostics = Some(Diagnostics {
+            numerator: Some(numerator),
+            s_norm: Some(d_denom),
+            d_hat: (lr > 0.0).then(|| self.config.d_coef * numerator / d_denom),
+            g0_norm: None,
+            grad_norm: Some(grad_sq.sqrt()),
+        });
+    }
+
     /// (D, D_max) for the next step, with `d̂ = d_coef·r / d_denom`: D moves only while it is
     /// still `d0`, D_max follows d̂, and the growth rate caps both. The one formula of the tensor
     /// and fused paths.
@@ -350,6 +368,7 @@ impl Prodigy {
         step: FlatStep<'_>,
         dlr: f64,
         [mut m, mut v, mut s, mut x0]: [TensorData; 4],
+        grad_sq: f64,
     ) -> Tensor<1> {
         let c = &self.config;
         let device = step.params.device();
@@ -416,6 +435,7 @@ impl Prodigy {
         (self.numerator, self.d, self.d_max) = (numerator, d_next, d_max);
         self.k += 1;
         self.last = Some((d * lr, d));
+        self.diagnose(numerator, d_denom, lr, grad_sq);
         fused::tensor(p, &device)
     }
 }

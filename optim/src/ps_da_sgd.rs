@@ -19,11 +19,17 @@
 //! | `beta2` | 0.999 | decay of the second moment behind the scaling |
 //! | `eps` | 1e-8 | `a = sqrt(sqrt(v̂) + eps)` |
 //! | `growth_rate` | inf | D may grow at most by this factor per step |
+//! | `d_coef` | 1 | multiplier of the lower bound d̂ before it may raise D (Prodigy's `d_coef`) |
+//! | `g_estimate` | `first` | G: `first` (the first scaled gradient's norm) or `running_max` (see [`GEstimate`]) |
 //! | `weight_decay` | 0 | L2 penalty added to the gradient (before scaling) |
 //! | `scaling` | `adam` | `adam`, `amsgrad` or `none` (then exactly D-Adapt SGD) |
 //! | `transport` | `shrink` | `shrink`, `exact` or `none` (see [`Transport`]) |
-//! | `schedule` | `constant` | η_k: `constant` (1) or `{ cosine = { total_steps = N } }` |
+//! | `schedule` | `constant` | η_k: `constant` (1), `{ cosine = { total_steps = N } }` or `{ inverse_sqrt = { steps = N } }` |
 //! | `scale_gain` | 1 | constant multiplier of `a`; only for studying uniform-scale invariance |
+//!
+//! `d_coef`, `g_estimate` and the `inverse_sqrt` schedule are the remedies tried against a late
+//! jump of D on SAC's actor (issue 25; `docs/suite.md` of the project reports what they did);
+//! their defaults are the method as defined.
 //!
 //! `lr` (default 1.0) multiplies the step. The estimate is λ, an Adam-equivalent learning rate
 //! (the step is `λ·g/a²`); `d` is the D that computed λ (after transport) and `d_next` the D
@@ -43,7 +49,7 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
+use crate::api::{Diagnostics, Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::{OptimError, Result};
 use crate::fused::{self, Real};
@@ -72,6 +78,21 @@ pub enum Transport {
     None,
 }
 
+/// How G, the gradient-norm scale that divides D in `λ = d·lr·η_k/G`, is estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum GEstimate {
+    /// `G = ‖g'_0‖`, the first scaled gradient's norm, carried by the transport (D-Adapt SGD's
+    /// choice).
+    #[default]
+    First,
+    /// `G = max(G, ‖g'_k‖)` at every step: the bound on all gradient norms that D-Adaptation's
+    /// analysis assumes. When the loss scale grows during training (SAC's actor, whose
+    /// gradients grow with the critic's values) the step λ then does not grow with it. Costs
+    /// one more reduction per step.
+    RunningMax,
+}
+
 /// The schedule η_k multiplying the step.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -84,6 +105,13 @@ pub enum Schedule {
         /// Length of the schedule.
         total_steps: u64,
     },
+    /// η_k = sqrt(N / (N + k)): 1 at the start, 1/√2 after N steps, decreasing to 0 with
+    /// Σ η_k = ∞, the kind of decreasing step a convergence proof asks for.
+    #[serde(rename = "inverse_sqrt")]
+    InverseSqrt {
+        /// N, the steps until η has fallen to 1/√2.
+        steps: u64,
+    },
 }
 
 impl Schedule {
@@ -94,6 +122,7 @@ impl Schedule {
             Schedule::Cosine { total_steps } => {
                 0.5 * (1.0 + (std::f64::consts::PI * k as f64 / total_steps as f64).cos())
             }
+            Schedule::InverseSqrt { steps } => (steps as f64 / (steps as f64 + k as f64)).sqrt(),
         }
     }
 }
@@ -113,6 +142,10 @@ pub struct PsDaSgdConfig {
     /// Largest factor by which D may grow in one step.
     #[serde(with = "f64_or_inf")]
     pub growth_rate: f64,
+    /// Multiplier of the lower bound d̂ = 2r/‖s‖ before it may raise D.
+    pub d_coef: f64,
+    /// How G is estimated.
+    pub g_estimate: GEstimate,
     /// L2 weight decay added to the gradient.
     pub weight_decay: f64,
     /// Scaling rule.
@@ -133,6 +166,8 @@ impl Default for PsDaSgdConfig {
             beta2: 0.999,
             eps: 1e-8,
             growth_rate: f64::INFINITY,
+            d_coef: 1.0,
+            g_estimate: GEstimate::First,
             weight_decay: 0.0,
             scaling: Scaling::Adam,
             transport: Transport::Shrink,
@@ -156,10 +191,14 @@ impl LrFreeConfig for PsDaSgdConfig {
             .unit("beta2", self.beta2)?
             .non_negative("eps", self.eps)?
             .at_least_one("growth_rate", self.growth_rate)?
+            .positive("d_coef", self.d_coef)?
             .non_negative("weight_decay", self.weight_decay)?
             .positive("scale_gain", self.scale_gain)?;
         if let Schedule::Cosine { total_steps: 0 } = self.schedule {
             check.positive("schedule.cosine.total_steps", 0.0)?;
+        }
+        if let Schedule::InverseSqrt { steps: 0 } = self.schedule {
+            check.positive("schedule.inverse_sqrt.steps", 0.0)?;
         }
         Ok(PsDaSgd {
             config: self.clone(),
@@ -174,6 +213,8 @@ impl LrFreeConfig for PsDaSgdConfig {
             g_norm: 0.0,
             k: 0,
             last: None,
+            diagnostics_on: false,
+            last_diagnostics: None,
             spare: fused::Spare::default(),
         })
     }
@@ -185,6 +226,8 @@ builder!(PsDaSgdConfig {
     with_beta2 => beta2: f64,
     with_eps => eps: f64,
     with_growth_rate => growth_rate: f64,
+    with_d_coef => d_coef: f64,
+    with_g_estimate => g_estimate: GEstimate,
     with_weight_decay => weight_decay: f64,
     with_scaling => scaling: Scaling,
     with_transport => transport: Transport,
@@ -221,13 +264,17 @@ pub struct PsDaSgd {
     k: u64,
     /// (λ, D used) of the last step.
     last: Option<(f64, f64)>,
+    /// Whether steps measure ‖g'‖ for the diagnostics (`set_diagnostics`).
+    diagnostics_on: bool,
+    /// What moved D at the last step.
+    last_diagnostics: Option<Diagnostics>,
     /// The fused path writes `a` here, keeping `a_prev` for the transport; then they swap.
     spare: fused::Spare,
 }
 
 impl LrEstimate for PsDaSgd {
     fn estimate(&self) -> Estimate {
-        Estimate::with_d(self.last, self.d, self.k)
+        Estimate::with_d(self.last, self.d, self.k).with_diagnostics(self.last_diagnostics)
     }
 }
 
@@ -255,8 +302,10 @@ impl LrFreeOptimizer for PsDaSgd {
         let g_scaled = div_opt(g.clone(), &a);
         let mut scalars = self.scalars();
         let mut s = self.s.clone();
+        let grad_norm =
+            (self.k == 0 || self.measures_grad_norm()).then(|| ops::sq_norm(&g_scaled).sqrt());
         if self.k == 0 {
-            scalars.g_norm = ops::sq_norm(&g_scaled).sqrt();
+            scalars.g_norm = grad_norm.unwrap_or_default();
             if scalars.g_norm == 0.0 {
                 return Ok(step.params);
             }
@@ -288,6 +337,7 @@ impl LrFreeOptimizer for PsDaSgd {
                 Transport::None => {}
             }
         }
+        scalars.raise_g(c.g_estimate, grad_norm);
         let lambda = scalars.lambda(step.lr, c.schedule.eta(self.k));
         let s = match s {
             None => g_scaled.clone().mul_scalar(lambda),
@@ -305,7 +355,7 @@ impl LrFreeOptimizer for PsDaSgd {
         }
         self.scale = scale;
         (self.a_prev, self.z, self.s) = (a, Some(z), Some(s));
-        self.finish(scalars, lambda, s_norm);
+        self.finish(scalars, lambda, s_norm, grad_norm);
         Ok(w)
     }
 
@@ -326,6 +376,7 @@ impl LrFreeOptimizer for PsDaSgd {
         .with_tensor("z", self.z.as_ref())
         .with_tensor("s", self.s.as_ref())
         .with_tensor("g0", self.g0.as_ref())
+        .with_diagnostics(self.last_diagnostics)
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
@@ -338,6 +389,7 @@ impl LrFreeOptimizer for PsDaSgd {
         let (s, g0) = (state.tensor("s", device)?, state.tensor("g0", device)?);
         let [k, d, numerator, g_norm] = state.scalars(["steps", "d", "numerator", "G"])?;
         let last = state.last()?;
+        self.last_diagnostics = state.diagnostics();
         self.layout = state.layout;
         self.scale = scale;
         self.spare = fused::Spare::default();
@@ -348,9 +400,14 @@ impl LrFreeOptimizer for PsDaSgd {
     }
 
     fn reset(&mut self) {
-        if let Ok(fresh) = self.config.build() {
+        if let Ok(mut fresh) = self.config.build() {
+            fresh.diagnostics_on = self.diagnostics_on;
             *self = fresh; // the config was validated when this optimizer was built
         }
+    }
+
+    fn set_diagnostics(&mut self, on: bool) {
+        self.diagnostics_on = on;
     }
 }
 
@@ -371,18 +428,28 @@ impl Scalars {
         self.g_norm /= rho;
     }
 
+    /// G under `running_max`: raised to this step's ‖g'‖ (`None`: not measured, under `first`).
+    fn raise_g(&mut self, estimate: GEstimate, grad_norm: Option<f64>) {
+        if let (GEstimate::RunningMax, Some(norm)) = (estimate, grad_norm) {
+            self.g_norm = self.g_norm.max(norm);
+        }
+    }
+
     /// `λ = d·lr·η_k / G`.
     fn lambda(&self, lr: f64, eta: f64) -> f64 {
         self.d * lr * eta / self.g_norm
     }
 
-    /// D for the next step: `max(d, min(2r/||s||, d·growth_rate))`, unchanged while `s = 0`.
-    fn next_d(&self, s_norm: f64, growth_rate: f64) -> f64 {
-        if s_norm > 0.0 {
-            self.d
-                .max((2.0 * self.numerator / s_norm).min(self.d * growth_rate))
-        } else {
-            self.d
+    /// The lower bound `d̂ = d_coef·2r/||s||`, none while `s = 0`.
+    fn d_hat(&self, s_norm: f64, d_coef: f64) -> Option<f64> {
+        (s_norm > 0.0).then(|| d_coef * 2.0 * self.numerator / s_norm)
+    }
+
+    /// D for the next step: `max(d, min(d̂, d·growth_rate))`, unchanged while `s = 0`.
+    fn next_d(&self, d_hat: Option<f64>, growth_rate: f64) -> f64 {
+        match d_hat {
+            Some(d_hat) => self.d.max(d_hat.min(self.d * growth_rate)),
+            None => self.d,
         }
     }
 }
@@ -396,12 +463,26 @@ impl PsDaSgd {
         }
     }
 
-    /// The scalar state after a step that used `scalars` and `lambda` and left `||s|| = s_norm`.
-    fn finish(&mut self, scalars: Scalars, lambda: f64, s_norm: f64) {
-        self.d = scalars.next_d(s_norm, self.config.growth_rate);
+    /// Whether this step must measure ‖g'‖: for the diagnostics, or for G under `running_max`.
+    fn measures_grad_norm(&self) -> bool {
+        self.diagnostics_on || self.config.g_estimate == GEstimate::RunningMax
+    }
+
+    /// The scalar state after a step that used `scalars` and `lambda` and left `||s|| = s_norm`
+    /// (`grad_norm`: ‖g'‖ of the step, when measured).
+    fn finish(&mut self, scalars: Scalars, lambda: f64, s_norm: f64, grad_norm: Option<f64>) {
+        let d_hat = scalars.d_hat(s_norm, self.config.d_coef);
+        self.d = scalars.next_d(d_hat, self.config.growth_rate);
         (self.numerator, self.g_norm) = (scalars.numerator, scalars.g_norm);
         self.k += 1;
         self.last = Some((lambda, scalars.d));
+        self.last_diagnostics = Some(Diagnostics {
+            numerator: Some(scalars.numerator),
+            s_norm: Some(s_norm),
+            d_hat,
+            g0_norm: Some(scalars.g_norm),
+            grad_norm,
+        });
     }
 
     /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
@@ -469,6 +550,10 @@ impl PsDaSgd {
             fused::slice_mut(&mut a_prev),
         );
 
+        // ‖g'‖, when the diagnostics or `running_max` ask: `g` holds g' after pass 1.
+        let grad_norm = self
+            .measures_grad_norm()
+            .then(|| fused::on_tensors([&mut g], &device, |[g]| ops::sq_norm(g)).sqrt());
         let mut scalars = self.scalars();
         if c.transport == Transport::Shrink && !grew {
             // No scale grew, so ρ = max(a / a_prev) decides; rare, so the tensor path's own ops
@@ -484,6 +569,7 @@ impl PsDaSgd {
                 }
             }
         }
+        scalars.raise_g(c.g_estimate, grad_norm);
         let lambda = scalars.lambda(step.lr, c.schedule.eta(self.k));
         let [g_dot_s, s_sq] = update_pass::<T>(
             T::of(lambda),
@@ -507,7 +593,7 @@ impl PsDaSgd {
             Some(fused::tensor(z, &device)),
             Some(fused::tensor(s, &device)),
         );
-        self.finish(scalars, lambda, s_norm);
+        self.finish(scalars, lambda, s_norm, grad_norm);
         fused::tensor(p, &device)
     }
 }

@@ -27,7 +27,7 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
+use crate::api::{Diagnostics, Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer};
 use crate::config::{Check, f64_or_inf};
 use crate::error::Result;
 use crate::fused::{self, Real};
@@ -91,6 +91,7 @@ impl LrFreeConfig for PsSpsConfig {
             scale: ScaleState::default(),
             k: 0,
             last_lr: None,
+            last_diagnostics: None,
             spare: fused::Spare::default(),
         })
     }
@@ -124,6 +125,8 @@ pub struct PsSps {
     scale: ScaleState,
     k: u64,
     last_lr: Option<f64>,
+    /// `f_k − f*` and ‖g'‖ of the last step (the Polyak step's numerator and gradient).
+    last_diagnostics: Option<Diagnostics>,
     /// Where the fused path keeps the step direction `g/a²` between its two passes.
     spare: fused::Spare,
 }
@@ -133,6 +136,7 @@ impl LrEstimate for PsSps {
         Estimate {
             lr: self.last_lr,
             steps: self.k,
+            diagnostics: self.last_diagnostics,
             ..Estimate::default()
         }
     }
@@ -172,8 +176,7 @@ impl LrFreeOptimizer for PsSps {
         let gamma = ((loss - c.f_star) / (c.c * gs_sq)).min(c.gamma_b) * step.lr;
         let update = div_opt(g_scaled, &a).mul_scalar(gamma);
         self.scale = scale;
-        self.k += 1;
-        self.last_lr = Some(gamma);
+        self.finish(gamma, loss, gs_sq);
         Ok(step.params - update)
     }
 
@@ -187,6 +190,7 @@ impl LrFreeOptimizer for PsSps {
         .with_scalar("last_lr", self.last_lr.unwrap_or(f64::NAN))
         .with_tensor("v", self.scale.v.as_ref())
         .with_tensor("v_hat_max", self.scale.v_hat_max.as_ref())
+        .with_diagnostics(self.last_diagnostics)
     }
 
     fn load_state(&mut self, state: OptimState, device: &Device) -> Result<()> {
@@ -196,6 +200,7 @@ impl LrFreeOptimizer for PsSps {
             v_hat_max: state.tensor("v_hat_max", device)?,
         };
         let [k, last_lr] = state.scalars(["steps", "last_lr"])?;
+        self.last_diagnostics = state.diagnostics();
         self.layout = state.layout;
         self.scale = scale;
         self.spare = fused::Spare::default();
@@ -212,6 +217,17 @@ impl LrFreeOptimizer for PsSps {
 }
 
 impl PsSps {
+    /// The state after a step of size `gamma` taken at `loss` with `‖g'‖² = gs_sq`.
+    fn finish(&mut self, gamma: f64, loss: f64, gs_sq: f64) {
+        self.k += 1;
+        self.last_lr = Some(gamma);
+        self.last_diagnostics = Some(Diagnostics {
+            numerator: Some(loss - self.config.f_star),
+            grad_norm: Some(gs_sq.sqrt()),
+            ..Diagnostics::default()
+        });
+    }
+
     /// Whether this step takes the fused CPU path ([`Self::step_fused`]): the fused kernels apply
     /// (`fused::fused_cpu_applies`), it is not the first step (it runs once, and its scaling has
     /// no `v·β2` term), the scaling is `adam` or `amsgrad` (`none` is plain SPS, on the tensor
@@ -255,8 +271,7 @@ impl PsSps {
         );
         self.scale.put_host(v, v_hat_max, &device);
         self.spare.put(direction);
-        self.k += 1;
-        self.last_lr = Some(gamma);
+        self.finish(gamma, loss, gs_sq);
         fused::tensor(p, &device)
     }
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::api::Layout;
+use crate::api::{Diagnostics, Layout};
 use crate::error::{OptimError, Result};
 
 /// Version of the state layout; bumped when an optimizer's saved fields change meaning.
@@ -66,6 +66,43 @@ impl OptimState {
     pub fn last(&self) -> Result<Option<(f64, f64)>> {
         let [lr, d] = self.scalars(["last_lr", "last_d"])?;
         Ok((!lr.is_nan()).then_some((lr, d)))
+    }
+
+    /// Add the last step's [`Diagnostics`] (scalars `diag.*`, only the fields present), so that
+    /// a resumed optimizer reports the same estimate as the one saved.
+    pub fn with_diagnostics(mut self, diagnostics: Option<Diagnostics>) -> Self {
+        let Some(d) = diagnostics else { return self };
+        self = self.with_scalar("diag", 1.0);
+        for (name, value) in Self::diagnostic_fields(&d) {
+            if let Some(v) = value {
+                self = self.with_scalar(name, v);
+            }
+        }
+        self
+    }
+
+    /// The [`Diagnostics`] saved by [`with_diagnostics`](Self::with_diagnostics); `None` for a
+    /// state saved without them (before the first step, or by an older version).
+    pub fn diagnostics(&self) -> Option<Diagnostics> {
+        self.scalars.get("diag")?;
+        let get = |name: &str| self.scalars.get(name).copied();
+        Some(Diagnostics {
+            numerator: get("diag.numerator"),
+            s_norm: get("diag.s_norm"),
+            d_hat: get("diag.d_hat"),
+            g0_norm: get("diag.g0_norm"),
+            grad_norm: get("diag.grad_norm"),
+        })
+    }
+
+    fn diagnostic_fields(d: &Diagnostics) -> [(&'static str, Option<f64>); 5] {
+        [
+            ("diag.numerator", d.numerator),
+            ("diag.s_norm", d.s_norm),
+            ("diag.d_hat", d.d_hat),
+            ("diag.g0_norm", d.g0_norm),
+            ("diag.grad_norm", d.grad_norm),
+        ]
     }
 
     /// Fail unless this state was saved by `optimizer`.

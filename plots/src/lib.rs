@@ -13,12 +13,17 @@
 //!   PS-DA-SGD's staying bounded. Non-finite and non-positive estimates cannot go on a log
 //!   axis and are left out; a diverged seed gets a cross where it stopped.
 //!
+//! - `diagnostics` (only for runs recorded with `diagnostics = true`): per network, what
+//!   moved each D-Adaptation-type optimizer's D — D, d̂, the numerator, ‖s‖, G, the gradient's
+//!   norm — beside each seed's evaluation return ([`rl::diagnostics`]).
+//!
 //! Each optimizer has one colour in every figure ([`palette`]). Text is drawn with the
 //! DejaVu Sans file in `fonts/`, so no system font library is needed.
 //!
 //! The report ([`build_report`]) is the paper's Table 3: optimizers as rows in the paper's
 //! order, environments as columns, each cell `mean final return (successes/seeds)` with the
-//! number of seeds whose learning-rate estimate diverged, as Markdown and CSV.
+//! number of seeds whose learning-rate estimate diverged and the interquartile mean with its
+//! bootstrap confidence interval ([`stats`]), as Markdown and CSV.
 //!
 //! [`sl`] does the same for `sl-train` runs (`docs/sl.md`): a figure of training loss, test
 //! accuracy and estimated learning rate per epoch, and the report in the paper's
@@ -45,6 +50,7 @@ pub mod palette;
 pub mod read;
 pub mod rl;
 pub mod sl;
+pub mod stats;
 pub mod table;
 
 use std::path::{Path, PathBuf};
@@ -102,10 +108,17 @@ pub fn write_plots(run_dir: &Path, options: &PlotOptions) -> Result<PlotReport, 
         band: options.band,
         per_seed: options.per_seed,
     };
-    let files = rl::figure::draw_all(&run, &style, &options.formats, &out)?;
+    let mut files = rl::figure::draw_all(&run, &style, &options.formats, &out)?;
+    let mut warnings = run.warnings.clone();
+    files.extend(rl::diagnostics::draw_diagnostics(
+        &run,
+        &options.formats,
+        &out,
+        &mut warnings,
+    )?);
     Ok(PlotReport {
         files,
-        warnings: run.warnings,
+        warnings,
         seeds: run.seeds.len(),
     })
 }

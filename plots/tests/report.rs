@@ -35,6 +35,11 @@ fn numbers_equal_those_of_the_records() {
     assert_eq!(p.mean_final_return, Some(-750.0));
     assert_eq!(p.std_final_return, Some(450.0));
     assert_eq!(p.text(), "-750.0 (0/2)");
+    // Two seeds: nothing cut, IQM = mean; each bootstrap resample is (a, a), (a, b), (b, a) or
+    // (b, b), so the 2.5th and 97.5th percentiles of their IQMs are the two returns.
+    assert_eq!(p.iqm_final_return, Some(-750.0));
+    assert_eq!(p.iqm_ci.map(|c| (c.low, c.high)), Some((-1200.0, -300.0)));
+    assert_eq!(p.iqm_text(), "IQM -750.0 [-1200.0, -300.0]");
     // ps-da-sgd: seed 0 (-150, success); seed 1 has no summary and is left out.
     let q = report.cell("ps-da-sgd", "Pendulum").unwrap();
     assert_eq!(
@@ -42,6 +47,9 @@ fn numbers_equal_those_of_the_records() {
         (1, 1, 0, 1)
     );
     assert_eq!(q.mean_final_return, Some(-150.0));
+    // One seed: its return, no interval.
+    assert_eq!((q.iqm_final_return, q.iqm_ci), (Some(-150.0), None));
+    assert_eq!(q.iqm_text(), "IQM -150.0 [–]");
     assert!(
         report
             .warnings
@@ -51,11 +59,15 @@ fn numbers_equal_those_of_the_records() {
 
     let md = report.to_markdown();
     assert!(
-        md.contains("| adaptive         | prodigy   | -750.0 (0/2), lr div 1 |"),
+        md.contains(
+            "| adaptive         | prodigy   | -750.0 (0/2), lr div 1, IQM -750.0 [-1200.0, -300.0] |"
+        ),
         "{md}"
     );
     assert!(
-        md.contains("| proposed         | ps-da-sgd | -150.0 (1/1), lr div 0 |"),
+        md.contains(
+            "| proposed         | ps-da-sgd | -150.0 (1/1), lr div 0, IQM -150.0 [–]               |"
+        ),
         "{md}"
     );
     assert!(md.contains("1 seed(s) without summary.json"), "{md}");
@@ -66,15 +78,15 @@ fn numbers_equal_those_of_the_records() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "env,optimizer,group,seeds,successes,lr_diverged,mean_final_return,std_final_return,final_returns,unfinished,critics_only,temperature_not_adam,temperature_optimizers"
+        "env,optimizer,group,seeds,successes,lr_diverged,mean_final_return,std_final_return,final_returns,unfinished,critics_only,temperature_not_adam,temperature_optimizers,iqm,iqm_ci_low,iqm_ci_high"
     );
     assert_eq!(
         lines[1],
-        "Pendulum,prodigy,adaptive,2,0,1,-750,450,-300;-1200,0,0,0,"
+        "Pendulum,prodigy,adaptive,2,0,1,-750,450,-300;-1200,0,0,0,,-750,-1200,-300"
     );
     assert_eq!(
         lines[2],
-        "Pendulum,ps-da-sgd,proposed,1,1,0,-150,0,-150,1,0,0,"
+        "Pendulum,ps-da-sgd,proposed,1,1,0,-150,0,-150,1,0,0,,-150,,"
     );
     assert_eq!(lines.len(), 3, "rows not run have no CSV line");
 
@@ -277,5 +289,73 @@ fn a_seed_found_in_two_runs_of_one_environment_is_counted_once() {
         twice
             .iter()
             .any(|w| w.contains("prodigy seed 1 on Pendulum"))
+    );
+}
+
+/// The IQM is over the same returns as the mean: every seed with a final evaluation, the
+/// diverged one included, the one without an evaluation left out; its interval is the same
+/// each time the report is made.
+#[test]
+fn the_iqm_and_its_interval_are_over_the_returns_of_the_mean() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (seed, ret, div) in [
+        (0, -100.0, None),
+        (1, -200.0, None),
+        (2, -5000.0, Some(900)),
+        (3, -300.0, None),
+        (4, -400.0, None),
+        (5, -9999.0, None),
+    ] {
+        let d = tmp.path().join(format!("adam/seed-{seed}"));
+        common::write(
+            &d.join("metrics.csv"),
+            &common::metrics(1000, &[-900.0, ret], |_| 1e-3),
+        );
+        let mut text = common::summary("adam", seed, 1000, ret, false, div);
+        if seed == 5 {
+            // Stopped before its first evaluation.
+            text = text.replace(
+                "\"final_eval_return\": -9999",
+                "\"final_eval_return\": null",
+            );
+        }
+        common::write(&d.join("summary.json"), &text);
+    }
+    let dirs = [tmp.path().to_path_buf()];
+    let report = build_report(&dirs).unwrap();
+    let c = report.cell("adam", "Pendulum").unwrap();
+    assert_eq!((c.seeds, c.lr_diverged), (6, 1));
+    // Five returns: the mean of all five, the IQM of the middle three (-200, -300, -400).
+    assert_eq!(c.mean_final_return, Some(-1200.0));
+    assert_eq!(c.iqm_final_return, Some(-300.0));
+    let ci = c.iqm_ci.unwrap();
+    assert!(
+        ci.low <= -300.0 && -300.0 <= ci.high && ci.low >= -5000.0 && ci.high <= -100.0,
+        "{ci:?}"
+    );
+    let text = format!(
+        "-1200.0 (0/6), lr div 1, IQM -300.0 [{:.1}, {:.1}]",
+        ci.low, ci.high
+    );
+    let md = report.to_markdown();
+    assert!(md.contains(&text), "{md}");
+    assert!(md.contains("IQM: the interquartile mean"), "{md}");
+
+    let csv = report.to_csv();
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let header = csv.lines().next().unwrap().split(',').collect::<Vec<_>>();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][col("final_returns")], "-100;-200;-5000;-300;-400;");
+    assert_eq!(rows[0][col("iqm")], "-300");
+    assert_eq!(rows[0][col("iqm_ci_low")].parse::<f64>().unwrap(), ci.low);
+    assert_eq!(rows[0][col("iqm_ci_high")].parse::<f64>().unwrap(), ci.high);
+    assert_eq!(
+        build_report(&dirs).unwrap().to_csv(),
+        csv,
+        "the same report every time"
     );
 }

@@ -2,6 +2,8 @@
 //!
 //! - `metrics.csv`: [`MetricsWriter`] appends [`COLUMNS`] rows as training goes;
 //!   [`read_metrics`] gives them back as [`Row`]s.
+//! - `diagnostics.csv` (runs with `diagnostics = true`): [`DiagnosticsWriter`] and
+//!   [`read_diagnostics`], [`DIAGNOSTIC_COLUMNS`].
 //! - `<optimizer>/seed-<N>/summary.json`: [`SeedSummary`]; `timing.json`: [`SeedTiming`].
 //! - The run's `summary.json`: [`RunSummary`] of [`OptimizerResult`]s; `run.json`: [`RunPlan`].
 //!
@@ -263,6 +265,95 @@ pub fn read_metrics(path: &Path) -> Result<(Vec<Row>, Vec<String>), RecordError>
             _ => {}
         }
         rows.push(row);
+    }
+    Ok((rows, table.warnings))
+}
+
+/// The columns of `diagnostics.csv` (written when a run sets `diagnostics = true`): one row per
+/// logged update and network, with what moved that optimizer's D (`burn_lrfree::Diagnostics`).
+pub const DIAGNOSTIC_COLUMNS: [&str; 10] = [
+    "step",
+    "network",
+    "lr",
+    "d",
+    "d_next",
+    "d_hat",
+    "numerator",
+    "s_norm",
+    "g0_norm",
+    "grad_norm",
+];
+
+/// One network's row of `diagnostics.csv`: its estimate and the quantities behind it, each
+/// empty when the method has none. The numbers follow [`DIAGNOSTIC_COLUMNS`] from `lr` on.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DiagnosticRow {
+    /// `lr`, `d`, `d_next`, `d_hat`, `numerator`, `s_norm`, `g0_norm`, `grad_norm`.
+    pub values: [Option<f64>; 8],
+}
+
+impl DiagnosticRow {
+    /// The value of column `name` (`None` when empty or not a numeric column).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        DIAGNOSTIC_COLUMNS[2..]
+            .iter()
+            .position(|c| *c == name)
+            .and_then(|i| self.values[i])
+    }
+}
+
+/// Appends rows to one seed's `diagnostics.csv`, flushing each; resumed like [`MetricsWriter`].
+pub struct DiagnosticsWriter(Appender);
+
+impl DiagnosticsWriter {
+    /// Start a new file with the header.
+    pub fn create(path: &Path) -> Result<Self, RunError> {
+        Appender::create(path, &DIAGNOSTIC_COLUMNS).map(Self)
+    }
+
+    /// Reopen an existing file for a resumed run, cut back to `len` bytes.
+    pub fn resume(path: &Path, len: u64) -> Result<Self, RunError> {
+        Appender::resume(path, len).map(Self)
+    }
+
+    /// Bytes written so far (recorded in checkpoints).
+    #[allow(clippy::len_without_is_empty)] // a byte offset, not a collection
+    pub fn len(&self) -> Result<u64, RunError> {
+        self.0.len()
+    }
+
+    /// One network's diagnostics at `step`.
+    pub fn row(&mut self, step: u64, net: Net, row: &DiagnosticRow) -> Result<(), RunError> {
+        let mut cells = vec![step.to_string(), net.name().to_string()];
+        cells.extend(row.values.iter().map(|v| opt(*v)));
+        self.0.row(&cells)
+    }
+}
+
+/// One `diagnostics.csv` row as read: the step, the network and its numbers.
+pub type DiagnosticRecord = (u64, Net, DiagnosticRow);
+
+/// Read one `diagnostics.csv`: its rows and warnings (as [`read_metrics`]).
+pub fn read_diagnostics(path: &Path) -> Result<(Vec<DiagnosticRecord>, Vec<String>), RecordError> {
+    let table = read_csv(path, &DIAGNOSTIC_COLUMNS, &["step", "network"], DOC)?;
+    let mut rows = Vec::with_capacity(table.rows.len());
+    for (line, cells) in table.rows {
+        let step = parse_count(path, line, "step", &cells[0])?;
+        let Some(net) = Net::ALL.into_iter().find(|n| n.name() == cells[1]) else {
+            return Err(RecordError::MalformedRow {
+                path: path.to_path_buf(),
+                line,
+                message: format!(
+                    "unknown network `{}` (expected critic, actor or alpha)",
+                    cells[1]
+                ),
+            });
+        };
+        let mut row = DiagnosticRow::default();
+        for (i, value) in row.values.iter_mut().enumerate() {
+            *value = parse_opt(path, line, DIAGNOSTIC_COLUMNS[i + 2], &cells[i + 2])?;
+        }
+        rows.push((step, net, row));
     }
     Ok((rows, table.warnings))
 }
