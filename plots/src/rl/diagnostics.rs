@@ -22,14 +22,20 @@ use crate::figure::{
 };
 use crate::palette::colour;
 
-/// The quantities drawn, as (`diagnostics.csv` column, panel title).
-const QUANTITIES: [(&str, &str); 6] = [
-    ("d", "D (the estimate each step used)"),
-    ("d_hat", "d̂, the lower bound proposed"),
-    ("numerator", "numerator r"),
-    ("s_norm", "‖s‖"),
-    ("g0_norm", "G (first-gradient norm, as used)"),
-    ("grad_norm", "‖g‖ of the step (scaled for PS)"),
+/// The quantities drawn: (`diagnostics.csv` column, panel title, log axis). d̂ and the
+/// numerator are negative while gradients oppose the accumulated step, so they get linear axes,
+/// and the d̂ panel repeats D as thin lines: D jumps where d̂ crosses it.
+const QUANTITIES: [(&str, &str, bool); 6] = [
+    ("d", "D (the estimate each step used)", true),
+    ("d_hat", "d-hat, the lower bound proposed (thin: D)", false),
+    ("numerator", "numerator r", false),
+    ("s_norm", "norm of s", true),
+    ("g0_norm", "G (first-gradient norm, as used)", true),
+    (
+        "grad_norm",
+        "gradient norm of the step (scaled for PS)",
+        true,
+    ),
 ];
 
 /// Pixel size of one panel.
@@ -114,61 +120,39 @@ impl DiagnosticsFigure<'_> {
         }
     }
 
-    /// The points of `column` for `net` of seed `index`, positive and finite only (log axes).
-    fn points(&self, index: usize, net: Net, column: &str) -> Vec<(f64, f64)> {
+    /// The points of `column` for `net` of seed `index`: finite, and positive on a log axis.
+    fn points(&self, index: usize, net: Net, column: &str, log: bool) -> Vec<(f64, f64)> {
         self.seeds[index]
             .rows
             .iter()
             .filter(|r| r.1 == net)
             .filter_map(|(step, _, row)| row.get(column).map(|v| (*step as f64, v)))
-            .filter(|(_, v)| v.is_finite() && *v > 0.0)
+            .filter(|(_, v)| v.is_finite() && (!log || *v > 0.0))
             .collect()
     }
 
+    /// One panel of `net`'s `column`, one line per seed.
     fn panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         net: Net,
-        (column, title): (&str, &str),
+        (column, title, log): (&str, &str, bool),
     ) -> Result<(), String> {
         let caption = format!("{}: {title}", net.name());
-        let curves: Vec<Vec<(f64, f64)>> = (0..self.seeds.len())
-            .map(|i| self.points(i, net, column))
-            .collect();
-        let values = curves.iter().flatten().map(|p| p.1);
-        let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-        if !lo.is_finite() {
-            return note(area, &caption, "none recorded (or not positive)");
-        }
-        let (lo, hi) = log_range(lo, hi);
-        let mut chart = chart(area, &caption)
-            .build_cartesian_2d(0f64..self.x_max, (lo..hi).log_scale())
-            .map_err(de)?;
-        chart
-            .configure_mesh()
-            .x_label_formatter(&fmt_k)
-            .y_label_formatter(&fmt_log)
-            .x_labels(5)
-            .label_style((FONT, 13))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(de)?;
-        for (i, points) in curves.into_iter().enumerate() {
-            chart
-                .draw_series(LineSeries::new(points, self.colour(i).stroke_width(2)))
-                .map_err(de)?;
-        }
-        Ok(())
+        let seeds = 0..self.seeds.len();
+        let curves = seeds.clone().map(|i| self.points(i, net, column, log));
+        let thin = seeds
+            .filter(|_| column == "d_hat")
+            .map(|i| self.points(i, net, "d", log));
+        self.lines(area, &caption, curves.collect(), thin.collect(), log)
     }
 
+    /// Each seed's evaluation return, so a collapse lines up with the panels beside it.
     fn returns_panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), String> {
-        let caption = "evaluation return";
-        let curves: Vec<Vec<(f64, f64)>> = self
+        let curves = self
             .seeds
             .iter()
             .map(|s| {
@@ -178,32 +162,62 @@ impl DiagnosticsFigure<'_> {
                     .collect()
             })
             .collect();
-        let values = curves.iter().flatten().map(|p| p.1);
+        self.lines(area, "evaluation return", curves, Vec::new(), false)
+    }
+
+    /// Draw `curves` (seed `i` in its colour) and `thin` ones (the same colours, faint) on a
+    /// log or linear axis fitted to them.
+    fn lines<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        caption: &str,
+        curves: Vec<Vec<(f64, f64)>>,
+        thin: Vec<Vec<(f64, f64)>>,
+        log: bool,
+    ) -> Result<(), String> {
+        let values = curves.iter().chain(&thin).flatten().map(|p| p.1);
         let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
         if !lo.is_finite() {
-            return note(area, caption, "no evaluation yet");
+            return note(area, caption, "none recorded");
         }
-        let pad = ((hi - lo) * 0.05).max(1.0);
-        let mut chart = chart(area, caption)
-            .build_cartesian_2d(0f64..self.x_max, (lo - pad)..(hi + pad))
-            .map_err(de)?;
-        chart
-            .configure_mesh()
-            .x_label_formatter(&fmt_k)
-            .y_label_formatter(&fmt_value(hi - lo))
-            .x_labels(5)
-            .label_style((FONT, 13))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(de)?;
-        for (i, points) in curves.into_iter().enumerate() {
-            chart
-                .draw_series(LineSeries::new(points, self.colour(i).stroke_width(2)))
-                .map_err(de)?;
+        let x = 0f64..self.x_max;
+        // The two axis kinds are two chart types: one body for both.
+        macro_rules! draw {
+            ($y:expr, $fmt:expr) => {{
+                let mut chart = chart(area, caption).build_cartesian_2d(x, $y).map_err(de)?;
+                chart
+                    .configure_mesh()
+                    .x_label_formatter(&fmt_k)
+                    .y_label_formatter($fmt)
+                    .x_labels(5)
+                    .label_style((FONT, 13))
+                    .light_line_style(RGBColor(235, 235, 235))
+                    .draw()
+                    .map_err(de)?;
+                for (i, points) in thin.into_iter().enumerate() {
+                    let style = self.colour(i).mix(0.45).stroke_width(1);
+                    chart
+                        .draw_series(LineSeries::new(points, style))
+                        .map_err(de)?;
+                }
+                for (i, points) in curves.into_iter().enumerate() {
+                    let style = self.colour(i).stroke_width(2);
+                    chart
+                        .draw_series(LineSeries::new(points, style))
+                        .map_err(de)?;
+                }
+                Ok(())
+            }};
         }
-        Ok(())
+        if log {
+            let (lo, hi) = log_range(lo, hi);
+            draw!((lo..hi).log_scale(), &fmt_log)
+        } else {
+            let pad = ((hi - lo) * 0.05).max(1e-9 * hi.abs().max(1.0));
+            draw!((lo - pad)..(hi + pad), &fmt_value(hi - lo))
+        }
     }
 }
 
@@ -238,7 +252,7 @@ impl Figure for DiagnosticsFigure<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let title = format!(
-            "{}: what moved D, per network (rows), one line per seed (log axes)",
+            "{}: what moved D, per network (rows), one line per seed",
             self.run.env
         );
         let entries: Vec<(Key, String)> = self

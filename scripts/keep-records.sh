@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Keep the per-seed records of finished rl-train runs under docs/results/ (issue 25): each
+# seed's metrics.csv, diagnostics.csv (if any), summary.json and timing.json, without the
+# checkpoints and final agents; the first run's config.toml, and its run.json with `seeds`
+# the union of the runs' seeds, so that the kept directory is one run directory that
+# rl-report and rl-plot read like the original ones.
+#
+#   scripts/keep-records.sh DEST RUN_DIR...      (several runs of one config: their seeds merge)
+#
+# Refuses a seed that is not finished (no summary.json) or already kept in DEST.
+set -euo pipefail
+if [ $# -lt 2 ]; then
+    echo "usage: $0 DEST RUN_DIR..." >&2
+    exit 2
+fi
+dest=$1
+shift
+for run in "$@"; do
+    if [ ! -f "$run/run.json" ]; then
+        echo "$0: $run is not an rl-train run directory (no run.json)" >&2
+        exit 2
+    fi
+done
+mkdir -p "$dest"
+for run in "$@"; do
+    for seed_dir in "$run"/*/seed-*; do
+        [ -d "$seed_dir" ] || continue
+        rel=${seed_dir#"$run"/}
+        if [ ! -f "$seed_dir/summary.json" ]; then
+            echo "$0: $seed_dir has not finished (no summary.json)" >&2
+            exit 2
+        fi
+        if [ -e "$dest/$rel" ]; then
+            echo "$0: $dest/$rel is already kept" >&2
+            exit 2
+        fi
+        mkdir -p "$dest/$rel"
+        for f in metrics.csv diagnostics.csv summary.json timing.json; do
+            if [ -f "$seed_dir/$f" ]; then cp "$seed_dir/$f" "$dest/$rel/"; fi
+        done
+    done
+done
+[ -f "$dest/config.toml" ] || cp "$1/config.toml" "$dest/"
+python3 - "$dest" "$@" <<'EOF'
+import json, sys
+dest, runs = sys.argv[1], sys.argv[2:]
+try:
+    with open(f"{dest}/run.json") as f:
+        plan = json.load(f)
+except FileNotFoundError:
+    with open(f"{runs[0]}/run.json") as f:
+        plan = json.load(f)
+for run in runs:
+    with open(f"{run}/run.json") as f:
+        other = json.load(f)
+    if other["config"] != plan["config"]:
+        sys.exit(f"{run}: its config differs from the kept runs'; keep it apart")
+    plan["seeds"] = sorted(set(plan["seeds"]) | set(other["seeds"]))
+    plan["optimizers"] = plan["optimizers"] + [o for o in other["optimizers"] if o not in plan["optimizers"]]
+with open(f"{dest}/run.json", "w") as f:
+    json.dump(plan, f, indent=2)
+EOF
