@@ -960,3 +960,75 @@ fn suite_tasks_take_their_index_from_a_kubernetes_indexed_job_or_lrfree_task_id(
     same_cells(&shared, &local);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `scripts/keep-records.sh` (issue 25's committed records): runs of one config kept into one
+/// directory read back, in rl-report, as one run with their seeds merged, equal to a run that
+/// trained those seeds together; checkpoints and agents are left behind.
+#[test]
+fn kept_records_report_as_the_run_that_trained_them() {
+    let dir = temp_dir("keep");
+    let config = quick_config(&dir, "");
+    let train = |out: &Path, seeds: &str| {
+        ok(&rl_train(&[
+            "--config",
+            config.to_str().unwrap(),
+            "--opt",
+            "adam",
+            "--seed-list",
+            seeds,
+            "--steps",
+            "800",
+            "--out",
+            out.to_str().unwrap(),
+            "--no-plots",
+        ]))
+    };
+    let (a, b, both, kept) = (
+        dir.join("a"),
+        dir.join("b"),
+        dir.join("both"),
+        dir.join("kept"),
+    );
+    train(&a, "0");
+    train(&b, "1");
+    train(&both, "0,1");
+    let keep = |args: &[&Path]| {
+        Command::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/keep-records.sh"
+        ))
+        .args(args)
+        .output()
+        .unwrap()
+    };
+    let res = keep(&[&kept, &a, &b]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(kept.join("adam/seed-1/metrics.csv").is_file());
+    assert!(!kept.join("adam/seed-0/checkpoint").exists());
+    assert!(!kept.join("adam/seed-0/final").exists());
+    let plan: serde_json::Value = serde_json::from_str(&read(&kept.join("run.json"))).unwrap();
+    assert_eq!(
+        plan["seeds"],
+        serde_json::json!([0, 1]),
+        "run.json's seeds are not merged"
+    );
+    // Keeping a seed twice is refused, with one line.
+    let again = keep(&[&kept, &a]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already kept"));
+
+    let report = |out: &Path| {
+        let res = Command::new(env!("CARGO_BIN_EXE_rl-report"))
+            .arg(out)
+            .output()
+            .unwrap();
+        ok(&res);
+        read(&out.join("report.csv"))
+    };
+    assert_eq!(report(&kept), report(&both));
+    std::fs::remove_dir_all(&dir).ok();
+}
