@@ -119,6 +119,16 @@ fn same_cells(a: &Path, b: &Path) {
     }
 }
 
+/// rl-report on `out`, which must succeed (it writes `out/report.{md,csv}`).
+fn rl_report(out: &Path) -> Output {
+    let res = Command::new(env!("CARGO_BIN_EXE_rl-report"))
+        .arg(out)
+        .output()
+        .unwrap();
+    ok(&res);
+    res
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -858,12 +868,7 @@ fn suite_tasks_run_apart_and_merge_into_the_same_records() {
     ok(&res);
     same_cells(&shared, &local);
     let report = |out: &Path| {
-        let res = Command::new(env!("CARGO_BIN_EXE_rl-report"))
-            .arg(out)
-            .output()
-            .unwrap();
-        ok(&res);
-        String::from_utf8_lossy(&res.stdout).replace(out.to_str().unwrap(), "<out>")
+        String::from_utf8_lossy(&rl_report(out).stdout).replace(out.to_str().unwrap(), "<out>")
     };
     assert_eq!(report(&shared), report(&local));
     assert_eq!(
@@ -1022,11 +1027,7 @@ fn kept_records_report_as_the_run_that_trained_them() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already kept"));
 
     let report = |out: &Path| {
-        let res = Command::new(env!("CARGO_BIN_EXE_rl-report"))
-            .arg(out)
-            .output()
-            .unwrap();
-        ok(&res);
+        rl_report(out);
         read(&out.join("report.csv"))
     };
     assert_eq!(report(&kept), report(&both));
