@@ -87,9 +87,10 @@ pub enum GEstimate {
     #[default]
     First,
     /// `G = max(G, ‖g'_k‖)` at every step: the bound on all gradient norms that D-Adaptation's
-    /// analysis assumes. When the loss scale grows during training (SAC's actor, whose
-    /// gradients grow with the critic's values) the step λ then does not grow with it. Costs
-    /// one more reduction per step.
+    /// analysis assumes. When the gradients' scale grows during training, D's lower bound grows
+    /// with it (d̂ scales with ‖g'‖) while a first-gradient G stays, so λ grows with the scale;
+    /// the running max grows G alike. (SAC's critics on Hopper, whose scaled gradients grew to
+    /// 8–21× the first one's, got a λ that much smaller.) Costs one more reduction per step.
     RunningMax,
 }
 
