@@ -361,6 +361,30 @@ pub const SAME: &str = "same";
 mod tests {
     use super::*;
 
+    /// The Hopper configs say they differ from the as-defined one in one setting each: the
+    /// built-in default in PS-DA-SGD's growth cap (issue 25), the COCOB one in the temperature.
+    #[test]
+    fn the_hopper_variants_differ_from_the_as_defined_config_only_where_they_say() {
+        let load = |name: &str| {
+            RunConfig::load(
+                &Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("configs")
+                    .join(name),
+            )
+            .unwrap()
+        };
+        let defined = load("hopper-as-defined.toml");
+        assert!(!defined.optimizers.contains_key("ps-da-sgd"));
+        let mut builtin = RunConfig::builtin("Hopper").unwrap();
+        let capped = builtin.optimizers.remove("ps-da-sgd").unwrap();
+        assert_eq!(capped.get("growth_rate"), Some(&toml::Value::Float(1.02)));
+        assert_eq!(builtin, defined);
+        let mut cocob = load("hopper-cocob-temperature.toml");
+        assert_eq!(cocob.temperature_optimizer, "cocob");
+        cocob.temperature_optimizer = defined.temperature_optimizer.clone();
+        assert_eq!(cocob, defined);
+    }
+
     /// The plots crate (no Burn dependency) keeps the paper's eleven names in Table 3's order
     /// (colours, groups, report rows); they must be the registry's first eleven, so that a
     /// method added to the registry later only needs its file and its registry line.
