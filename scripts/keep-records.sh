@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Keep the per-seed records of finished rl-train runs under docs/results/ (issue 25): each
 # seed's metrics.csv, diagnostics.csv (if any), summary.json and timing.json, without the
-# checkpoints and final agents; the first run's config.toml, and its run.json with `seeds`
+# checkpoints and final agents; the first run's config.toml (if it has one: bench/sbx_returns.py's
+# runs do not), and its run.json with `seeds`
 # the union of the runs' seeds, so that the kept directory is one run directory that
 # rl-report and rl-plot read like the original ones.
 #
@@ -40,7 +41,7 @@ for run in "$@"; do
         done
     done
 done
-[ -f "$dest/config.toml" ] || cp "$1/config.toml" "$dest/"
+if [ ! -f "$dest/config.toml" ] && [ -f "$1/config.toml" ]; then cp "$1/config.toml" "$dest/"; fi
 python3 - "$dest" "$@" <<'EOF'
 import json, sys
 dest, runs = sys.argv[1], sys.argv[2:]
