@@ -1,6 +1,7 @@
 //! The `diagnostics` figure of a run recorded with `diagnostics = true`: per network (rows)
 //! what moved its optimizer's D (columns): D itself, the lower bound d̂ each step proposed, the
-//! numerator r, ‖s‖, G and the gradient's norm, one line per seed on log axes, with each seed's
+//! numerator r, ‖s‖, G and the gradient's norm, one line per seed (log axes but for d̂ and the
+//! numerator, which go negative), with each seed's
 //! evaluation return in the first column so a collapse and what moved before it line up.
 //!
 //! D-Adaptation's D is a ratchet, `D = max(D, d̂)`: this figure is where one reads why D jumped
@@ -14,6 +15,7 @@ use lrfree_runkit::records::rl::{DiagnosticRecord, Net, read_diagnostics};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::figure::fmt_steps;
 use super::read::{RunRecords, SeedRecord};
 use super::series::eval_curve;
 use crate::error::PlotError;
@@ -189,7 +191,7 @@ impl DiagnosticsFigure<'_> {
                 let mut chart = chart(area, caption).build_cartesian_2d(x, $y).map_err(de)?;
                 chart
                     .configure_mesh()
-                    .x_label_formatter(&fmt_k)
+                    .x_label_formatter(&fmt_steps)
                     .y_label_formatter($fmt)
                     .x_labels(5)
                     .label_style((FONT, 13))
@@ -234,11 +236,6 @@ fn chart<'a, 'b, DB: DrawingBackend>(
         .x_label_area_size(36)
         .y_label_area_size(64);
     builder
-}
-
-/// `12000` → `12k`: short step ticks.
-fn fmt_k(x: &f64) -> String {
-    format!("{}k", (x / 1e3).round())
 }
 
 impl Figure for DiagnosticsFigure<'_> {

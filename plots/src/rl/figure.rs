@@ -141,7 +141,7 @@ pub fn draw_all(
 }
 
 /// `12000` → `12k`, `1500000` → `1.5M`: step ticks that stay short.
-fn fmt_steps(x: &f64) -> String {
+pub(super) fn fmt_steps(x: &f64) -> String {
     let trim = |s: String| {
         if s.contains('.') {
             s.trim_end_matches('0').trim_end_matches('.').to_string()
