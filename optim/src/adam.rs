@@ -62,6 +62,7 @@ impl Default for TorchAdamConfig {
 impl LrFreeConfig for TorchAdamConfig {
     type Optimizer = TorchAdam;
     const NAME: &'static str = NAME;
+    const PER_TENSOR: bool = true;
     const ADAM_EQUIVALENT_LR: bool = true;
     const DEFAULT_LR: f64 = 3e-4;
 

@@ -55,6 +55,7 @@ impl Default for CocobConfig {
 impl LrFreeConfig for CocobConfig {
     type Optimizer = Cocob;
     const NAME: &'static str = NAME;
+    const PER_TENSOR: bool = true;
 
     /// Validate and build.
     fn build(&self) -> Result<Cocob> {

@@ -97,6 +97,13 @@ pub enum OptimError {
         /// What is missing or wrong.
         message: String,
     },
+    /// The burn-train adapter ([`crate::train`]) was asked for something it cannot do, such as a
+    /// `ModuleOptimizer` mixing a whole-model method with other optimizers in parameter groups.
+    #[error("burn-train adapter: {message}")]
+    Unsupported {
+        /// What was asked and what to do instead.
+        message: String,
+    },
     /// Reading or writing a state file failed.
     #[error("optimizer state file {path}: {message}")]
     Io {

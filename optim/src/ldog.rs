@@ -41,6 +41,7 @@ impl LdogConfig {
 impl LrFreeConfig for LdogConfig {
     type Optimizer = Ldog;
     const NAME: &'static str = NAME;
+    const PER_TENSOR: bool = true;
 
     /// Validate and build.
     fn build(&self) -> Result<Ldog> {

@@ -135,6 +135,7 @@ pub mod ps_sps;
 pub mod registry;
 pub mod sgd;
 pub mod sps;
+pub mod train;
 
 pub use api::{Diagnostics, Estimate, LrEstimate, LrFreeOptimizer};
 pub use config::f64_or_inf;

@@ -37,6 +37,11 @@ pub trait LrFreeConfig: Clone + Default + Serialize + DeserializeOwned + Send + 
     /// step, for the learning-rate-free methods; a step size for SGD and Adam.
     const DEFAULT_LR: f64 = 1.0;
 
+    /// Whether the method's state and step are exactly per tensor (SGD, Adam, COCOB, LDoG), so
+    /// that it can be one of Burn's own per-tensor optimizers in burn-train's `Learner`
+    /// ([`crate::train`]); the others need sums over all parameters before any moves.
+    const PER_TENSOR: bool = false;
+
     /// Validate the options and build the bare optimizer (for the flat-vector interface or a
     /// `Box<dyn LrFreeOptimizer>`); an out-of-range option is an error naming it.
     fn build(&self) -> Result<Self::Optimizer>;

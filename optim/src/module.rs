@@ -14,9 +14,18 @@ use crate::api::{Estimate, FlatStep, Layout, LrEstimate, LrFreeOptimizer, Tensor
 use crate::error::{OptimError, Result};
 use crate::state::OptimState;
 
+/// Where the gradients of a step come from: Burn's map, or flat pieces already taken out of
+/// it by parameter id (the burn-train adapter, [`crate::train`]).
+pub(crate) enum Grads<'a> {
+    /// Burn's gradients, by parameter.
+    Params(&'a GradientsParams),
+    /// Flat (1-D) gradients by parameter id; taken out as they are gathered.
+    Flat(HashMap<ParamId, Tensor<1>>),
+}
+
 /// Gathers, in visit order, every float parameter that has a gradient.
 struct Gather<'a> {
-    grads: &'a GradientsParams,
+    grads: Grads<'a>,
     layout: Layout,
     ids: Vec<ParamId>,
     params: Vec<Tensor<1>>,
@@ -25,19 +34,23 @@ struct Gather<'a> {
 
 impl ModuleVisitor for Gather<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let Some(grad) = self.grads.get::<D>(param.id) else {
-            return;
-        };
         let value: Tensor<D> = (**param).clone().inner();
         let shape = value.shape().to_vec();
         let n = shape.iter().product::<usize>();
+        let grad = match &mut self.grads {
+            Grads::Params(grads) => grads.get::<D>(param.id).map(|g| g.inner().reshape([n])),
+            Grads::Flat(grads) => grads.remove(&param.id),
+        };
+        let Some(grad) = grad else {
+            return;
+        };
         self.layout.tensors.push(TensorSlot {
             name: param.id.to_string(),
             shape,
         });
         self.ids.push(param.id);
         self.params.push(value.reshape([n]));
-        self.flat_grads.push(grad.inner().reshape([n]));
+        self.flat_grads.push(grad);
     }
 }
 
@@ -152,8 +165,18 @@ fn step_module<O: LrFreeOptimizer + ?Sized, M: Module>(
     grads: GradientsParams,
     loss: Option<f64>,
 ) -> Result<M, Rejected<M>> {
+    step_module_from(opt, lr, module, Grads::Params(&grads), loss)
+}
+
+fn step_module_from<O: LrFreeOptimizer + ?Sized, M: Module>(
+    opt: &mut O,
+    lr: f64,
+    module: M,
+    grads: Grads<'_>,
+    loss: Option<f64>,
+) -> Result<M, Rejected<M>> {
     let mut gather = Gather {
-        grads: &grads,
+        grads,
         layout: Layout::default(),
         ids: Vec::new(),
         params: Vec::new(),
@@ -263,11 +286,22 @@ impl<O: LrFreeOptimizer> ModuleOptimizer<O> {
         grads: GradientsParams,
         loss: Option<f64>,
     ) -> M {
+        self.step_from(lr, module, Grads::Params(&grads), loss)
+    }
+
+    /// [`step`](Self::step) with gradients from either source.
+    pub(crate) fn step_from<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
+        grads: Grads<'_>,
+        loss: Option<f64>,
+    ) -> M {
         let Ok(optimizer) = &mut self.inner else {
             self.rejected_steps += 1;
             return module;
         };
-        match step_module(optimizer, lr, module, grads, loss) {
+        match step_module_from(optimizer, lr, module, grads, loss) {
             Ok(module) => {
                 self.last_rejection = None;
                 module
@@ -291,6 +325,12 @@ impl<O: LrFreeOptimizer> ModuleOptimizer<O> {
     /// How many steps were refused so far.
     pub fn rejected_steps(&self) -> u64 {
         self.rejected_steps
+    }
+
+    /// Count a step refused before it reached the optimizer (the burn-train adapter's checks).
+    pub(crate) fn reject(&mut self, error: OptimError) {
+        self.rejected_steps += 1;
+        self.last_rejection = Some(error);
     }
 
     /// The learning rate the last step estimated (Adam-equivalent for D-Adapt Adam, Prodigy and

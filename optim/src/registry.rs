@@ -92,6 +92,14 @@ macro_rules! registry {
                     $(Self::$variant(c) => Box::new(c.build()?),)*
                 })
             }
+
+            /// Burn's `ModuleOptimizer` of this method, for burn-train's `Learner`, and the
+            /// tracker of its estimate ([`train::init`](crate::train::init)).
+            pub fn init_learner(&self) -> Result<(burn::optim::ModuleOptimizer, crate::train::Tracker)> {
+                match self {
+                    $(Self::$variant(c) => crate::train::init(c),)*
+                }
+            }
         }
     };
 }

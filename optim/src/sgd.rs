@@ -54,6 +54,7 @@ impl Default for SgdConfig {
 impl LrFreeConfig for SgdConfig {
     type Optimizer = Sgd;
     const NAME: &'static str = NAME;
+    const PER_TENSOR: bool = true;
     const DEFAULT_LR: f64 = 3e-4;
 
     /// Validate and build.
