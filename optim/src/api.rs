@@ -179,7 +179,8 @@ impl FlatStep<'_> {
 }
 
 /// What an optimizer estimated at its last step: the quantity the paper plots and the
-/// runner watches for divergence. Meanings follow `shared/golden/README.md`.
+/// runner watches for divergence. The meanings are those the golden reference trajectories
+/// record for each method (the `lr` and `d` columns of the `lrfree-golden/1` files).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// The learning rate the last step used, in the method's own sense (Adam-equivalent for

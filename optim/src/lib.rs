@@ -89,6 +89,13 @@
 //! assert!(optim.lr().is_none());
 //! ```
 //!
+//! ## In burn-train's `Learner`
+//! [`train`] makes every method a Burn `ModuleOptimizer` for `Learner::new`, with its state in
+//! burn-train's checkpoints and the estimate as a burn-train metric (feature `burn-train`):
+//! `sgd`, `adam`, `cocob` and `ldog` as Burn per-tensor optimizers, the others through the
+//! model's `TrainStep::optimize` ([`train::optimize`]). `examples/learner.rs` is a whole
+//! burn-train project.
+//!
 //! ## Why not Burn's `Optimizer` trait
 //! In Burn 0.22 `Optimizer` updates one tensor at a time. D-Adaptation, Prodigy, DoG, SPS and
 //! the PS methods need norms and inner products over *all* parameters before any of them
@@ -110,6 +117,7 @@
 //! layout) as a burnpack (`.bpk`) file or bytes.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api;
 pub(crate) mod config;

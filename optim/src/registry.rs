@@ -38,8 +38,8 @@ pub use crate::spec::{OptimizerSpec, canonical_names};
 /// D-Adapt Adam, Prodigy), proposed (PS-SPS, PS-DA-SGD).
 macro_rules! registry {
     ($($variant:ident($config:ty)),* $(,)?) => {
-        /// The registry names, in the order of the paper's Table 3
-        /// (`lrfree_plots::palette::group` names the three groups).
+        /// The registry names, in the order of the paper's Table 3 (steepest descent:
+        /// `sgd` to `dadapt-sgd`; adaptive: `adam` to `prodigy`; proposed: `ps-sps`, `ps-da-sgd`).
         pub const NAMES: [&str; [$(<$config as LrFreeConfig>::NAME),*].len()] =
             [$(<$config as LrFreeConfig>::NAME),*];
 

@@ -1,4 +1,5 @@
-//! Parameter scaling shared by the PS methods (`../shared/spec/ps-methods.md`).
+//! Parameter scaling shared by the PS methods (Suh & Seo 2024, as the [`ps_sps`](crate::ps_sps)
+//! and [`ps_da_sgd`](crate::ps_da_sgd) pages define it).
 //!
 //! Adam's step `g / (√v̂ + eps)` is steepest descent on the network `w' = a ⊙ w` with
 //! `a² = √v̂ + eps`. The PS methods feed their SGD parent the scaled gradient `g' = g / a` and

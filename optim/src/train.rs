@@ -54,13 +54,15 @@
 //! - **Refused steps**: a non-finite gradient refuses the whole step of a whole-model method
 //!   (as [`ModuleOptimizer`](crate::ModuleOptimizer) does), but only that tensor's step of a
 //!   per-tensor method (Burn's model). Both are counted by the [`Tracker`].
-//! - **Several devices** (`optimize_multi`): each parameter's gradients are summed on the
-//!   parameter's device; a whole-model method then needs all parameters on one device.
+//! - **Several devices** (`optimize_multi`, burn-train's multi-device strategy): each
+//!   parameter's gradients are summed on the parameter's device; a whole-model method then
+//!   needs all parameters on one device. burn-train's DDP strategy gives each device its own
+//!   clone of the learner, which a whole-model method does not support (see *Clones*).
 //! - **Parameter groups** (`ModuleOptimizer::with_group`) may mix per-tensor methods with
 //!   Burn's optimizers; a whole-model method must own every parameter (otherwise its steps
 //!   are refused with [`OptimError::Unsupported`]).
-//! - **Clones** of the `ModuleOptimizer` share a whole-model method's state (burn-train clones
-//!   the learner only to hand it on); use one at a time.
+//! - **Clones** of the `ModuleOptimizer` share a whole-model method's state (the single- and
+//!   multi-device strategies clone the learner only to hand it on); step one at a time.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -81,6 +83,7 @@ use crate::module::{Grads, ModuleOptimizer};
 use crate::state::OptimState;
 
 #[cfg(feature = "burn-train")]
+#[cfg_attr(docsrs, doc(cfg(feature = "burn-train")))]
 pub mod metrics;
 
 /// The id under which [`attach_loss`] puts the loss among the gradients: no parameter has it
