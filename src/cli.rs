@@ -22,7 +22,13 @@ use crate::tasks;
 #[command(
     name = "rl-train",
     version,
-    after_help = "Records: docs/records.md. Defaults per environment: configs/*.toml."
+    after_help = "Records: docs/records.md. Defaults per environment: configs/*.toml.",
+    // What a run is: a resumed run keeps the one it was started with, so these are refused
+    // with --resume rather than silently ignored.
+    group(clap::ArgGroup::new("run_shape").multiple(true).args([
+        "env", "opt", "seeds", "seed_list", "steps", "learning_starts", "config",
+        "eval_every", "eval_episodes", "checkpoint_every", "sps_critics_only", "diagnostics",
+    ]))
 )]
 pub struct Args {
     /// Environment: Pendulum, MountainCarContinuous (native), Hopper, Humanoid or any Gymnasium id.
@@ -62,7 +68,8 @@ pub struct Args {
     #[arg(long, value_parser = at_least_one)]
     pub jobs: Option<usize>,
     /// Continue the run in --out (a killed run ends with the same records as an uninterrupted one).
-    #[arg(long, requires = "out")]
+    /// The run keeps its own configuration: options that would change it are refused.
+    #[arg(long, requires = "out", conflicts_with = "run_shape")]
     pub resume: bool,
     /// Run SPS and PS-SPS on SAC's critics only, actor on adam (beyond the paper, which
     /// leaves them out of RL: they need the loss at the optimum). Without it they are refused.

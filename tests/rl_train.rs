@@ -527,6 +527,24 @@ fn bad_input_gives_one_line_and_leaves_no_run_directory() {
         "{stderr}"
     );
     assert!(!out.exists());
+    // So is any option that would change the run (it keeps its own configuration).
+    for flag in [
+        &["--diagnostics"][..],
+        &["--steps", "10"],
+        &["--opt", "adam"],
+        &["--seeds", "3"],
+    ] {
+        let mut args = vec!["--resume", "--out", o];
+        args.extend_from_slice(flag);
+        let res = rl_train(&args);
+        let stderr = String::from_utf8_lossy(&res.stderr).to_string();
+        assert_eq!(res.status.code(), Some(2), "{flag:?}: {stderr}");
+        assert!(
+            stderr.contains(flag[0]) && stderr.contains("--resume"),
+            "{flag:?}: {stderr}"
+        );
+    }
+    assert!(!out.exists());
     // An existing run is not overwritten.
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("run.json"), "{}").unwrap();
