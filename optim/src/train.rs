@@ -18,7 +18,7 @@
 //! which a per-tensor optimizer cannot see. burn-train lets a model decide how it is
 //! optimized (`TrainStep::optimize`), so the model hands the step to [`optimize`], which
 //! steps the whole model with this crate's own step (the same arithmetic as
-//! [`ModuleOptimizer`](crate::ModuleOptimizer), hence the golden tests' accuracy):
+//! [`ModuleOptimizer`], hence the golden tests' accuracy):
 //!
 //! ```text
 //! impl TrainStep for Net {
@@ -52,7 +52,7 @@
 //! - **Gradient clipping** set on the `ModuleOptimizer` (`with_grad_clipping`) is applied per
 //!   tensor before every method, as Burn does.
 //! - **Refused steps**: a non-finite gradient refuses the whole step of a whole-model method
-//!   (as [`ModuleOptimizer`](crate::ModuleOptimizer) does), but only that tensor's step of a
+//!   (as [`ModuleOptimizer`] does), but only that tensor's step of a
 //!   per-tensor method (Burn's model). Both are counted by the [`Tracker`].
 //! - **Several devices** (`optimize_multi`, burn-train's multi-device strategy): each
 //!   parameter's gradients are summed on the parameter's device; a whole-model method then
