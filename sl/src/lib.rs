@@ -8,8 +8,8 @@
 //! [`lrfree_plots::sl`]. See `docs/sl.md`.
 //!
 //! [`cli`] (arguments, main) → [`run`] (plan, checks, seeds in parallel) → [`train`] (one
-//! seed's loops) on the [`device`] chosen, over [`config`], [`data`] and [`formats`] (loaders),
-//! [`augment`], [`models`].
+//! seed's drivers) → [`learner`] (burn-train's `Learner` runs the epochs) on the [`device`]
+//! chosen, over [`config`], [`data`] and [`formats`] (loaders), [`augment`], [`models`].
 
 pub mod augment;
 pub mod cli;
@@ -17,6 +17,7 @@ pub mod config;
 pub mod data;
 pub use lrfree_device as device;
 pub mod formats;
+pub mod learner;
 pub mod models;
 pub mod run;
 pub mod train;

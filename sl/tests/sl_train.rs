@@ -161,6 +161,146 @@ fn digits_with_adam_learns_and_records_report_and_figures_agree() {
     assert!(String::from_utf8_lossy(&res.stderr).contains("no such directory"));
 }
 
+/// A burn-train metric log (`burn-train/<split>/epoch-N/<name>.log`): the per-batch values and
+/// the epoch's final value.
+fn burn_log(seed: &Path, split: &str, epoch: usize, name: &str) -> (Vec<f64>, Option<f64>) {
+    let text = read(&seed.join(format!("burn-train/{split}/epoch-{epoch}/{name}.log")));
+    let (mut batches, mut last) = (Vec::new(), None);
+    for line in text.lines() {
+        let (value, rest) = line.split_once(',').unwrap_or((line, ""));
+        let value: f64 = value.parse().unwrap_or_else(|e| panic!("{line}: {e}"));
+        match rest {
+            "final" => last = Some(value),
+            _ => batches.push(value),
+        }
+    }
+    (batches, last)
+}
+
+/// The classifier trains in burn-train's `Learner`: the seed's directory holds burn-train's
+/// metric logs, and every `epochs.csv` row is what burn-train computed and logged for that
+/// epoch (train and test loss and accuracy: the final entries of its logs; lr and D: the last
+/// batch's entry of burn-lrfree's estimate metrics), while the loss falls.
+#[test]
+fn the_classifier_trains_in_burn_trains_learner_and_its_rows_are_burn_trains_metrics() {
+    let dir = temp_dir("learner");
+    let out = dir.join("run");
+    ok(&sl_train(&[
+        "--opt",
+        "ps-da-sgd",
+        "--epochs",
+        "3",
+        "--model",
+        "cnn",
+        "--no-plots",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let seed = out.join("ps-da-sgd/seed-0");
+    let rows = csv_rows(&seed.join("epochs.csv"));
+    assert_eq!(rows.len(), 3);
+    let cell = |r: &[String], i: usize| -> f64 { r[i].parse().unwrap() };
+    for (e, row) in rows.iter().enumerate().map(|(i, r)| (i + 1, r)) {
+        let last = |split: &str, name: &str| burn_log(&seed, split, e, name).1.unwrap();
+        assert_eq!(cell(row, 3), last("train", "Loss"), "epoch {e} train loss");
+        assert_eq!(
+            cell(row, 4),
+            last("train", "Accuracy"),
+            "epoch {e} train accuracy"
+        );
+        assert_eq!(cell(row, 5), last("valid", "Loss"), "epoch {e} test loss");
+        assert_eq!(
+            cell(row, 6),
+            last("valid", "Accuracy"),
+            "epoch {e} test accuracy"
+        );
+        // 1,442 images in batches of 64: 23 steps per epoch, each one a logged batch.
+        let (batches, _) = burn_log(&seed, "train", e, "Estimated_LR");
+        assert_eq!(batches.len(), 23, "epoch {e}");
+        assert_eq!(cell(row, 2), 23.0 * e as f64, "epoch {e} steps");
+        assert_eq!(cell(row, 8), *batches.last().unwrap(), "epoch {e} lr");
+        let (d, _) = burn_log(&seed, "train", e, "Estimated_D");
+        assert_eq!(cell(row, 9), *d.last().unwrap(), "epoch {e} D");
+    }
+    assert!(!seed.join("burn-train/train/epoch-4").exists());
+    // The estimate moved (PS-DA-SGD grows it from 1e-6) and the loss fell.
+    assert!(cell(&rows[2], 8) > cell(&rows[0], 8), "{rows:?}");
+    assert!(cell(&rows[2], 3) < cell(&rows[0], 3), "{rows:?}");
+    assert!(cell(&rows[2], 6) > 50.0, "{rows:?}");
+}
+
+/// A divergence stops burn-train's `Learner` within the epoch (no test pass, no later epoch)
+/// and is recorded as before: a NaN row for the epoch cut short, at the step that diverged,
+/// and `diverged` in the summary, for each of the rule's kinds met here (an estimate over the
+/// bound, a non-finite loss).
+#[test]
+fn a_divergence_interrupts_the_learner_and_ends_the_seed_with_a_nan_row() {
+    let dir = temp_dir("divergence");
+    let common = "task = \"digits\"\nmodel = \"mlp\"\nepochs = 3\nbatch_size = 64\n";
+    // PS-DA-SGD's estimate passes 1e-2 in epoch 2; SGD at 1e6 overflows the loss at once.
+    for (name, config, opt, reason) in [
+        (
+            "bound",
+            format!("{common}lr_divergence_bound = 1e-2\n"),
+            "ps-da-sgd",
+            "exceeds the bound 1e-2",
+        ),
+        (
+            "loss",
+            format!("{common}lr_divergence_bound = 1e12\n[optimizers.sgd]\nlr = 1e6\n"),
+            "sgd",
+            "training loss became NaN",
+        ),
+    ] {
+        let cfg = dir.join(format!("{name}.toml"));
+        std::fs::write(&cfg, config).unwrap();
+        let out = dir.join(name);
+        ok(&sl_train(&[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--opt",
+            opt,
+            "--no-plots",
+            "--out",
+            out.to_str().unwrap(),
+        ]));
+        let seed = out.join(opt).join("seed-0");
+        let summary = json(&seed.join("summary.json"));
+        assert_eq!(summary["diverged"], true, "{name}: {summary}");
+        let d = &summary["divergence"];
+        assert!(
+            d["reason"].as_str().unwrap().contains(reason),
+            "{name}: {d}"
+        );
+        let (epoch, step) = (d["epoch"].as_u64().unwrap(), d["step"].as_u64().unwrap());
+        let rows = csv_rows(&seed.join("epochs.csv"));
+        assert_eq!(rows.len() as u64, epoch, "{name}: {rows:?}");
+        let last = rows.last().unwrap();
+        assert_eq!(last[0], epoch.to_string(), "{name}");
+        assert_eq!(last[2], step.to_string(), "{name}");
+        assert_eq!(last[3], "NaN", "{name}");
+        assert_eq!(summary["epochs_done"].as_u64(), Some(epoch), "{name}");
+        assert!(summary["final_test_accuracy"].is_null(), "{name}");
+        // burn-train stopped in that epoch: part of its batches, no test pass, nothing after.
+        let (batches, _) = burn_log(&seed, "train", epoch as usize, "Loss");
+        assert!(
+            !batches.is_empty() && batches.len() < 23,
+            "{name}: {batches:?}"
+        );
+        assert!(
+            !seed
+                .join(format!("burn-train/valid/epoch-{epoch}"))
+                .exists()
+        );
+        assert!(
+            !seed
+                .join(format!("burn-train/train/epoch-{}", epoch + 1))
+                .exists()
+        );
+        assert!(seed.join("model.bpk").exists(), "{name}");
+    }
+}
+
 /// `--device auto` trains where it can, saying so when that is the CPU, and the run records
 /// the device it ran on (`cpu` or `cuda`, never `auto`); `--device cpu` is the CPU in any build.
 #[test]
