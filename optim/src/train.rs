@@ -65,7 +65,7 @@
 //!   multi-device strategies clone the learner only to hand it on); step one at a time.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
@@ -256,8 +256,12 @@ fn route<M: Module>(
         _ => None,
     };
     let grads = ids.into_iter().zip(route.grads).collect::<HashMap<_, _>>();
-    live.optim
-        .step_from(base_lr, module, Grads::Flat(grads), loss)
+    let module = live
+        .optim
+        .step_from(base_lr, module, Grads::Flat(grads), loss);
+    let estimate = live.optim.estimate();
+    live.history.record(estimate);
+    module
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -273,6 +277,7 @@ struct Live {
     /// A state read from a checkpoint that could not be loaded yet (kept, and every step
     /// refused, until it loads: a run must not silently restart its optimizer).
     pending: Option<Arc<OptimState>>,
+    history: History,
 }
 
 impl Live {
@@ -301,6 +306,7 @@ impl WholeModel {
                 needs_loss,
                 optim: ModuleOptimizer::new(optim),
                 pending: None,
+                history: History::default(),
             })),
         }
     }
@@ -452,6 +458,7 @@ struct Stats {
     slots: HashMap<u64, Estimate>,
     rejected: u64,
     last_rejection: Option<OptimError>,
+    history: History,
 }
 
 impl Stats {
@@ -526,7 +533,11 @@ where
         });
         let tensor = match stepped {
             Ok(updated) => {
-                lock(&self.stats).slots.insert(slot, optim.estimate());
+                let estimate = optim.estimate();
+                let mut stats = lock(&self.stats);
+                stats.history.merge_max(&estimate);
+                stats.slots.insert(slot, estimate);
+                drop(stats);
                 updated.reshape(shape)
             }
             Err(error) => {
@@ -594,6 +605,83 @@ impl<O: LrFreeOptimizer + Clone + Sync + 'static> RecordState for TensorState<O>
     }
 }
 
+/// The estimates of the last [`History::LEN`] steps, one per step, so that a reader that
+/// lags behind the training (burn-train processes metrics on another thread) still gets each
+/// step's own value.
+#[derive(Default)]
+pub(crate) struct History {
+    /// Consecutive steps: `entries[i].steps == entries[0].steps + i`.
+    entries: VecDeque<Estimate>,
+}
+
+impl History {
+    const LEN: usize = 4096;
+
+    /// The estimate after a whole-model step (a refused step repeats the step count).
+    fn record(&mut self, estimate: Estimate) {
+        match self.entries.back_mut() {
+            Some(last) if last.steps == estimate.steps => *last = estimate,
+            Some(last) if last.steps > estimate.steps => {
+                // a state loaded from an earlier checkpoint: start over
+                self.entries.clear();
+                self.entries.push_back(estimate);
+            }
+            _ => self.push(estimate),
+        }
+    }
+
+    /// One tensor's estimate after its step: the step's rate is the largest over the tensors.
+    fn merge_max(&mut self, estimate: &Estimate) {
+        let own = Estimate {
+            lr: estimate.lr,
+            steps: estimate.steps,
+            ..Estimate::default()
+        };
+        let (Some(front), Some(back)) = (self.entries.front(), self.entries.back()) else {
+            return self.push(own);
+        };
+        let (front, back) = (front.steps, back.steps);
+        if estimate.steps == back + 1 {
+            self.push(own);
+        } else if (front..=back).contains(&estimate.steps) {
+            let entry = &mut self.entries[(estimate.steps - front) as usize];
+            entry.lr = match (entry.lr, estimate.lr) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        } else {
+            // a state loaded from a checkpoint: start over
+            self.entries.clear();
+            self.push(own);
+        }
+    }
+
+    fn push(&mut self, estimate: Estimate) {
+        self.entries.push_back(estimate);
+        if self.entries.len() > Self::LEN {
+            self.entries.pop_front();
+        }
+    }
+
+    /// The estimate of step `step` (1 is the first), if it is still kept; the latest kept
+    /// when `step` is beyond it (more metric items than steps, under gradient accumulation).
+    /// `None` before the first step.
+    pub(crate) fn at(&self, step: u64) -> Option<(u64, &Estimate)> {
+        let front = self.entries.front()?.steps;
+        let back = self.entries.back()?;
+        if step > back.steps {
+            return Some((back.steps, back));
+        }
+        let step = step.max(front);
+        Some((step, &self.entries[(step - front) as usize]))
+    }
+
+    /// The first step kept.
+    pub(crate) fn first(&self) -> Option<u64> {
+        self.entries.front().map(|e| e.steps)
+    }
+}
+
 /// What the method estimated, read from outside the `Learner` (by [`metrics`], a logger, a
 /// test). Cheap to clone; all clones see the same optimizer.
 #[derive(Clone)]
@@ -621,6 +709,23 @@ impl Tracker {
             TrackerInner::Whole(live) => lock(live).optim.estimate(),
             TrackerInner::PerTensor(stats) => lock(stats).estimate(),
         }
+    }
+
+    /// Run `f` on the estimates of the last steps, one per step (for [`metrics`]).
+    pub(crate) fn with_history<R>(&self, f: impl FnOnce(&History) -> R) -> R {
+        match &self.0 {
+            TrackerInner::Whole(live) => f(&lock(live).history),
+            TrackerInner::PerTensor(stats) => f(&lock(stats).history),
+        }
+    }
+
+    /// The estimate of step `step` (1 is the first step), while it is among the last 4096;
+    /// for a per-tensor method, the steps taken and the largest rate over the tensors.
+    pub fn estimate_of_step(&self, step: u64) -> Option<Estimate> {
+        self.with_history(|h| match h.at(step) {
+            Some((s, e)) if s == step => Some(e.clone()),
+            _ => None,
+        })
     }
 
     /// The learning rate the last step used (`None` before the first step and for COCOB).

@@ -261,6 +261,17 @@ fn dataset_loss(net: &Net, data: &[[f64; 4]], device: &Device) -> f64 {
 /// Runs `epochs` epochs of `name` with burn-train (resuming from `resume` if given) in `dir`;
 /// returns the trained net and the optimizer's tracker.
 fn fit(name: &str, dir: &std::path::Path, epochs: usize, resume: Option<usize>) -> (Net, Tracker) {
+    fit_logged(name, dir, epochs, resume, false)
+}
+
+/// [`fit`], with burn-train's metric logs written to files under `dir` when `to_files`.
+fn fit_logged(
+    name: &str,
+    dir: &std::path::Path,
+    epochs: usize,
+    resume: Option<usize>,
+    to_files: bool,
+) -> (Net, Tracker) {
     let device = device();
     let data = points(64);
     let (optim, tracker) = OptimizerConfig::defaults(name)
@@ -272,13 +283,15 @@ fn fit(name: &str, dir: &std::path::Path, epochs: usize, resume: Option<usize>) 
         .num_epochs(epochs)
         .with_default_checkpointers()
         .with_checkpointing_strategy(KeepLastNCheckpoints::new(4))
-        .with_metric_logger(InMemoryMetricLogger::new())
         .metric_train_numeric(LossMetric::new())
         .metric_train_numeric(EstimateMetric::lr(tracker.clone()))
         .metric_train_numeric(EstimateMetric::d(tracker.clone()))
         .with_application_logger(None);
     if let Some(epoch) = resume {
         training = training.checkpoint(epoch);
+    }
+    if !to_files {
+        training = training.with_metric_logger(InMemoryMetricLogger::new());
     }
     let learner = Learner::new(Net::new(0.7, DType::F32, &device), optim, lr(name));
     let result = training.launch(learner);
@@ -352,6 +365,64 @@ fn a_run_resumed_from_a_burn_train_checkpoint_matches_an_uninterrupted_one() {
         assert_eq!(resumed_tracker.estimate().steps, 24, "{name}");
         let _ = std::fs::remove_dir_all(&whole);
         let _ = std::fs::remove_dir_all(&split);
+    }
+}
+
+/// The estimated learning rate and D that burn-train logs for each training item are the
+/// estimates of that item's own step (the metrics run on burn-train's processing thread,
+/// behind the training): compared with the crate's own optimizer stepped over the same
+/// batches, one value per step, for a whole-model method whose rate moves every step
+/// (Prodigy) and a per-tensor one (LDoG, the largest of its per-tensor rates).
+#[test]
+fn the_logged_estimates_are_each_steps_own() {
+    let device = device();
+    let data = points(64);
+    for name in ["prodigy", "ldog"] {
+        let dir = tempdir(&format!("{name}-logged"));
+        fit_logged(name, &dir, 2, None, true);
+
+        let config = OptimizerConfig::defaults(name).unwrap();
+        let mut own = config.init();
+        let mut net = Net::new(0.7, DType::F32, &device);
+        let (mut lrs, mut ds) = (Vec::new(), Vec::new());
+        for _epoch in 0..2 {
+            for chunk in data.chunks(8) {
+                let batch = ToBatch(DType::F32).batch(chunk.to_vec(), &device);
+                let loss = net.loss(&batch);
+                let grads = GradientsParams::from_grads(loss.backward(), &net);
+                net = own.step(lr(name), net, grads);
+                let estimate = own.estimate();
+                lrs.push(estimate.lr);
+                ds.push(estimate.d);
+            }
+        }
+        for (metric, expected) in [("Estimated LR", &lrs), ("Estimated D", &ds)] {
+            let mut logged = Vec::new();
+            for epoch in 1..=2 {
+                let file = dir.join(format!(
+                    "train/epoch-{epoch}/{}.log",
+                    metric.replace(' ', "_")
+                ));
+                let text = std::fs::read_to_string(&file)
+                    .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+                // One line per item, `value,count`; the epoch's aggregate ends in `,final`.
+                logged.extend(
+                    text.lines()
+                        .filter(|l| !l.ends_with(",final"))
+                        .map(|l| l.split(',').next().unwrap().parse::<f64>().ok()),
+                );
+            }
+            let expected: Vec<Option<f64>> = expected.to_vec();
+            if expected.iter().all(Option::is_none) {
+                assert!(
+                    logged.iter().all(Option::is_none),
+                    "{name} {metric}: {logged:?}"
+                );
+            } else {
+                assert_eq!(logged, expected, "{name} {metric}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 

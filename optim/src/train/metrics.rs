@@ -8,8 +8,11 @@
 //!     .metric_train_numeric(EstimateMetric::d(tracker))
 //! ```
 //! They read the [`Tracker`], not the model's output, so they fit any model (`Input = ()`).
-//! A step without the value (COCOB has no scalar rate; only the D-Adaptation family has a
-//! D) is reported as not available.
+//! burn-train updates metrics on its own thread, behind the training; each metric keeps its
+//! place in the tracker's per-step history, so the value logged for an item is the estimate
+//! of that item's step (while it is among the last 4096 steps). A step without the value
+//! (COCOB has no scalar rate; only the D-Adaptation family has a D) is reported as not
+//! available.
 
 use std::sync::Arc;
 
@@ -29,6 +32,8 @@ pub struct EstimateMetric {
     name: MetricName,
     tracker: Tracker,
     pick: fn(&Estimate) -> Option<f64>,
+    /// The step whose estimate the next update reports (`None`: the first kept).
+    next_step: Option<u64>,
     state: NumericMetricState,
 }
 
@@ -49,6 +54,7 @@ impl EstimateMetric {
             name: Arc::new(name.to_string()),
             tracker,
             pick,
+            next_step: None,
             state: NumericMetricState::new(),
         }
     }
@@ -78,7 +84,22 @@ impl Metric for EstimateMetric {
         _item: &(),
         _metadata: &MetricMetadata,
     ) -> Result<SerializedEntry, TensorReadError> {
-        match (self.pick)(&self.tracker.estimate()).filter(|v| v.is_finite()) {
+        let (pick, next_step) = (self.pick, self.next_step);
+        let (value, next) = self
+            .tracker
+            .with_history(|history| {
+                let wanted = next_step.or(history.first())?;
+                let (step, estimate) = history.at(wanted)?;
+                // Past the last step (more items than steps: gradient accumulation), repeat it
+                // without moving on; fallen out of the history, go on from the first kept.
+                let next = if step >= wanted { step + 1 } else { wanted };
+                Some((pick(estimate), next))
+            })
+            .unwrap_or((None, next_step.unwrap_or(0)));
+        if next > 0 {
+            self.next_step = Some(next);
+        }
+        match value.filter(|v| v.is_finite()) {
             Some(value) => {
                 self.state.update(value, 1);
                 Ok(self.state.compute_update(self.format()))
