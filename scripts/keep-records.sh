@@ -7,8 +7,9 @@
 # rl-report and rl-plot read like the original ones.
 #
 #   scripts/keep-records.sh DEST RUN_DIR...      (several runs of one config: their seeds merge)
+#   scripts/keep-records.sh DEST RUN_DIR/OPT/seed-N ...   (only those seeds of a run)
 #
-# Refuses a seed that is not finished (no summary.json) or already kept in DEST.
+# Refuses, keeping nothing, when a seed is not finished (no summary.json) or already kept in DEST.
 set -euo pipefail
 if [ $# -lt 2 ]; then
     echo "usage: $0 DEST RUN_DIR..." >&2
@@ -16,33 +17,49 @@ if [ $# -lt 2 ]; then
 fi
 dest=$1
 shift
-for run in "$@"; do
+# Each argument is a run directory (all its seeds) or one seed's directory in a run
+# (RUN_DIR/OPT/seed-N: that seed only, e.g. while the run's other tasks still train).
+runs=()
+pairs=()
+for arg in "$@"; do
+    arg=${arg%/}
+    case $(basename "$arg") in
+        seed-*) run=$(dirname "$(dirname "$arg")"); seeds=("$arg") ;;
+        *) run=$arg; seeds=("$run"/*/seed-*) ;;
+    esac
     if [ ! -f "$run/run.json" ]; then
         echo "$0: $run is not an rl-train run directory (no run.json)" >&2
         exit 2
     fi
-done
-mkdir -p "$dest"
-for run in "$@"; do
-    for seed_dir in "$run"/*/seed-*; do
-        [ -d "$seed_dir" ] || continue
-        rel=${seed_dir#"$run"/}
-        if [ ! -f "$seed_dir/summary.json" ]; then
-            echo "$0: $seed_dir has not finished (no summary.json)" >&2
-            exit 2
-        fi
-        if [ -e "$dest/$rel" ]; then
-            echo "$0: $dest/$rel is already kept" >&2
-            exit 2
-        fi
-        mkdir -p "$dest/$rel"
-        for f in metrics.csv diagnostics.csv summary.json timing.json; do
-            if [ -f "$seed_dir/$f" ]; then cp "$seed_dir/$f" "$dest/$rel/"; fi
-        done
+    runs+=("$run")
+    for seed_dir in "${seeds[@]}"; do
+        [ -d "$seed_dir" ] && pairs+=("$run" "$seed_dir")
     done
 done
-if [ ! -f "$dest/config.toml" ] && [ -f "$1/config.toml" ]; then cp "$1/config.toml" "$dest/"; fi
-python3 - "$dest" "$@" <<'EOF'
+# Check every seed before copying any, so that a refusal keeps nothing.
+for ((i = 0; i < ${#pairs[@]}; i += 2)); do
+    run=${pairs[i]} seed_dir=${pairs[i + 1]}
+    rel=${seed_dir#"$run"/}
+    if [ ! -f "$seed_dir/summary.json" ]; then
+        echo "$0: $seed_dir has not finished (no summary.json)" >&2
+        exit 2
+    fi
+    if [ -e "$dest/$rel" ]; then
+        echo "$0: $dest/$rel is already kept" >&2
+        exit 2
+    fi
+done
+mkdir -p "$dest"
+for ((i = 0; i < ${#pairs[@]}; i += 2)); do
+    run=${pairs[i]} seed_dir=${pairs[i + 1]}
+    rel=${seed_dir#"$run"/}
+    mkdir -p "$dest/$rel"
+    for f in metrics.csv diagnostics.csv summary.json timing.json; do
+        if [ -f "$seed_dir/$f" ]; then cp "$seed_dir/$f" "$dest/$rel/"; fi
+    done
+done
+if [ ! -f "$dest/config.toml" ] && [ -f "${runs[0]}/config.toml" ]; then cp "${runs[0]}/config.toml" "$dest/"; fi
+python3 - "$dest" "${runs[@]}" <<'EOF'
 import json, sys
 dest, runs = sys.argv[1], sys.argv[2:]
 try:

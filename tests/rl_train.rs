@@ -1049,5 +1049,18 @@ fn kept_records_report_as_the_run_that_trained_them() {
         read(&out.join("report.csv"))
     };
     assert_eq!(report(&kept), report(&both));
+
+    // One seed of a run whose other seeds still train: kept alone, by its directory; a
+    // refusal (an unfinished seed among the arguments) keeps nothing.
+    let (one, running) = (dir.join("one"), both.join("adam/seed-0"));
+    std::fs::rename(running.join("summary.json"), dir.join("summary.json")).unwrap();
+    let refused = keep(&[&one, &both.join("adam/seed-1"), &running]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("has not finished"));
+    assert!(!one.exists(), "a refused keep left {}", one.display());
+    let res = keep(&[&one, &both.join("adam/seed-1")]);
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert!(one.join("adam/seed-1/summary.json").is_file());
+    assert!(!one.join("adam/seed-0").exists());
     std::fs::remove_dir_all(&dir).ok();
 }
