@@ -57,6 +57,15 @@ pub trait LrFreeConfig: Clone + Default + Serialize + DeserializeOwned + Send + 
     fn try_init(&self) -> Result<ModuleOptimizer<Self::Optimizer>> {
         self.build().map(ModuleOptimizer::new)
     }
+
+    /// Burn's own `ModuleOptimizer` of this method, for burn-train's `Learner`, and the
+    /// tracker of its estimate: [`train::init`](crate::train::init).
+    fn init_learner(&self) -> Result<(burn::optim::ModuleOptimizer, crate::train::Tracker)>
+    where
+        Self::Optimizer: Clone + Sync,
+    {
+        crate::train::init(self)
+    }
 }
 
 /// `new()` (the reference defaults, as `Default`) and one `with_<option>` setter per option,

@@ -6,7 +6,7 @@
 //! reads the estimated learning rate (for [`metrics`] and logs):
 //!
 //! ```text
-//! let (optim, tracker) = burn_lrfree::train::init(&PsDaSgdConfig::new())?;
+//! let (optim, tracker) = PsDaSgdConfig::new().init_learner()?; // or train::init(&config)
 //! let learner = Learner::new(model, optim, 1.0); // lr: a multiplier of the estimated step
 //! ```
 //!
@@ -412,6 +412,9 @@ fn read_state(prefix: &str, src: &mut StateSource) -> Option<OptimState> {
 /// use burn_lrfree::train::PerTensor;
 /// let optim: burn::optim::ModuleOptimizer = PerTensor::new(&TorchAdamConfig::new()).unwrap().into();
 /// assert!(PerTensor::new(&PsDaSgdConfig::new()).is_err()); // needs whole-model sums
+/// // The same, with the tracker of the estimate (and the route for whole-model methods):
+/// let (optim, tracker) = TorchAdamConfig::new().init_learner().unwrap();
+/// assert_eq!((tracker.name(), tracker.lr()), ("adam", None));
 /// # let _ = optim;
 /// ```
 #[derive(Clone)]
@@ -677,6 +680,7 @@ impl History {
     }
 
     /// The first step kept.
+    #[cfg_attr(not(feature = "burn-train"), allow(dead_code))]
     pub(crate) fn first(&self) -> Option<u64> {
         self.entries.front().map(|e| e.steps)
     }
