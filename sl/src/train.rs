@@ -28,8 +28,8 @@ use crate::formats;
 pub use crate::learner::mean_iou;
 use crate::learner::{
     FeatureBatcher, Fit, ImageBatcher, MaskBatcher, Records, SeedRecords, ViewBatcher,
-    classification_metrics, fit, lock, pretraining_metrics, segmentation_metrics, test_loader,
-    train_loader,
+    classification_metrics, fit, lock, no_test_loader, pretraining_metrics, segmentation_metrics,
+    test_loader, train_loader,
 };
 use crate::models::{Classifier, ModelKind, SegNet, Shape, SimClr, linear};
 
@@ -434,17 +434,7 @@ fn train_simclr(
         Phase::Pretrain,
         cfg.epochs,
         train_loader(pool.len(), cfg.batch_size, views, shuffle),
-        // No test split: burn-train's validation runs over nothing.
-        test_loader(
-            0,
-            1,
-            ViewBatcher {
-                set: pool.clone(),
-                norm: s.job.norm.clone(),
-                temperature: cfg.simclr.temperature,
-                rng: Mutex::new(ChaCha8Rng::seed_from_u64(0)),
-            },
-        ),
+        no_test_loader(),
     )?;
     let model = fit(&s.records, model, phase, pretraining_metrics)?;
     s.save(&model, "model.bpk")?;
