@@ -29,10 +29,9 @@
 //!   have no worker threads, so batches are drawn in order on the training thread and a seed
 //!   gives the same records run to run and whatever runs beside it.
 //!
-//! The estimate metrics (`Estimated LR`, `Estimated D` in burn-train's logs) read the
-//! [`Tracker`] when burn-train's metric thread gets to a batch, so a batch's value may be a
-//! later step's; the last value of an epoch is the epoch's final estimate (no step runs until
-//! burn-train has flushed the epoch's events), which is the row's `lr` and `d`.
+//! The estimate metrics (`Estimated LR`, `Estimated D` in burn-train's logs) log each step's
+//! estimate; the last of an epoch is the row's `lr` and `d`, which the recorder reads from the
+//! [`Tracker`] itself (no step runs until burn-train has flushed the epoch's events).
 //!
 //! burn-train's own application log (`experiment.log`) is turned off: it installs a global
 //! logger, one per process, while `sl-train` trains several seeds at once in one process.
