@@ -466,3 +466,114 @@ pub fn fit<M: Objective>(
     }
     Ok(result.model.model)
 }
+
+#[cfg(test)]
+mod tests {
+    use burn::module::Param;
+    use burn::tensor::{Device, TensorData};
+    use burn_lrfree::registry::{NAMES, OptimizerConfig, default_lr};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::learner::data::Images;
+    use crate::models::{Classifier, ModelKind, ModelOptions, Shape};
+
+    /// Every float parameter's values (batch norm's running statistics too), or only the
+    /// trained ones'.
+    fn params<M: Module>(model: &M, trained_only: bool) -> Vec<f64> {
+        struct All(Vec<f64>, bool);
+        impl burn::module::ModuleVisitor for All {
+            fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
+                if !self.1 || p.val().is_require_grad() {
+                    self.0.extend(p.val().into_data().iter::<f64>());
+                }
+            }
+        }
+        let mut all = All(Vec::new(), trained_only);
+        model.visit(&mut all);
+        all.0
+    }
+
+    fn batch(step: usize, device: &Device) -> Images {
+        let n = 16;
+        let x: Vec<f32> = (0..n * 64)
+            .map(|i| (((i * 37 + step * 11) % 101) as f32 / 50.0) - 1.0)
+            .collect();
+        let y: Vec<i64> = (0..n).map(|i| ((i + step) % 10) as i64).collect();
+        Images {
+            images: Tensor::from_data(TensorData::new(x, [n, 1, 8, 8]), device),
+            targets: Tensor::from_data(TensorData::new(y, [n]), device),
+        }
+    }
+
+    /// What the `Learner` does with `sl-train`'s convnet (batch norm included) in each step
+    /// (`Trainee`'s `TrainStep::step` and `optimize`: the adapter, the loss attached) gives
+    /// the parameters and estimate of the crate's own `ModuleOptimizer::step_with_loss`, as the
+    /// hand-written loops stepped it; the guard counts each step.
+    #[test]
+    fn every_method_steps_the_convnet_as_burn_lrfrees_own_step() {
+        let device = Device::default().autodiff();
+        let shape = Shape { c: 1, h: 8, w: 8 };
+        let o = ModelOptions::default();
+        let net = || {
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            Classifier::new(ModelKind::Cnn, &mut rng, shape, 10, &o, &device)
+        };
+        for name in NAMES {
+            let config = OptimizerConfig::defaults(name).unwrap();
+            let lr = match name {
+                "sgd" => 0.05,
+                "adam" => 1e-3,
+                _ => default_lr(name).unwrap(),
+            };
+            let mut own = config.init();
+            let (mut optim, tracker) = config.init_learner().unwrap();
+            let dir =
+                std::env::temp_dir().join(format!("sl-learner-test-{}-{name}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let (mut a, b) = (net(), net());
+            let start = params(&a, true);
+            let guard = Guard {
+                records: SeedRecords::create(&dir, name.to_string()).unwrap(),
+                tracker: tracker.clone(),
+                interrupter: Interrupter::new(),
+                bound: f64::INFINITY,
+            };
+            let mut b = Trainee { model: b, guard };
+            for step in 0..6 {
+                let (loss, _) = a.objective(batch(step, &device));
+                let value = loss.clone().into_scalar::<f64>();
+                let grads = GradientsParams::from_grads(loss.backward(), &a);
+                a = own.step_with_loss(lr, a, grads, value);
+                let out = TrainStep::step(&b, batch(step, &device));
+                b = TrainStep::optimize(b, &mut optim, lr.into(), out.grads);
+            }
+            let (pa, pb) = (params(&a, false), params(&b.model, false));
+            let worst = pa
+                .iter()
+                .zip(&pb)
+                .map(|(x, y)| (x - y).abs() / x.abs().max(y.abs()).max(1e-6))
+                .fold(0.0, f64::max);
+            let (mine, theirs) = (own.estimate(), tracker.estimate());
+            eprintln!(
+                "{name:<12} worst relative difference {worst:.2e}, lr {:?}",
+                theirs.lr
+            );
+            assert!(worst <= 1e-6, "{name}: {worst:e}");
+            assert_ne!(
+                params(&b.model, true),
+                start,
+                "{name}: the weights did not move"
+            );
+            assert_eq!(
+                (mine.lr, mine.d, mine.steps),
+                (theirs.lr, theirs.d, 6),
+                "{name}"
+            );
+            assert_eq!(lock(&b.guard.records).steps, 6, "{name}");
+            assert!(lock(&b.guard.records).divergence.is_none(), "{name}");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
