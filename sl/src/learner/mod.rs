@@ -576,4 +576,85 @@ mod tests {
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
+
+    /// A step refused by the optimizer (a non-finite gradient, finite loss) and a non-finite
+    /// loss each stop the seed where they happen: the divergence is recorded at that step,
+    /// the `Learner`'s interrupter is told, and no step is taken after it.
+    #[test]
+    fn a_refused_step_or_a_non_finite_loss_stops_the_seed_at_that_step() {
+        struct Poison<'a>(&'a mut GradientsParams, bool);
+        impl burn::module::ModuleVisitor for Poison<'_> {
+            fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
+                if let (false, Some(g)) = (self.1, self.0.remove::<D>(p.id)) {
+                    self.0.register::<D>(p.id, g.mul_scalar(f32::NAN));
+                    self.1 = true;
+                }
+            }
+        }
+        let device = Device::default().autodiff();
+        let shape = Shape { c: 1, h: 8, w: 8 };
+        for (name, poison) in [("ps-da-sgd", true), ("adam", true), ("prodigy", false)] {
+            let config = OptimizerConfig::defaults(name).unwrap();
+            let (mut optim, tracker) = config.init_learner().unwrap();
+            let dir = std::env::temp_dir()
+                .join(format!("sl-learner-refused-{}-{name}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let interrupter = Interrupter::new();
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            let model = Classifier::new(
+                ModelKind::Cnn,
+                &mut rng,
+                shape,
+                10,
+                &ModelOptions::default(),
+                &device,
+            );
+            let guard = Guard {
+                records: SeedRecords::create(&dir, name.to_string()).unwrap(),
+                tracker,
+                interrupter: interrupter.clone(),
+                bound: f64::INFINITY,
+            };
+            let records = guard.records.clone();
+            let mut net = Trainee { model, guard };
+            for step in 0..2 {
+                let out = TrainStep::step(&net, batch(step, &device));
+                net = TrainStep::optimize(net, &mut optim, 1e-3.into(), out.grads);
+            }
+            assert!(!interrupter.should_stop(), "{name}");
+            let mut bad = batch(2, &device);
+            if !poison {
+                bad.images = bad.images.mul_scalar(f32::NAN);
+            }
+            let mut out = TrainStep::step(&net, bad);
+            if poison {
+                let mut visitor = Poison(&mut out.grads, false);
+                net.visit(&mut visitor);
+                assert!(visitor.1);
+            }
+            net = TrainStep::optimize(net, &mut optim, 1e-3.into(), out.grads);
+            let before = params(&net.model, true);
+            // burn-train would have stopped; a step after it changes nothing.
+            let out = TrainStep::step(&net, batch(3, &device));
+            net = TrainStep::optimize(net, &mut optim, 1e-3.into(), out.grads);
+            assert_eq!(params(&net.model, true), before, "{name}");
+            let r = lock(&records);
+            let d = r.divergence.as_ref().expect("diverged");
+            let reason = if poison {
+                "step refused: "
+            } else {
+                "training loss became NaN"
+            };
+            assert!(d.reason.starts_with(reason), "{name}: {}", d.reason);
+            assert_eq!((d.epoch, d.step, r.steps), (1, 2, 2), "{name}");
+            assert!(interrupter.should_stop(), "{name}");
+            assert_eq!(
+                interrupter.interruption().and_then(|i| i.reason),
+                Some(d.reason.clone()),
+                "{name}"
+            );
+            drop(r);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
 }
