@@ -1059,7 +1059,11 @@ fn kept_records_report_as_the_run_that_trained_them() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("has not finished"));
     assert!(!one.exists(), "a refused keep left {}", one.display());
     let res = keep(&[&one, &both.join("adam/seed-1")]);
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     assert!(one.join("adam/seed-1/summary.json").is_file());
     assert!(!one.join("adam/seed-0").exists());
     std::fs::remove_dir_all(&dir).ok();
