@@ -27,11 +27,13 @@ use crate::tasks;
     // with --resume rather than silently ignored.
     group(clap::ArgGroup::new("run_shape").multiple(true).args([
         "env", "opt", "seeds", "seed_list", "steps", "learning_starts", "config",
-        "eval_every", "eval_episodes", "checkpoint_every", "sps_critics_only", "diagnostics",
+        "eval_every", "eval_episodes", "checkpoint_every", "success_threshold",
+        "sps_critics_only", "diagnostics",
     ]))
 )]
 pub struct Args {
-    /// Environment: Pendulum, MountainCarContinuous (native), Hopper, Humanoid or any Gymnasium id.
+    /// Environment: Pendulum, MountainCarContinuous (native), Hopper, Humanoid (in any case)
+    /// or any Gymnasium id (with --success-threshold, unless a --config gives one).
     #[arg(long)]
     pub env: Option<String>,
     /// Optimizer(s), comma-separated: sgd, sps, dog, ldog, dadapt-sgd, cocob, adam, dadapt-adam, prodigy, ps-sps, ps-da-sgd
@@ -64,6 +66,10 @@ pub struct Args {
     /// Checkpoint every N steps (overrides the config).
     #[arg(long)]
     pub checkpoint_every: Option<u64>,
+    /// The final evaluation return that makes a seed a success (overrides the config; needed
+    /// for a Gymnasium id without a built-in config).
+    #[arg(long)]
+    pub success_threshold: Option<f64>,
     /// Seeds trained in parallel, one thread each (default: the number of CPU cores).
     #[arg(long, value_parser = at_least_one)]
     pub jobs: Option<usize>,
@@ -124,12 +130,16 @@ impl Args {
                 ConfigFile::Suite(suite, base) => (base, Some(suite)),
             },
             None => (
-                RunConfig::builtin(self.env.as_deref().unwrap_or("Pendulum"))?,
+                RunConfig::for_env(
+                    self.env.as_deref().unwrap_or("Pendulum"),
+                    self.success_threshold,
+                )?,
                 None,
             ),
         };
         if let (Some(env), Some(path)) = (&self.env, &self.config)
-            && env != &config.env
+            && lrfree_envs::canonical_env(env).unwrap_or(env)
+                != lrfree_envs::canonical_env(&config.env).unwrap_or(&config.env)
         {
             return Err(RunError::Usage(format!(
                 "--env {env} contradicts env = \"{}\" in {}",
@@ -145,6 +155,7 @@ impl Args {
         config.eval_every = self.eval_every.unwrap_or(config.eval_every);
         config.eval_episodes = self.eval_episodes.unwrap_or(config.eval_episodes);
         config.checkpoint_every = self.checkpoint_every.unwrap_or(config.checkpoint_every);
+        config.success_threshold = self.success_threshold.unwrap_or(config.success_threshold);
         config.sps_critics_only |= self.sps_critics_only;
         config.diagnostics |= self.diagnostics;
         if let Some(device) = &self.device {

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::outcome::LrBounds;
 
-/// Built-in defaults, by the environment names they serve.
+/// Built-in defaults, by the environment names they serve (`lrfree_envs::SHORT_NAMES`, a unit
+/// test keeps the two lists equal).
 const BUILTIN: &[(&str, &str)] = &[
     ("Pendulum", include_str!("../configs/pendulum.toml")),
     (
@@ -26,6 +27,9 @@ const BUILTIN: &[(&str, &str)] = &[
     ("Hopper", include_str!("../configs/hopper.toml")),
     ("Humanoid", include_str!("../configs/humanoid.toml")),
 ];
+
+/// The settings of a Gymnasium id without its own file ([`RunConfig::generic`]).
+const GENERIC: &str = include_str!("../configs/hopper-as-defined.toml");
 
 /// Everything one run needs; the file format of `configs/*.toml` and of a run's `config.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,17 +102,45 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// The built-in defaults for `env`: its own file for the four named environments, the
-    /// Hopper settings (with `env` replaced) for any other Gymnasium id.
+    /// The built-in defaults of a named environment ([`for_env`](Self::for_env) without a
+    /// success threshold of the caller's).
     pub fn builtin(env: &str) -> Result<Self, RunError> {
-        let own = BUILTIN
+        Self::for_env(env, None)
+    }
+
+    /// The defaults for `env`: its own file for the named environments (in any case,
+    /// `lrfree_envs::canonical_env`), with `success_threshold` if given; for any other
+    /// Gymnasium id, the generic MuJoCo settings ([`generic`](Self::generic)), which need
+    /// `success_threshold`: without it that is an error saying so, not Hopper's bar in silence.
+    pub fn for_env(env: &str, success_threshold: Option<f64>) -> Result<Self, RunError> {
+        let Some(name) = lrfree_envs::canonical_env(env) else {
+            return Self::generic(env, success_threshold);
+        };
+        let (_, text) = BUILTIN
             .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(env));
-        let (_, text) = own
-            .or_else(|| BUILTIN.iter().find(|(name, _)| *name == "Hopper"))
-            .expect("the built-in table has Hopper");
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| RunError::Usage(format!("no built-in config for `{name}`")))?;
         let mut config = Self::parse(text, "built-in config")?;
-        config.env = own.map_or_else(|| env.to_string(), |(name, _)| name.to_string());
+        config.env = name.to_string();
+        if let Some(threshold) = success_threshold {
+            config.success_threshold = threshold;
+        }
+        Ok(config)
+    }
+
+    /// The settings for a Gymnasium id without a config of its own: SAC as on Hopper
+    /// (CleanRL's MuJoCo settings, `configs/hopper-as-defined.toml`: every method as defined)
+    /// with the caller's success threshold, which no environment shares with another.
+    pub fn generic(env: &str, success_threshold: Option<f64>) -> Result<Self, RunError> {
+        lrfree_envs::check_name(env).map_err(|e| RunError::Usage(e.to_string()))?;
+        let Some(threshold) = success_threshold else {
+            return Err(RunError::Usage(format!(
+                "`{env}` has no built-in config: it would train with the generic MuJoCo settings (configs/hopper-as-defined.toml), but what counts as success there is yours to say: give --success-threshold R (the final return of a success), or a --config file"
+            )));
+        };
+        let mut config = Self::parse(GENERIC, "generic config")?;
+        config.env = env.to_string();
+        config.success_threshold = threshold;
         Ok(config)
     }
 
@@ -501,17 +533,53 @@ mod tests {
         assert_eq!((b.critic, b.actor, b.temperature), (1000.0, 1.0, 1000.0));
     }
 
+    /// One table of environment names: every short name of `lrfree_envs` has its built-in
+    /// config and the reverse, and the names are matched in any case.
+    #[test]
+    fn every_named_environment_has_its_config_in_any_case() {
+        let names: Vec<&str> = lrfree_envs::SHORT_NAMES.iter().map(|n| n.0).collect();
+        let configs: Vec<&str> = BUILTIN.iter().map(|b| b.0).collect();
+        assert_eq!(names, configs);
+        for name in names {
+            let config = RunConfig::builtin(&name.to_ascii_lowercase()).unwrap();
+            assert_eq!(config.env, name);
+        }
+    }
+
+    /// A Gymnasium id without a config of its own gets the generic settings only with the
+    /// caller's success threshold: not Hopper's 3000 in silence (issue 27).
+    #[test]
+    fn an_unknown_gymnasium_id_asks_for_its_success_threshold() {
+        let refused = RunConfig::builtin("Walker2d-v5").unwrap_err().to_string();
+        assert!(
+            refused.contains("--success-threshold") && !refused.contains('\n'),
+            "{refused}"
+        );
+        let config = RunConfig::for_env("Walker2d-v5", Some(4000.0)).unwrap();
+        assert_eq!(
+            (config.env.as_str(), config.success_threshold),
+            ("Walker2d-v5", 4000.0)
+        );
+        assert!(
+            config.optimizers.is_empty(),
+            "the generic settings carry Hopper's tuned options: {:?}",
+            config.optimizers
+        );
+        // A named environment keeps its own settings; the threshold is the caller's if given.
+        let hopper = RunConfig::for_env("hopper", Some(2500.0)).unwrap();
+        assert_eq!(
+            (hopper.env.as_str(), hopper.success_threshold),
+            ("Hopper", 2500.0)
+        );
+    }
+
     #[test]
     fn flush_denormals_defaults_on_and_round_trips_through_a_run_config() {
-        for env in [
-            "Pendulum",
-            "MountainCarContinuous",
-            "Hopper",
-            "Humanoid",
-            "Walker2d-v5",
-        ] {
+        for env in ["Pendulum", "MountainCarContinuous", "Hopper", "Humanoid"] {
             assert!(RunConfig::builtin(env).unwrap().flush_denormals, "{env}");
         }
+        let generic = RunConfig::for_env("Walker2d-v5", Some(4000.0)).unwrap();
+        assert!(generic.flush_denormals);
         // A config written before the key existed reads as on.
         let mut old = RunConfig::builtin("Pendulum").unwrap().to_toml();
         old = old

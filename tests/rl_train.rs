@@ -387,6 +387,12 @@ fn bad_input_gives_one_line_and_leaves_no_run_directory() {
     std::fs::write(&bad_device, format!("device = \"gpu\"\n{}", read(&good))).unwrap();
     let mut cases: Vec<BadInput> = vec![
         (vec!["--env", "Pendulm", "--out", o], "Pendulum", vec![]),
+        // A Gymnasium id without a config of its own: its success threshold is asked for.
+        (
+            vec!["--env", "Walker2d-v5", "--out", o],
+            "--success-threshold",
+            vec![],
+        ),
         (vec!["--opt", "adamw", "--out", o], "ps-da-sgd", vec![]),
         (
             vec!["--config", malformed.to_str().unwrap(), "--out", o],

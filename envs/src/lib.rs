@@ -69,5 +69,5 @@ pub use error::EnvError;
 pub use kwargs::{KwargValue, Kwargs, kwargs};
 pub use mountain_car::{MOUNTAIN_CAR_MAX_STEPS, MountainCarContinuous};
 pub use pendulum::{PENDULUM_MAX_STEPS, Pendulum};
-pub use registry::{SHORT_NAMES, make_env};
+pub use registry::{SHORT_NAMES, canonical_env, check_name, make_env};
 pub use space::{ActionPolicy, BoxSpace};

@@ -2,16 +2,37 @@
 
 use crate::{Env, EnvError, Kwargs, MountainCarContinuous, Pendulum};
 
-/// Short names and what they mean; anything else with a version suffix goes to Gymnasium.
-pub const SHORT_NAMES: &[(&str, &str)] = &[
-    ("Pendulum", "native port of Pendulum-v1"),
+/// The environments known by a short name, in the one table every part of the workspace
+/// reads: the name's canonical spelling, the Gymnasium id it stands for (`None`: a native
+/// port, no Python), and what it is. Anything else with a version suffix goes to Gymnasium.
+pub const SHORT_NAMES: &[(&str, Option<&str>, &str)] = &[
+    ("Pendulum", None, "native port of Pendulum-v1"),
     (
         "MountainCarContinuous",
+        None,
         "native port of MountainCarContinuous-v0",
     ),
-    ("Hopper", "Hopper-v5 through the Gymnasium bridge"),
-    ("Humanoid", "Humanoid-v5 through the Gymnasium bridge"),
+    (
+        "Hopper",
+        Some("Hopper-v5"),
+        "Hopper-v5 through the Gymnasium bridge",
+    ),
+    (
+        "Humanoid",
+        Some("Humanoid-v5"),
+        "Humanoid-v5 through the Gymnasium bridge",
+    ),
 ];
+
+/// The one case rule for environment names: a short name in any case (`hopper`, `HOPPER`)
+/// is that name in its canonical spelling; `None` for anything else (a Gymnasium id is
+/// case-sensitive and is used as written).
+pub fn canonical_env(name: &str) -> Option<&'static str> {
+    SHORT_NAMES
+        .iter()
+        .map(|(n, _, _)| *n)
+        .find(|n| n.eq_ignore_ascii_case(name.trim()))
+}
 
 /// Creates an environment by name.
 ///
@@ -21,19 +42,35 @@ pub const SHORT_NAMES: &[(&str, &str)] = &[
 /// * Any full Gymnasium id (`Walker2d-v5`, `Pendulum-v1`, `ale_py:...`): `gymnasium.make(id,
 ///   **kwargs)` through the bridge.
 pub fn make_env(name: &str, kwargs: &Kwargs) -> Result<Box<dyn Env + Send>, EnvError> {
-    match name {
-        "Pendulum" => Ok(Box::new(Pendulum::from_kwargs(kwargs)?)),
-        "MountainCarContinuous" => Ok(Box::new(MountainCarContinuous::from_kwargs(kwargs)?)),
-        "Hopper" => gym("Hopper-v5", kwargs),
-        "Humanoid" => gym("Humanoid-v5", kwargs),
-        id if looks_like_gym_id(id) => gym(id, kwargs),
-        _ => Err(EnvError::UnknownEnv {
+    let short = SHORT_NAMES
+        .iter()
+        .find(|(n, _, _)| Some(*n) == canonical_env(name));
+    match short {
+        Some(("Pendulum", ..)) => Ok(Box::new(Pendulum::from_kwargs(kwargs)?)),
+        Some(("MountainCarContinuous", ..)) => {
+            Ok(Box::new(MountainCarContinuous::from_kwargs(kwargs)?))
+        }
+        Some((_, Some(id), _)) => gym(id, kwargs),
+        _ => {
+            check_name(name)?;
+            gym(name, kwargs)
+        }
+    }
+}
+
+/// Whether `name` names an environment at all: a short name (any case) or a Gymnasium id
+/// with its version; otherwise the error lists the short names.
+pub fn check_name(name: &str) -> Result<(), EnvError> {
+    match canonical_env(name) {
+        Some(_) => Ok(()),
+        None if looks_like_gym_id(name) => Ok(()),
+        None => Err(EnvError::UnknownEnv {
             name: name.to_owned(),
             hint: format!(
                 "use one of {} or a full Gymnasium id with its version, e.g. `Walker2d-v5`",
                 SHORT_NAMES
                     .iter()
-                    .map(|(n, _)| format!("`{n}`"))
+                    .map(|(n, _, _)| format!("`{n}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -70,6 +107,17 @@ mod tests {
         for id in ["Walker2d", "-v5", "Hopper-v", "Hopper-vX", "pendulum"] {
             assert!(!looks_like_gym_id(id), "{id}");
         }
+    }
+
+    #[test]
+    fn short_names_are_matched_in_any_case_and_spelled_one_way() {
+        for name in ["pendulum", "PENDULUM", " Pendulum "] {
+            assert_eq!(canonical_env(name), Some("Pendulum"), "{name}");
+        }
+        assert_eq!(canonical_env("hopper"), Some("Hopper"));
+        assert_eq!(canonical_env("Walker2d-v5"), None);
+        let env = make_env("pendulum", &Kwargs::new()).unwrap();
+        assert_eq!(env.name(), "Pendulum");
     }
 
     #[test]
