@@ -58,6 +58,10 @@
 //!   parameter's gradients are summed on the parameter's device; a whole-model method then
 //!   needs all parameters on one device. burn-train's DDP strategy gives each device its own
 //!   clone of the learner, which a whole-model method does not support (see *Clones*).
+//! - **Gradient accumulation** (burn-train's `grads_accumulation`) keeps the parameters'
+//!   gradients only: the loss of [`attach_loss`] is dropped, so `sps` and `ps-sps` refuse those
+//!   steps with [`OptimError::LossRequired`] (the [`Tracker`] says so); the other methods are
+//!   unaffected.
 //! - **Parameter groups** (`ModuleOptimizer::with_group`) may mix per-tensor methods with
 //!   Burn's optimizers; a whole-model method must own every parameter (otherwise its steps
 //!   are refused with [`OptimError::Unsupported`]).
