@@ -252,18 +252,7 @@ fn a_divergence_interrupts_the_learner_and_ends_the_seed_with_a_nan_row() {
             "training loss became NaN",
         ),
     ] {
-        let cfg = dir.join(format!("{name}.toml"));
-        std::fs::write(&cfg, config).unwrap();
-        let out = dir.join(name);
-        ok(&sl_train(&[
-            "--config",
-            cfg.to_str().unwrap(),
-            "--opt",
-            opt,
-            "--no-plots",
-            "--out",
-            out.to_str().unwrap(),
-        ]));
+        let out = train_config(&dir, name, &config, opt);
         let seed = out.join(opt).join("seed-0");
         let summary = json(&seed.join("summary.json"));
         assert_eq!(summary["diverged"], true, "{name}: {summary}");
@@ -746,7 +735,9 @@ fn stl10_parses_and_rejects_wrong_sizes_and_labels() {
 
 // ---- One short run per task and model ----
 
-fn run_config(dir: &Path, name: &str, config: &str, opt: &str) -> PathBuf {
+/// Writes `config` as `<name>.toml` in `dir` and trains it with `opt` into `dir/<name>`
+/// (which it returns); the run must exit successfully.
+fn train_config(dir: &Path, name: &str, config: &str, opt: &str) -> PathBuf {
     let cfg = dir.join(format!("{name}.toml"));
     std::fs::write(&cfg, config).unwrap();
     let out = dir.join(name);
@@ -759,6 +750,12 @@ fn run_config(dir: &Path, name: &str, config: &str, opt: &str) -> PathBuf {
         "--out",
         out.to_str().unwrap(),
     ]));
+    out
+}
+
+/// [`train_config`], and its seed finished without diverging.
+fn run_config(dir: &Path, name: &str, config: &str, opt: &str) -> PathBuf {
+    let out = train_config(dir, name, config, opt);
     let summary = json(&out.join(opt).join("seed-0/summary.json"));
     assert_eq!(summary["complete"], true);
     assert_eq!(summary["diverged"], false, "{summary}");
