@@ -252,6 +252,21 @@ pub struct Trainee<M> {
     guard: Guard,
 }
 
+impl<M: Objective> Trainee<M> {
+    /// `step` (the adapter's optimizer step) unless the seed has diverged, with the guard told
+    /// whether the step was refused.
+    fn guarded(self, step: impl FnOnce(Self) -> Self) -> Self {
+        let guard = self.guard.clone();
+        if guard.diverged() {
+            return self;
+        }
+        let refused = guard.tracker.rejected_steps();
+        let stepped = step(self);
+        guard.stepped(refused);
+        stepped
+    }
+}
+
 impl<M: Objective> TrainStep for Trainee<M> {
     type Input = M::Batch;
     type Output = M::Output;
@@ -270,14 +285,7 @@ impl<M: Objective> TrainStep for Trainee<M> {
         lr: ModuleLearningRate,
         grads: GradientsParams,
     ) -> Self {
-        let guard = self.guard.clone();
-        if guard.diverged() {
-            return self;
-        }
-        let refused = guard.tracker.rejected_steps();
-        let stepped = adapter::optimize(self, optim, lr, grads);
-        guard.stepped(refused);
-        stepped
+        self.guarded(|trainee| adapter::optimize(trainee, optim, lr, grads))
     }
 
     fn optimize_multi(
@@ -286,14 +294,7 @@ impl<M: Objective> TrainStep for Trainee<M> {
         lr: ModuleLearningRate,
         grads: MultiGradientsParams,
     ) -> Self {
-        let guard = self.guard.clone();
-        if guard.diverged() {
-            return self;
-        }
-        let refused = guard.tracker.rejected_steps();
-        let stepped = adapter::optimize_multi(self, optim, lr, grads);
-        guard.stepped(refused);
-        stepped
+        self.guarded(|trainee| adapter::optimize_multi(trainee, optim, lr, grads))
     }
 }
 
