@@ -7,7 +7,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use burn_lrfree::{Diagnostics, Estimate};
 use lrfree_agents::{AgentError, Sac, UpdateStats};
-use lrfree_envs::{Env, Step, make_env};
+use lrfree_envs::{Env, Step, evaluation_reset_seed, make_env, training_reset_seed};
 use lrfree_runkit::RunError;
 use lrfree_runkit::files::{read_json, write_json_atomic};
 use lrfree_runkit::pool::ProgressBar;
@@ -40,15 +40,6 @@ struct Counters {
     max_lr: MaxLr,
     /// Step of the next checkpoint.
     next_checkpoint: u64,
-}
-
-/// Seeds of environment resets, kept apart for training and evaluation.
-fn train_reset_seed(seed: u64, episode: u64) -> u64 {
-    seed.wrapping_mul(1_000_003).wrapping_add(episode)
-}
-
-fn eval_reset_seed(seed: u64, episode: usize) -> u64 {
-    (1u64 << 40) + seed.wrapping_mul(10_007) + episode as u64
 }
 
 /// An update's numbers as `metrics.csv` records them.
@@ -109,20 +100,22 @@ fn step_env(env: &mut dyn Env, action: &[f32]) -> Result<Result<Step, String>, R
     env.step(action).map(Ok).map_err(env_err)
 }
 
-/// Mean and population std of the deterministic policy's return over `episodes` episodes,
-/// or (inner `Err`) why the policy diverged.
-fn evaluate(
-    sac: &mut Sac,
+/// Mean and population std of the return of the deterministic policy `act` over `episodes`
+/// episodes of `env` (reset seeds [`evaluation_reset_seed`]), or (inner `Err`) why the policy
+/// diverged. rl-train's evaluation, and the one its examples compare other loops by.
+pub fn evaluate(
+    mut act: impl FnMut(&[f32]) -> Vec<f32>,
     env: &mut dyn Env,
     seed: u64,
     episodes: usize,
 ) -> Result<Result<(f64, f64), String>, RunError> {
     let mut returns = Vec::with_capacity(episodes);
     for i in 0..episodes {
-        let mut obs = env.reset(Some(eval_reset_seed(seed, i))).map_err(env_err)?;
+        let reset_seed = evaluation_reset_seed(seed, i as u64);
+        let mut obs = env.reset(Some(reset_seed)).map_err(env_err)?;
         let mut total = 0.0;
         loop {
-            let action = sac.act(&obs, true);
+            let action = act(&obs);
             let step = match step_env(env, &action)? {
                 Ok(step) => step,
                 Err(reason) => return Ok(Err(format!("in evaluation: {reason}"))),
@@ -354,7 +347,7 @@ impl<'a> SeedRun<'a> {
 
     /// A new training episode, its reset seed derived from the seed and the episode count.
     fn reset_training_episode(&mut self) -> Result<Vec<f32>, RunError> {
-        let reset_seed = train_reset_seed(self.seed, self.counters.episode);
+        let reset_seed = training_reset_seed(self.seed, self.counters.episode);
         let obs = self.env.reset(Some(reset_seed)).map_err(env_err)?;
         self.counters.episode += 1;
         Ok(obs)
@@ -406,8 +399,9 @@ impl<'a> SeedRun<'a> {
             return Ok(None);
         }
         let eval_started = Instant::now();
+        let sac = &mut self.sac;
         let evaluation = evaluate(
-            &mut self.sac,
+            |obs| sac.act(obs, true),
             self.eval_env.as_mut(),
             self.seed,
             self.config.eval_episodes,

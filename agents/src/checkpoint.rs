@@ -1,6 +1,9 @@
 //! Saving and restoring a whole agent, bit for bit.
 //!
-//! A checkpoint is a directory:
+//! [`Sac::record`] takes the agent into a [`SacRecord`], in memory: the files of a checkpoint
+//! directory. [`SacRecord::save_dir`] writes them as that directory (rl-train's checkpoints
+//! and final agents), [`SacRecord::to_bytes`] as one blob (burn-train's checkpointer, feature
+//! `burn-train`); [`Sac::from_record`] restores the agent from either. The directory:
 //!
 //! | file | content |
 //! |---|---|
@@ -13,8 +16,8 @@
 //! per tensor a `u64` rank, the `u64` dims and the little-endian `f32` values. Values are
 //! written as stored, so a restored agent continues exactly where the saved one was.
 
+use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use burn::module::Module;
@@ -89,82 +92,186 @@ impl RngState {
     }
 }
 
-fn write_tensors(path: &Path, tensors: &[(Vec<usize>, &[f32])]) -> Result<(), AgentError> {
-    let io = |e| AgentError::io(path, e);
-    let mut w = BufWriter::new(fs::File::create(path).map_err(io)?);
-    let mut put = |bytes: &[u8]| w.write_all(bytes).map_err(io);
-    put(MAGIC)?;
-    put(&(tensors.len() as u64).to_le_bytes())?;
+/// The tensor-list format of the `.f32` files.
+fn tensor_bytes(tensors: &[(Vec<usize>, &[f32])]) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    out.extend((tensors.len() as u64).to_le_bytes());
     for (shape, values) in tensors {
-        put(&(shape.len() as u64).to_le_bytes())?;
+        out.extend((shape.len() as u64).to_le_bytes());
         for d in shape {
-            put(&(*d as u64).to_le_bytes())?;
+            out.extend((*d as u64).to_le_bytes());
         }
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        put(&bytes)?;
+        out.extend(values.iter().flat_map(|v| v.to_le_bytes()));
     }
-    w.flush().map_err(io)
+    out
 }
 
-fn read_tensors(path: &Path) -> Result<HostParams, AgentError> {
-    let io = |e| AgentError::io(path, e);
-    let mut r = BufReader::new(fs::File::open(path).map_err(io)?);
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic).map_err(io)?;
-    if &magic != MAGIC {
-        return Err(AgentError::checkpoint(
-            path,
-            "not a tensor file of this version",
-        ));
+/// Parse a `.f32` file's bytes (`path` names it in errors).
+fn read_tensors(path: &Path, bytes: &[u8]) -> Result<HostParams, AgentError> {
+    let bad = |m: String| AgentError::checkpoint(path, m);
+    let mut r = Reader { bytes, at: 0 };
+    if r.take(8).ok() != Some(MAGIC.as_slice()) {
+        return Err(bad("not a tensor file of this version".into()));
     }
-    let u64_ = |r: &mut BufReader<fs::File>| -> Result<u64, AgentError> {
-        let mut b = [0u8; 8];
-        r.read_exact(&mut b).map_err(io)?;
-        Ok(u64::from_le_bytes(b))
-    };
-    let count = u64_(&mut r)?;
+    let count = r.u64().map_err(bad)?;
     let mut out = Vec::new();
     for _ in 0..count {
-        let rank = u64_(&mut r)?;
+        let rank = r.u64().map_err(bad)?;
         if rank > 8 {
-            return Err(AgentError::checkpoint(
-                path,
-                format!("implausible tensor rank {rank}"),
-            ));
+            return Err(bad(format!("implausible tensor rank {rank}")));
         }
         let shape: Vec<usize> = (0..rank)
-            .map(|_| u64_(&mut r).map(|d| d as usize))
-            .collect::<Result<_, _>>()?;
-        let n: usize = shape.iter().product();
-        let mut bytes = vec![0u8; n * 4];
-        r.read_exact(&mut bytes).map_err(io)?;
+            .map(|_| r.u64().map(|d| d as usize))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?;
+        let n = shape.iter().try_fold(1usize, |n, d| n.checked_mul(*d));
+        let bytes = n
+            .and_then(|n| n.checked_mul(4))
+            .ok_or_else(|| bad(format!("implausible tensor shape {shape:?}")))
+            .and_then(|len| r.take(len).map_err(bad))?;
         let values = bytes
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
         out.push((shape, values));
     }
-    let mut rest = [0u8; 1];
-    if r.read(&mut rest).map_err(io)? != 0 {
-        return Err(AgentError::checkpoint(
-            path,
-            "trailing bytes after the last tensor",
-        ));
+    if r.at != bytes.len() {
+        return Err(bad("trailing bytes after the last tensor".into()));
     }
     Ok(out)
 }
 
-fn save_module<M: Module>(path: &Path, module: &M) -> Result<(), AgentError> {
+/// A cursor over little-endian bytes.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len());
+        let end = end.ok_or_else(|| format!("truncated at byte {}", self.at))?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+
+    fn u64(&mut self) -> Result<u64, String> {
+        let b = self.take(8)?;
+        Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    }
+}
+
+fn module_bytes<M: Module>(module: &M) -> Vec<u8> {
     let params = to_host(module);
     let views: Vec<(Vec<usize>, &[f32])> = params
         .iter()
         .map(|(s, v)| (s.clone(), v.as_slice()))
         .collect();
-    write_tensors(path, &views)
+    tensor_bytes(&views)
 }
 
-fn load_module<M: Module>(path: &Path, module: M) -> Result<M, AgentError> {
-    from_host(module, read_tensors(path)?).map_err(|m| AgentError::checkpoint(path, m))
+/// The files every record has (`buffer.f32` is the optional one).
+const FILES: [&str; 8] = [
+    "sac.json",
+    "actor.f32",
+    "critic.f32",
+    "critic_target.f32",
+    "temperature.f32",
+    "optim-actor.bpk",
+    "optim-critic.bpk",
+    "optim-alpha.bpk",
+];
+const BUFFER_FILE: &str = "buffer.f32";
+const RECORD_MAGIC: &[u8; 8] = b"LRFSAC01";
+
+/// A whole SAC agent in memory: the files of its checkpoint directory (see the module docs),
+/// by name. Cheap to move, written out by [`save_dir`](Self::save_dir) or
+/// [`to_bytes`](Self::to_bytes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SacRecord {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl SacRecord {
+    /// Write the record as a checkpoint directory (created if missing).
+    pub fn save_dir(&self, dir: &Path) -> Result<(), AgentError> {
+        fs::create_dir_all(dir).map_err(|e| AgentError::io(dir, e))?;
+        for (name, bytes) in &self.files {
+            let path = dir.join(name);
+            fs::write(&path, bytes).map_err(|e| AgentError::io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Read a checkpoint directory written by [`save_dir`](Self::save_dir) (or by
+    /// [`Sac::save`] of any earlier version of this crate with the same format).
+    pub fn load_dir(dir: &Path) -> Result<Self, AgentError> {
+        let mut files = BTreeMap::new();
+        for name in FILES.into_iter().chain([BUFFER_FILE]) {
+            let path = dir.join(name);
+            match fs::read(&path) {
+                Ok(bytes) => {
+                    files.insert(name.to_string(), bytes);
+                }
+                Err(e) if name == BUFFER_FILE && e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(AgentError::io(&path, e)),
+            }
+        }
+        Ok(Self { files })
+    }
+
+    /// The record as one blob: a magic, the file count, then per file its name and bytes,
+    /// each length-prefixed (little-endian `u64`).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = RECORD_MAGIC.to_vec();
+        out.extend((self.files.len() as u64).to_le_bytes());
+        for (name, bytes) in &self.files {
+            out.extend((name.len() as u64).to_le_bytes());
+            out.extend(name.as_bytes());
+            out.extend((bytes.len() as u64).to_le_bytes());
+            out.extend(bytes);
+        }
+        out
+    }
+
+    /// Parse [`to_bytes`](Self::to_bytes)'s blob.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, AgentError> {
+        let here = Path::new("<SAC record bytes>");
+        let bad = |m: String| AgentError::checkpoint(here, m);
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(8).ok() != Some(RECORD_MAGIC.as_slice()) {
+            return Err(bad("not a SAC record of this version".into()));
+        }
+        let count = r.u64().map_err(bad)?;
+        let mut files = BTreeMap::new();
+        for _ in 0..count {
+            let len = r.u64().map_err(bad)? as usize;
+            let name = r.take(len).map_err(bad)?;
+            let name = String::from_utf8(name.to_vec()).map_err(|e| bad(e.to_string()))?;
+            let len = r.u64().map_err(bad)? as usize;
+            files.insert(name, r.take(len).map_err(bad)?.to_vec());
+        }
+        if r.at != bytes.len() {
+            return Err(bad("trailing bytes after the last file".into()));
+        }
+        Ok(Self { files })
+    }
+
+    fn file(&self, name: &str) -> Result<&[u8], AgentError> {
+        self.files
+            .get(name)
+            .map(Vec::as_slice)
+            .ok_or_else(|| AgentError::checkpoint(Path::new(name), "missing from the record"))
+    }
+
+    fn module<M: Module>(&self, name: &str, module: M) -> Result<M, AgentError> {
+        let params = read_tensors(Path::new(name), self.file(name)?)?;
+        from_host(module, params).map_err(|m| AgentError::checkpoint(Path::new(name), m))
+    }
 }
 
 impl Sac {
@@ -172,18 +279,37 @@ impl Sac {
     /// temperature, the three optimizer states, the RNG position and the update count, and
     /// with `include_buffer` the replay buffer. [`Sac::load`] restores it exactly.
     pub fn save(&self, dir: &Path, include_buffer: bool) -> Result<(), AgentError> {
-        fs::create_dir_all(dir).map_err(|e| AgentError::io(dir, e))?;
-        save_module(&dir.join("actor.f32"), &self.actor)?;
-        save_module(&dir.join("critic.f32"), &self.critic)?;
-        save_module(&dir.join("critic_target.f32"), &self.critic_target)?;
-        save_module(&dir.join("temperature.f32"), &self.temperature)?;
+        self.try_record(include_buffer)?.save_dir(dir)
+    }
+
+    /// The whole agent as a [`SacRecord`], with `include_buffer` its replay buffer too.
+    ///
+    /// # Panics
+    /// If an optimizer's state cannot be serialised (burnpack refusing finite `f32` tensors):
+    /// [`Sac::save`] returns that error instead.
+    pub fn record(&self, include_buffer: bool) -> SacRecord {
+        self.try_record(include_buffer)
+            .unwrap_or_else(|e| panic!("serialising the SAC agent: {e}"))
+    }
+
+    fn try_record(&self, include_buffer: bool) -> Result<SacRecord, AgentError> {
+        let mut files = BTreeMap::new();
+        files.insert("actor.f32".to_string(), module_bytes(&self.actor));
+        files.insert("critic.f32".to_string(), module_bytes(&self.critic));
+        files.insert(
+            "critic_target.f32".to_string(),
+            module_bytes(&self.critic_target),
+        );
+        files.insert(
+            "temperature.f32".to_string(),
+            module_bytes(&self.temperature),
+        );
         for (name, opt) in [
             ("actor", &self.opt_actor),
             ("critic", &self.opt_critic),
             ("alpha", &self.opt_temperature),
         ] {
-            opt.save_state()
-                .save(&dir.join(format!("optim-{name}.bpk")))?;
+            files.insert(format!("optim-{name}.bpk"), opt.save_state().to_bytes()?);
         }
         let buffer = if include_buffer {
             let (o, a) = self.buffer.dims();
@@ -195,7 +321,7 @@ impl Sac {
                 .zip(widths)
                 .map(|(values, w)| (vec![len, w], *values))
                 .collect();
-            write_tensors(&dir.join("buffer.f32"), &views)?;
+            files.insert(BUFFER_FILE.to_string(), tensor_bytes(&views));
             Some(BufferMeta {
                 capacity: self.buffer.capacity(),
                 pos: self.buffer.pos(),
@@ -220,9 +346,9 @@ impl Sac {
             updates: self.updates,
             buffer,
         };
-        let path = dir.join("sac.json");
         let text = serde_json::to_string_pretty(&meta).expect("serialisable");
-        fs::write(&path, text).map_err(|e| AgentError::io(&path, e))
+        files.insert("sac.json".to_string(), text.into_bytes());
+        Ok(SacRecord { files })
     }
 
     /// Restore an agent saved by [`Sac::save`]. `config` and `optimizers` must describe the
@@ -235,11 +361,29 @@ impl Sac {
         optimizers: &SacOptimizers,
         device: &Device,
     ) -> Result<Self, AgentError> {
-        let meta_path = dir.join("sac.json");
-        let text = fs::read_to_string(&meta_path).map_err(|e| AgentError::io(&meta_path, e))?;
-        let meta: Meta = serde_json::from_str(&text)
-            .map_err(|e| AgentError::checkpoint(&meta_path, e.to_string()))?;
-        let bad = |m: String| Err(AgentError::checkpoint(dir, m));
+        let record = SacRecord::load_dir(dir)?;
+        // Errors name the directory, not the file inside the record.
+        Self::from_record(&record, config, optimizers, device).map_err(|e| match e {
+            AgentError::Checkpoint { path, message } => AgentError::Checkpoint {
+                path: dir.join(path).display().to_string(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Restore an agent from a [`SacRecord`], checked against `config` and `optimizers` as
+    /// [`Sac::load`] does.
+    pub fn from_record(
+        record: &SacRecord,
+        config: &SacConfig,
+        optimizers: &SacOptimizers,
+        device: &Device,
+    ) -> Result<Self, AgentError> {
+        let meta_path = Path::new("sac.json");
+        let meta: Meta = serde_json::from_slice(record.file("sac.json")?)
+            .map_err(|e| AgentError::checkpoint(meta_path, e.to_string()))?;
+        let bad = |m: String| Err(AgentError::checkpoint(meta_path, m));
         if meta.format != CHECKPOINT_FORMAT {
             return bad(format!(
                 "format `{}`, this build reads `{CHECKPOINT_FORMAT}`",
@@ -272,24 +416,25 @@ impl Sac {
             meta.seed,
             device,
         )?;
-        sac.actor = load_module(&dir.join("actor.f32"), sac.actor)?;
-        sac.critic = load_module(&dir.join("critic.f32"), sac.critic)?;
-        sac.critic_target = load_module(&dir.join("critic_target.f32"), sac.critic_target)?;
-        sac.temperature = load_module(&dir.join("temperature.f32"), sac.temperature)?;
+        sac.actor = record.module("actor.f32", sac.actor)?;
+        sac.critic = record.module("critic.f32", sac.critic)?;
+        sac.critic_target = record.module("critic_target.f32", sac.critic_target)?;
+        sac.temperature = record.module("temperature.f32", sac.temperature)?;
         // The optimizers work on plain (non-autodiff) flat vectors.
         for (name, opt) in [
             ("actor", &mut sac.opt_actor),
             ("critic", &mut sac.opt_critic),
             ("alpha", &mut sac.opt_temperature),
         ] {
+            let file = format!("optim-{name}.bpk");
             opt.load_state(
-                OptimState::load(&dir.join(format!("optim-{name}.bpk")))?,
+                OptimState::from_bytes(record.file(&file)?.to_vec())?,
                 &sac.plain,
             )?;
         }
         sac.rng = match meta.rng.restore() {
             Some(rng) => rng,
-            None => return bad("unreadable RNG state in sac.json".into()),
+            None => return bad("unreadable RNG state".into()),
         };
         sac.updates = meta.updates;
         if let Some(b) = meta.buffer {
@@ -299,16 +444,19 @@ impl Sac {
                     b.capacity, config.buffer_size
                 ));
             }
-            let path = dir.join("buffer.f32");
-            let arrays: Vec<Vec<f32>> = read_tensors(&path)?.into_iter().map(|(_, v)| v).collect();
+            let path = Path::new(BUFFER_FILE);
+            let arrays: Vec<Vec<f32>> = read_tensors(path, record.file(BUFFER_FILE)?)?
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect();
             let arrays: [Vec<f32>; 5] = arrays
                 .try_into()
-                .map_err(|_| AgentError::checkpoint(&path, "expected 5 arrays"))?;
+                .map_err(|_| AgentError::checkpoint(path, "expected 5 arrays"))?;
             let (o, a) = (sac.obs_dim, sac.act_dim);
             sac.buffer = ReplayBuffer::from_arrays(o, a, b.capacity, b.pos, arrays)
                 .filter(|buf| buf.len() == b.len)
                 .ok_or_else(|| {
-                    AgentError::checkpoint(&path, "buffer arrays do not match sac.json")
+                    AgentError::checkpoint(path, "buffer arrays do not match sac.json")
                 })?;
         }
         Ok(sac)

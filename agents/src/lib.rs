@@ -63,14 +63,21 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "burn-train")]
+pub mod burn_train;
 pub mod checkpoint;
 pub mod config;
 mod error;
+pub mod learner;
 pub mod networks;
+pub mod policy;
 pub mod replay;
 pub mod sac;
 
+pub use checkpoint::SacRecord;
 pub use config::{OptimizerSpec, SacConfig, SacOptimizers};
 pub use error::AgentError;
+pub use learner::UpdateReport;
+pub use policy::{ActorState, SacPolicy, SquashedGaussians};
 pub use replay::{Batch, ReplayBuffer};
 pub use sac::{Sac, UpdateStats};

@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::{SacConfig, SacOptimizers};
 use crate::error::AgentError;
 use crate::networks::{ActionMap, Actor, Critic, Temperature, polyak};
+use crate::policy::SacPolicy;
 use crate::replay::{Batch, ReplayBuffer};
 
 /// What one [`Sac::update`] did: the three losses, the temperature, and what each optimizer
@@ -144,33 +145,29 @@ impl Sac {
 
     /// An action for `obs`, inside the action bounds: a sample of the policy, or with
     /// `deterministic` its mode `tanh(mean)·scale + bias` (for evaluation; draws no random
-    /// numbers).
+    /// numbers). The noise comes from the agent's own stream (see [`SacPolicy::act`]).
     ///
     /// # Panics
     /// If `obs` does not have `obs_dim` values.
     pub fn act(&mut self, obs: &[f32], deterministic: bool) -> Vec<f32> {
         assert_eq!(obs.len(), self.obs_dim, "observation length");
-        let actor = self.actor.valid();
-        let x = self.upload(obs.to_vec(), 1, self.obs_dim);
-        let action = if deterministic {
-            actor.mode(x, &self.map)
-        } else {
-            let noise = self.noise(1);
-            actor.sample(x, noise, &self.map).action
-        };
-        let mut action = action
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("f32 action");
-        // tanh can round to ±1 in f32: keep the action inside the box exactly.
-        for (a, (lo, hi)) in action
-            .iter_mut()
-            .zip(self.act_low.iter().zip(&self.act_high))
-        {
-            *a = a.clamp(*lo, *hi);
-        }
+        let rng = std::mem::replace(&mut self.rng, ChaCha8Rng::seed_from_u64(0));
+        let mut policy = self.policy_with(rng);
+        let action = policy.act_one(obs, deterministic);
+        self.rng = policy.rng;
         action
+    }
+
+    /// The current policy (the actor off the autodiff graph) drawing its noise from `rng`.
+    pub(crate) fn policy_with(&self, rng: ChaCha8Rng) -> SacPolicy {
+        SacPolicy {
+            actor: self.actor.valid(),
+            map: self.map.clone(),
+            low: self.act_low.clone(),
+            high: self.act_high.clone(),
+            rng,
+            device: self.plain.clone(),
+        }
     }
 
     /// A uniformly random action in the bounds (for the warm-up steps), from the agent's RNG.
@@ -219,11 +216,17 @@ impl Sac {
                 "update needs at least one transition in the replay buffer".into(),
             ));
         }
-        let b = self.config.batch_size;
-        let batch = self.buffer.sample(b, &mut self.rng);
+        let batch = self.buffer.sample(self.config.batch_size, &mut self.rng);
+        let batch = self.upload_batch(batch);
+        self.update_on(batch)
+    }
+
+    /// [`Sac::update`] on a given mini-batch (burn-rl's `PolicyLearner::train` hands one in):
+    /// the noise of the next actions and of the policy sample comes from the agent's stream.
+    pub(crate) fn update_on(&mut self, batch: BatchTensors) -> Result<UpdateStats, AgentError> {
+        let b = batch.obs.dims()[0];
         let next_noise = self.noise(b);
         let pi_noise = self.noise(b);
-        let batch = self.upload_batch(batch);
         // α as a constant for the critic target and the actor loss (the value before this
         // update's temperature step, as in CleanRL).
         let temperature = self
@@ -285,6 +288,17 @@ impl Sac {
             actor: self.opt_actor.estimate(),
             temperature_estimate: self.opt_temperature.estimate(),
         })
+    }
+
+    /// Replace the actor's parameters by those of `actor` (a policy's, off the graph), keeping
+    /// the optimizer's state: burn-rl's `update_policy`.
+    ///
+    /// # Panics
+    /// If `actor` has other shapes than this agent's (a policy of another agent).
+    pub(crate) fn set_actor(&mut self, actor: Actor) {
+        let params = crate::networks::to_host(&actor);
+        self.actor = crate::networks::from_host(self.actor.clone(), params)
+            .unwrap_or_else(|e| panic!("a policy of another agent: {e}"));
     }
 
     /// The current temperature α.

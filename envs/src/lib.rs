@@ -52,6 +52,7 @@
 //! # Ok::<(), lrfree_envs::EnvError>(())
 //! ```
 
+pub mod burn_env;
 mod env;
 mod episode;
 mod error;
@@ -64,6 +65,9 @@ mod space;
 #[cfg(feature = "gym")]
 pub mod gym;
 
+pub use burn_env::{
+    Actions, BurnEnv, EnvAction, EnvState, Observations, evaluation_reset_seed, training_reset_seed,
+};
 pub use env::{Env, Step};
 pub use error::EnvError;
 pub use kwargs::{KwargValue, Kwargs, kwargs};
