@@ -4,7 +4,7 @@
 //! optimizer's estimated learning rate as a burn-train metric.
 //!
 //! ```sh
-//! cargo run --release --example rltraining                       # PS-DA-SGD, Pendulum, 15k steps
+//! cargo run --release --example rltraining                       # PS-DA-SGD, Pendulum, 20k steps
 //! cargo run --release --example rltraining -- --optimizer adam --steps 5000 --out runs/rlt-adam
 //! ```
 //!
@@ -38,9 +38,9 @@ struct Args {
     /// Any optimizer of burn-lrfree that rl-train accepts.
     #[arg(long, default_value = "ps-da-sgd")]
     optimizer: String,
-    /// Environment steps.
-    #[arg(long, default_value_t = 15_000)]
-    steps: usize,
+    /// Environment steps (rl-train's budget for the environment by default).
+    #[arg(long)]
+    steps: Option<usize>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// burn-train's directory (metrics, logs).
@@ -51,8 +51,7 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let config = RunConfig::builtin(&args.env)?;
-    config.check_rl_optimizer(&args.optimizer)?;
-    let optimizers = config.optimizer(&args.optimizer)?;
+    let optimizers = config.plan(&args.optimizer)?.optimizers;
     let kwargs = config.kwargs()?;
     let device = Device::default();
 
@@ -68,13 +67,14 @@ fn main() -> anyhow::Result<()> {
         args.seed,
         &device,
     )?;
-    if args.steps == 0 {
+    let steps = args.steps.unwrap_or(config.steps as usize);
+    if steps == 0 {
         bail!("--steps must be positive");
     }
 
     let env_init = BurnEnv::init(&config.env, &kwargs, args.seed)?;
     let plan = OffPolicyPlan {
-        steps: args.steps,
+        steps,
         learning_starts: config.learning_starts as usize,
         eval_every: config.eval_every as usize,
         eval_episodes: config.eval_episodes,
@@ -84,7 +84,7 @@ fn main() -> anyhow::Result<()> {
 
     eprintln!(
         "SAC on {} with {}: {} steps under burn-train's RLTraining (OffPolicyStrategy)",
-        config.env, args.optimizer, args.steps
+        config.env, args.optimizer, steps
     );
     let started = Instant::now();
     let result = training.launch(sac);
@@ -100,16 +100,15 @@ fn main() -> anyhow::Result<()> {
         eval_env.as_mut(),
         args.seed,
         config.eval_episodes,
-    )?
-    .map_err(anyhow::Error::msg)
+    )
     .context("evaluating the trained policy")?;
     println!(
         "{} seed {}: final eval return {mean:.1} ± {std:.1} over {} episodes; {} steps in {seconds:.1} s ({:.1} steps/s)",
         args.optimizer,
         args.seed,
         config.eval_episodes,
-        args.steps,
-        args.steps as f64 / seconds
+        steps,
+        steps as f64 / seconds
     );
     Ok(())
 }

@@ -201,22 +201,29 @@ impl RunConfig {
         Ok(())
     }
 
-    /// Refuse SPS and PS-SPS for RL unless `sps_critics_only` opts in (one line: why, and how).
-    pub fn check_rl_optimizer(&self, name: &str) -> Result<(), RunError> {
-        let canonical = canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
-        if needs_optimal_loss(canonical).unwrap_or(false) && !self.sps_critics_only {
+    /// What a run of optimizer `name` (any spelling) trains with, resolved once: the name
+    /// canonicalised, SPS-type methods refused unless `sps_critics_only` opts in (one line:
+    /// why, and how), each part's optimizer spec (critics on `name`; the actor too, except
+    /// SPS-type methods on the critics only, whose actor is on Adam; the temperature on
+    /// `temperature_optimizer`) and each part's bound on its estimated rate.
+    pub fn plan(&self, name: &str) -> Result<OptimizerPlan, RunError> {
+        let name = canonical_name(name).map_err(|e| RunError::Usage(e.to_string()))?;
+        let needs_optimum = needs_optimal_loss(name).unwrap_or(false);
+        if needs_optimum && !self.sps_critics_only {
             return Err(RunError::Usage(format!(
-                "{canonical} needs the loss at the optimum (f* = 0), which SAC's actor and temperature losses do not have, \
+                "{name} needs the loss at the optimum (f* = 0), which SAC's actor and temperature losses do not have, \
                  so the paper leaves it out of RL; --sps-critics-only (config: sps_critics_only = true) runs it on the \
                  critics only, actor on adam (beyond the paper)"
             )));
         }
-        Ok(())
-    }
-
-    /// The bounds on each part's learning-rate estimate in a run of `name` (see
-    /// `adam_lr_divergence_bound`).
-    pub fn lr_bounds(&self, name: &str) -> LrBounds {
+        let actor_name = if needs_optimum { "adam" } else { name };
+        let temperature_name = if self.temperature_optimizer == SAME {
+            name
+        } else {
+            canonical_name(&self.temperature_optimizer)
+                .map_err(|e| RunError::Usage(format!("temperature_optimizer: {e}")))?
+        };
+        // Adam-equivalent rates move every weight by about `lr`: their own, tighter bound.
         let bound = |n: &str| {
             if adam_equivalent_lr(n).unwrap_or(false) {
                 self.adam_lr_divergence_bound
@@ -224,15 +231,21 @@ impl RunConfig {
                 self.lr_divergence_bound
             }
         };
-        LrBounds {
-            critic: bound(name),
-            actor: bound(if self.critics_only(name) {
-                "adam"
-            } else {
-                name
-            }),
-            temperature: bound(self.temperature_optimizer_for(name)),
-        }
+        Ok(OptimizerPlan {
+            name: name.to_string(),
+            optimizers: SacOptimizers {
+                actor: self.spec(actor_name)?,
+                critic: self.spec(name)?,
+                temperature: self.spec(temperature_name)?,
+            },
+            lr_bounds: LrBounds {
+                critic: bound(name),
+                actor: bound(actor_name),
+                temperature: bound(temperature_name),
+            },
+            actor_optimizer: needs_optimum.then(|| actor_name.to_string()),
+            temperature_optimizer: temperature_name.to_string(),
+        })
     }
 
     /// The environment's keyword arguments.
@@ -243,43 +256,28 @@ impl RunConfig {
             .collect()
     }
 
-    /// The optimizers for SAC's three parts, each its own instance: `name` for the critics;
-    /// for the actor too, except SPS-type methods under `sps_critics_only` (actor on Adam);
-    /// the temperature's from `temperature_optimizer`.
-    pub fn optimizer(&self, name: &str) -> Result<SacOptimizers, RunError> {
-        self.check_rl_optimizer(name)?;
-        let spec = self.spec(name)?;
-        let actor = if self.critics_only(name) {
-            self.spec("adam")?
-        } else {
-            spec.clone()
-        };
-        Ok(SacOptimizers {
-            actor,
-            critic: spec,
-            temperature: self.spec(self.temperature_optimizer_for(name))?,
-        })
-    }
-
-    /// Whether `name` runs on the critics only (an SPS-type method under `sps_critics_only`).
-    pub fn critics_only(&self, name: &str) -> bool {
-        self.sps_critics_only && needs_optimal_loss(name).unwrap_or(false)
-    }
-
-    /// The registry name of the temperature's optimizer in a run of `name`.
-    pub fn temperature_optimizer_for<'a>(&'a self, name: &'a str) -> &'a str {
-        if self.temperature_optimizer == SAME {
-            name
-        } else {
-            &self.temperature_optimizer
-        }
-    }
-
     /// Optimizer `name` with `lr` and options from `[optimizers.<name>]` (defaults otherwise).
     fn spec(&self, name: &str) -> Result<OptimizerSpec, RunError> {
         OptimizerSpec::from_tables(name, &self.optimizers)
             .map_err(|e| RunError::Usage(e.to_string()))
     }
+}
+
+/// What a run of one optimizer trains with ([`RunConfig::plan`]): resolved once, at the edge,
+/// from the config and the optimizer's name; the trainer and the records read it, nothing
+/// recomputes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimizerPlan {
+    /// The canonical registry name: the run's cell (`<out>/<name>/seed-N`).
+    pub name: String,
+    /// Each part's optimizer and learning rate.
+    pub optimizers: SacOptimizers,
+    /// Each part's bound on its estimated rate (see `adam_lr_divergence_bound`).
+    pub lr_bounds: LrBounds,
+    /// The actor's optimizer when it is not `name` (SPS-type methods on the critics only).
+    pub actor_optimizer: Option<String>,
+    /// The temperature's optimizer (canonical name).
+    pub temperature_optimizer: String,
 }
 
 /// A reproduction suite (`configs/suite-*.toml`): every listed optimizer over `seeds` seeds on
@@ -444,7 +442,7 @@ mod tests {
     fn the_temperature_is_on_adam_unless_the_config_says_same() {
         let config = RunConfig::builtin("Pendulum").unwrap();
         assert_eq!(config.temperature_optimizer, "adam");
-        let sac = config.optimizer("ps-da-sgd").unwrap();
+        let sac = config.plan("ps-da-sgd").unwrap().optimizers;
         assert_eq!(
             (
                 sac.critic.config.name(),
@@ -469,7 +467,12 @@ mod tests {
         same.temperature_optimizer = SAME.into();
         let same = RunConfig::parse(&same.to_toml(), "run").unwrap();
         assert_eq!(
-            same.optimizer("prodigy").unwrap().temperature.config.name(),
+            same.plan("prodigy")
+                .unwrap()
+                .optimizers
+                .temperature
+                .config
+                .name(),
             "prodigy"
         );
         let mut cocob = config.clone();
@@ -477,8 +480,9 @@ mod tests {
         assert!(cocob.validate().is_ok());
         assert_eq!(
             cocob
-                .optimizer("ps-da-sgd")
+                .plan("ps-da-sgd")
                 .unwrap()
+                .optimizers
                 .temperature
                 .config
                 .name(),
@@ -497,15 +501,20 @@ mod tests {
     fn sps_methods_are_refused_in_rl_unless_on_the_critics_only() {
         let mut config = RunConfig::builtin("Pendulum").unwrap();
         for name in ["sps", "PS_SPS"] {
-            let e = config.optimizer(name).unwrap_err().to_string();
+            let e = config.plan(name).unwrap_err().to_string();
             assert!(
                 e.contains("--sps-critics-only") && e.contains("optimum"),
                 "{e}"
             );
         }
-        assert!(config.optimizer("dog").is_ok());
+        assert!(config.plan("dog").is_ok());
         config.sps_critics_only = true;
-        let sac = config.optimizer("ps-sps").unwrap();
+        let plan = config.plan("PS_SPS").unwrap();
+        assert_eq!(
+            (plan.name.as_str(), plan.actor_optimizer.as_deref()),
+            ("ps-sps", Some("adam"))
+        );
+        let sac = plan.optimizers;
         assert_eq!(
             (
                 sac.critic.config.name(),
@@ -515,7 +524,9 @@ mod tests {
             ("ps-sps", "adam", "adam")
         );
         // Other methods are untouched by the opt-in.
-        assert_eq!(config.optimizer("dog").unwrap().actor.config.name(), "dog");
+        let dog = config.plan("dog").unwrap();
+        assert_eq!(dog.optimizers.actor.config.name(), "dog");
+        assert_eq!(dog.actor_optimizer, None);
     }
 
     #[test]
@@ -523,13 +534,13 @@ mod tests {
         let mut config = RunConfig::builtin("Pendulum").unwrap();
         config.lr_divergence_bound = 1000.0;
         config.adam_lr_divergence_bound = 1.0;
-        let b = config.lr_bounds("dog");
+        let b = config.plan("dog").unwrap().lr_bounds;
         assert_eq!((b.critic, b.actor, b.temperature), (1000.0, 1000.0, 1.0));
-        let b = config.lr_bounds("prodigy");
+        let b = config.plan("prodigy").unwrap().lr_bounds;
         assert_eq!((b.critic, b.actor, b.temperature), (1.0, 1.0, 1.0));
         config.temperature_optimizer = "cocob".into();
         config.sps_critics_only = true;
-        let b = config.lr_bounds("sps");
+        let b = config.plan("sps").unwrap().lr_bounds;
         assert_eq!((b.critic, b.actor, b.temperature), (1000.0, 1.0, 1000.0));
     }
 

@@ -29,8 +29,10 @@ pub fn validate(plan: &RunPlan) -> Result<(), RunError> {
     plan.config.validate()?;
     check_jobs(&plan.optimizers, &plan.seeds)?;
     for name in &plan.optimizers {
-        let spec = plan.config.optimizer(name)?;
-        spec.critic
+        let resolved = plan.config.plan(name)?;
+        resolved
+            .optimizers
+            .critic
             .config
             .build()
             .map_err(|e| RunError::Usage(e.to_string()))?;
@@ -180,8 +182,9 @@ mod tests {
         assert_eq!(old.config.temperature_optimizer, crate::config::SAME);
         assert_eq!(
             old.config
-                .optimizer("ps-da-sgd")
+                .plan("ps-da-sgd")
                 .unwrap()
+                .optimizers
                 .temperature
                 .config
                 .name(),

@@ -18,7 +18,7 @@ use lrfree_runkit::records::rl::{
 use lrfree_runkit::records::seed_dir;
 use serde::{Deserialize, Serialize};
 
-use crate::config::RunConfig;
+use crate::config::{OptimizerPlan, RunConfig};
 use crate::outcome;
 
 /// Where a seed stands; saved with each checkpoint.
@@ -88,27 +88,54 @@ fn say(bar: &ProgressBar, line: String) {
     }
 }
 
-/// One environment step with `action`, or (inner `Err`) why the seed diverged instead.
+/// Why a seed stopped before its budget: it diverged (recorded in its summary, the run goes
+/// on), or something failed (an I/O or environment error that ends the run, resumable).
+#[derive(Debug)]
+pub enum Stop {
+    /// The seed diverged: why.
+    Diverged(String),
+    /// The run cannot go on.
+    Failed(RunError),
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::Diverged(reason) => write!(f, "diverged: {reason}"),
+            Stop::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Stop {}
+
+impl From<RunError> for Stop {
+    fn from(e: RunError) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+/// One environment step with `action`.
 ///
 /// A policy's action is non-finite only when its weights are (an update that overflowed them
 /// with finite gradients shows up here first), so that is the seed's divergence, not an
 /// environment error that would end the whole run.
-fn step_env(env: &mut dyn Env, action: &[f32]) -> Result<Result<Step, String>, RunError> {
+fn step_env(env: &mut dyn Env, action: &[f32]) -> Result<Step, Stop> {
     if let Some(reason) = outcome::action_divergence(action) {
-        return Ok(Err(reason));
+        return Err(Stop::Diverged(reason));
     }
-    env.step(action).map(Ok).map_err(env_err)
+    Ok(env.step(action).map_err(env_err)?)
 }
 
 /// Mean and population std of the return of the deterministic policy `act` over `episodes`
-/// episodes of `env` (reset seeds [`evaluation_reset_seed`]), or (inner `Err`) why the policy
-/// diverged. rl-train's evaluation, and the one its examples compare other loops by.
+/// episodes of `env` (reset seeds [`evaluation_reset_seed`]). rl-train's evaluation, and
+/// the one its examples compare other loops by.
 pub fn evaluate(
     mut act: impl FnMut(&[f32]) -> Vec<f32>,
     env: &mut dyn Env,
     seed: u64,
     episodes: usize,
-) -> Result<Result<(f64, f64), String>, RunError> {
+) -> Result<(f64, f64), Stop> {
     let mut returns = Vec::with_capacity(episodes);
     for i in 0..episodes {
         let reset_seed = evaluation_reset_seed(seed, i as u64);
@@ -116,10 +143,10 @@ pub fn evaluate(
         let mut total = 0.0;
         loop {
             let action = act(&obs);
-            let step = match step_env(env, &action)? {
-                Ok(step) => step,
-                Err(reason) => return Ok(Err(format!("in evaluation: {reason}"))),
-            };
+            let step = step_env(env, &action).map_err(|stop| match stop {
+                Stop::Diverged(reason) => Stop::Diverged(format!("in evaluation: {reason}")),
+                failed => failed,
+            })?;
             total += step.reward;
             obs = step.obs;
             if step.terminated || step.truncated {
@@ -131,7 +158,7 @@ pub fn evaluate(
     let mean = returns.iter().sum::<f64>() / episodes as f64;
     let std =
         (returns.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / episodes as f64).sqrt();
-    Ok(Ok((mean, std)))
+    Ok((mean, std))
 }
 
 /// A seed's summary and the environment steps this process took for it.
@@ -153,7 +180,8 @@ pub fn run_seed(
     device: &Device,
     bar: &ProgressBar,
 ) -> Result<Trained, RunError> {
-    let dir = seed_dir(run_dir, optimizer, seed);
+    let plan = config.plan(optimizer)?;
+    let dir = seed_dir(run_dir, &plan.name, seed);
     // This thread does the seed's arithmetic (one thread per seed), so the mode covers it all.
     let _denormals = burn_lrfree::internals::FlushDenormals::scoped(config.flush_denormals);
     if let Some(summary) = finished(&dir, bar)? {
@@ -162,8 +190,12 @@ pub fn run_seed(
             env_steps: 0,
         });
     }
-    let mut run = SeedRun::start(config, dir, optimizer, seed, device, bar)?;
-    let divergence = run.train()?;
+    let mut run = SeedRun::start(config, dir, &plan, seed, device, bar)?;
+    let divergence = match run.train() {
+        Ok(()) => None,
+        Err(Stop::Diverged(reason)) => Some(run.divergence(reason)),
+        Err(Stop::Failed(e)) => return Err(e),
+    };
     let env_steps = run.write_timing()?;
     Ok(Trained {
         summary: run.finish(divergence)?,
@@ -190,10 +222,9 @@ fn finished(dir: &Path, bar: &ProgressBar) -> Result<Option<SeedSummary>, RunErr
 struct SeedRun<'a> {
     config: &'a RunConfig,
     dir: PathBuf,
-    optimizer: &'a str,
+    plan: &'a OptimizerPlan,
     seed: u64,
     bar: &'a ProgressBar,
-    lr_bounds: outcome::LrBounds,
     env: Box<dyn Env>,
     eval_env: Box<dyn Env>,
     sac: Sac,
@@ -212,13 +243,13 @@ impl<'a> SeedRun<'a> {
     fn start(
         config: &'a RunConfig,
         dir: PathBuf,
-        optimizer: &'a str,
+        plan: &'a OptimizerPlan,
         seed: u64,
         device: &Device,
         bar: &'a ProgressBar,
     ) -> Result<Self, RunError> {
         std::fs::create_dir_all(&dir).map_err(|e| RunError::io(&dir, e))?;
-        let optimizers = config.optimizer(optimizer)?;
+        let (optimizers, optimizer) = (&plan.optimizers, &plan.name);
         let kwargs = config.kwargs()?;
         let env = make_env(&config.env, &kwargs).map_err(env_err)?;
         let eval_env = make_env(&config.env, &kwargs).map_err(env_err)?;
@@ -227,7 +258,7 @@ impl<'a> SeedRun<'a> {
         let (mut sac, counters, metrics, diagnostics) = match latest_checkpoint(&dir) {
             Some(checkpoint) => {
                 let counters: Counters = read_json(&checkpoint.join("counters.json"))?;
-                let sac = Sac::load(&checkpoint.join("agent"), &config.sac, &optimizers, device)
+                let sac = Sac::load(&checkpoint.join("agent"), &config.sac, optimizers, device)
                     .map_err(agent_err)?;
                 let metrics = MetricsWriter::resume(&metrics_path, counters.metrics_len)?;
                 let diagnostics = match config.diagnostics {
@@ -251,7 +282,7 @@ impl<'a> SeedRun<'a> {
                 let space = env.action_space();
                 let (low, high) = (space.low().to_vec(), space.high().to_vec());
                 let obs_dim = env.observation_space().dim();
-                let sac = Sac::new(obs_dim, &low, &high, &config.sac, &optimizers, seed, device)
+                let sac = Sac::new(obs_dim, &low, &high, &config.sac, optimizers, seed, device)
                     .map_err(agent_err)?;
                 let counters = Counters {
                     next_checkpoint: config.checkpoint_every,
@@ -275,13 +306,12 @@ impl<'a> SeedRun<'a> {
             );
         }
         Ok(Self {
-            lr_bounds: config.lr_bounds(optimizer),
             start_step: counters.step,
             started: Instant::now(),
             eval_seconds: 0.0,
             config,
             dir,
-            optimizer,
+            plan,
             seed,
             bar,
             env,
@@ -294,8 +324,8 @@ impl<'a> SeedRun<'a> {
     }
 
     /// The loop: act, observe, learn, and between steps record episodes, evaluate and
-    /// checkpoint, until the step budget is spent or the seed diverges (returned).
-    fn train(&mut self) -> Result<Option<Divergence>, RunError> {
+    /// checkpoint, until the step budget is spent or the seed stops.
+    fn train(&mut self) -> Result<(), Stop> {
         let mut obs = self.reset_training_episode()?;
         let (mut episode_return, mut episode_len) = (0.0, 0u64);
         while self.counters.step < self.config.steps {
@@ -305,10 +335,7 @@ impl<'a> SeedRun<'a> {
             } else {
                 self.sac.act(&obs, false)
             };
-            let step = match step_env(self.env.as_mut(), &action)? {
-                Ok(step) => step,
-                Err(reason) => return Ok(Some(self.divergence(reason))),
-            };
+            let step = step_env(self.env.as_mut(), &action)?;
             // Only a true termination stops bootstrapping; a time limit (truncation) does not.
             self.sac.observe(
                 &obs,
@@ -322,18 +349,14 @@ impl<'a> SeedRun<'a> {
             self.counters.step += 1;
             obs = step.obs;
 
-            if let Some(reason) = self.learn()? {
-                return Ok(Some(self.divergence(reason)));
-            }
+            self.learn()?;
             let episode_over = step.terminated || step.truncated;
             if episode_over {
                 self.metrics
                     .episode(self.counters.step, episode_return, episode_len)?;
                 (episode_return, episode_len) = (0.0, 0);
             }
-            if let Some(reason) = self.evaluate_if_due()? {
-                return Ok(Some(self.divergence(reason)));
-            }
+            self.evaluate_if_due()?;
             if episode_over && self.counters.step < self.config.steps {
                 // Checkpoints are taken between episodes, so a resume starts a fresh, seeded
                 // episode.
@@ -342,7 +365,7 @@ impl<'a> SeedRun<'a> {
             }
             self.bar.set_position(self.counters.step);
         }
-        Ok(None)
+        Ok(())
     }
 
     /// A new training episode, its reset seed derived from the seed and the episode count.
@@ -361,16 +384,16 @@ impl<'a> SeedRun<'a> {
     }
 
     /// One gradient step per environment step once learning has started; the update's numbers
-    /// go to metrics.csv every `log_every` steps. Returns why the seed diverged, if it did.
-    fn learn(&mut self) -> Result<Option<String>, RunError> {
+    /// go to metrics.csv every `log_every` steps (and an update that diverged, always).
+    fn learn(&mut self) -> Result<(), Stop> {
         let step = self.counters.step;
         if step < self.config.learning_starts || self.sac.buffer_len() < self.config.sac.batch_size
         {
-            return Ok(None);
+            return Ok(());
         }
         match self.sac.update() {
             Ok(stats) => {
-                let diverged = outcome::divergence(&stats, &self.lr_bounds);
+                let diverged = outcome::divergence(&stats, &self.plan.lr_bounds);
                 let row = update_row(&stats);
                 self.counters.max_lr.observe(&row);
                 if step.is_multiple_of(self.config.log_every) || diverged.is_some() {
@@ -384,19 +407,18 @@ impl<'a> SeedRun<'a> {
                         }
                     }
                 }
-                Ok(diverged)
+                diverged.map_or(Ok(()), |reason| Err(Stop::Diverged(reason)))
             }
-            Err(refused @ AgentError::Refused { .. }) => Ok(Some(refused.to_string())),
-            Err(e) => Err(agent_err(e)),
+            Err(refused @ AgentError::Refused { .. }) => Err(Stop::Diverged(refused.to_string())),
+            Err(e) => Err(Stop::Failed(agent_err(e))),
         }
     }
 
     /// Evaluate the deterministic policy every `eval_every` steps and at the last step.
-    /// Returns why the policy diverged, if it did.
-    fn evaluate_if_due(&mut self) -> Result<Option<String>, RunError> {
+    fn evaluate_if_due(&mut self) -> Result<(), Stop> {
         let step = self.counters.step;
         if !(step.is_multiple_of(self.config.eval_every) || step == self.config.steps) {
-            return Ok(None);
+            return Ok(());
         }
         let eval_started = Instant::now();
         let sac = &mut self.sac;
@@ -405,22 +427,19 @@ impl<'a> SeedRun<'a> {
             self.eval_env.as_mut(),
             self.seed,
             self.config.eval_episodes,
-        )?;
+        );
         self.eval_seconds += eval_started.elapsed().as_secs_f64();
-        let (mean, std) = match evaluation {
-            Ok(result) => result,
-            Err(reason) => return Ok(Some(reason)),
-        };
+        let (mean, std) = evaluation?;
         self.metrics.eval(step, mean, std)?;
         self.counters.last_eval = Some((step, mean));
         self.bar.set_message(format!("eval {mean:.1}"));
         if self.bar.is_hidden() {
             eprintln!(
                 "{} seed {}: step {step} eval return {mean:.1} ± {std:.1}",
-                self.optimizer, self.seed
+                self.plan.name, self.seed
             );
         }
-        Ok(None)
+        Ok(())
     }
 
     /// Save a checkpoint once `checkpoint_every` steps have passed since the last one.
@@ -451,7 +470,7 @@ impl<'a> SeedRun<'a> {
             }
         };
         let timing = SeedTiming {
-            optimizer: self.optimizer.to_string(),
+            optimizer: self.plan.name.clone(),
             seed: self.seed,
             env: self.config.env.clone(),
             start_step: self.start_step,
@@ -468,7 +487,8 @@ impl<'a> SeedRun<'a> {
 
     /// The final agent and the seed's summary (success, divergence, largest estimates).
     fn finish(self, divergence: Option<Divergence>) -> Result<SeedSummary, RunError> {
-        let (config, optimizer, seed, bar) = (self.config, self.optimizer, self.seed, self.bar);
+        let (config, plan, seed, bar) = (self.config, self.plan, self.seed, self.bar);
+        let optimizer = &plan.name;
         let final_eval_return = self.counters.last_eval.map(|(_, r)| r);
         let diverged = divergence.is_some();
         if let Some(d) = &divergence {
@@ -495,8 +515,8 @@ impl<'a> SeedRun<'a> {
             diverged,
             divergence,
             max_lr: self.counters.max_lr,
-            actor_optimizer: config.critics_only(optimizer).then(|| "adam".to_string()),
-            temperature_optimizer: Some(config.temperature_optimizer_for(optimizer).to_string()),
+            actor_optimizer: plan.actor_optimizer.clone(),
+            temperature_optimizer: Some(plan.temperature_optimizer.clone()),
         };
         write_json_atomic(&self.dir.join("summary.json"), &summary)?;
         bar.finish_with_message(match final_eval_return {
@@ -558,9 +578,11 @@ mod tests {
         env.reset(Some(0)).unwrap();
         // The environment itself refuses such an action with an error (which used to end the run).
         assert!(env.step(&[f32::NAN]).is_err());
-        let reason = step_env(env.as_mut(), &[f32::NAN]).unwrap().unwrap_err();
-        assert_eq!(reason, "the policy's action[0] became NaN");
-        let step = step_env(env.as_mut(), &[0.5]).unwrap().unwrap();
+        match step_env(env.as_mut(), &[f32::NAN]) {
+            Err(Stop::Diverged(reason)) => assert_eq!(reason, "the policy's action[0] became NaN"),
+            other => panic!("not a divergence: {other:?}"),
+        }
+        let step = step_env(env.as_mut(), &[0.5]).unwrap();
         assert!(step.reward.is_finite());
     }
 }

@@ -27,7 +27,7 @@ fn train(optimizer: &str) -> (tempdir::Dir, Vec<f32>, Vec<f32>) {
     let mut config = RunConfig::builtin("Pendulum").unwrap();
     config.sac.hidden = vec![32, 32];
     config.sac.batch_size = 32;
-    let optimizers = config.optimizer(optimizer).unwrap();
+    let optimizers = config.plan(optimizer).unwrap().optimizers;
     let env = make_env("Pendulum", &Default::default()).unwrap();
     let space = env.action_space();
     let sac = Sac::new(

@@ -44,7 +44,8 @@ struct Meta {
     act_low: Vec<f32>,
     act_high: Vec<f32>,
     config: SacConfig,
-    /// Optimizer names of actor, critic, alpha.
+    /// Optimizer names of actor, critic, temperature (this order and the file names'
+    /// `alpha` are the saved format's, kept so older checkpoints stay readable).
     optimizers: [String; 3],
     seed: u64,
     rng: RngState,
@@ -403,7 +404,7 @@ impl Sac {
         ];
         if meta.optimizers != wanted {
             return bad(format!(
-                "saved with optimizers {:?} (actor, critic, alpha), asked for {wanted:?}",
+                "saved with optimizers {:?} (actor, critic, temperature), asked for {wanted:?}",
                 meta.optimizers
             ));
         }

@@ -56,10 +56,17 @@
 //! # }
 //! ```
 //!
+//! ## Burn's RL interfaces
+//! [`Sac`] is a `burn::rl::PolicyLearner` ([`learner`]: `train` is one update on a given
+//! batch) and [`SacPolicy`] its `burn::rl::Policy` ([`policy`]); with the feature
+//! `burn-train`, [`burn_train`] makes the record a burn-train checkpoint and the estimated
+//! learning rates burn-train metrics, so burn-train's `RLTraining` trains SAC
+//! (`docs/burn-rl.md`, `cargo run --release --example rltraining`).
+//!
 //! ## Modules
 //! [`config`] (hyperparameters and optimizer choice), [`networks`] (actor, twin critic,
 //! temperature), [`replay`] (the ring buffer), [`sac`] (the algorithm), [`checkpoint`] (the
-//! saved format).
+//! saved format, [`SacRecord`]), [`policy`] and [`learner`] (burn-rl's traits).
 
 #![warn(missing_docs)]
 

@@ -353,13 +353,14 @@ impl Sac {
         }
     }
 
-    /// What each optimizer estimated at its last step: `(actor, critic, alpha)`.
-    pub fn estimates(&self) -> (Estimate, Estimate, Estimate) {
-        (
-            self.opt_actor.estimate(),
+    /// What each optimizer estimated at its last step, in the order of an update (and of the
+    /// records): `[critic, actor, temperature]`.
+    pub fn estimates(&self) -> [Estimate; 3] {
+        [
             self.opt_critic.estimate(),
+            self.opt_actor.estimate(),
             self.opt_temperature.estimate(),
-        )
+        ]
     }
 
     /// The soft Bellman target `y = r + γ·(1 − terminated)·(min(Q̄₁, Q̄₂)(s', a') − α·log π(a'|s'))`,
