@@ -14,7 +14,7 @@
 //! - A seed **succeeds** when it did not diverge and its final evaluation return reaches the
 //!   environment's `success_threshold`.
 
-use lrfree_agents::UpdateStats;
+use lrfree_agents::{Network, UpdateStats};
 use lrfree_runkit::divergence::{estimate, non_finite};
 
 /// The bound on each part's learning-rate estimate: `lr_divergence_bound` or
@@ -30,28 +30,33 @@ pub struct LrBounds {
     pub temperature: f64,
 }
 
+impl LrBounds {
+    /// The bound of `network`'s optimizer.
+    pub fn of(&self, network: Network) -> f64 {
+        match network {
+            Network::Critic => self.critic,
+            Network::Actor => self.actor,
+            Network::Temperature => self.temperature,
+        }
+    }
+}
+
 /// Why the update `stats` mean divergence, if they do.
 pub fn divergence(stats: &UpdateStats, bounds: &LrBounds) -> Option<String> {
+    let temperature = stats.temperature.as_ref();
     [
-        ("critic loss", stats.critic_loss),
-        ("actor loss", stats.actor_loss),
-        ("temperature loss", stats.temperature_loss),
-        ("temperature", stats.temperature),
+        ("critic loss", Some(stats.critic_loss)),
+        ("actor loss", Some(stats.actor_loss)),
+        ("temperature loss", temperature.map(|t| t.loss)),
+        ("temperature", temperature.map(|t| t.value)),
     ]
     .into_iter()
-    .find_map(|(name, value)| non_finite(name, value))
+    .find_map(|(name, value)| non_finite(name, value?))
     .or_else(|| {
-        [
-            ("critic", &stats.critic, bounds.critic),
-            ("actor", &stats.actor, bounds.actor),
-            (
-                "temperature",
-                &stats.temperature_estimate,
-                bounds.temperature,
-            ),
-        ]
-        .into_iter()
-        .find_map(|(part, est, bound)| estimate(part, est.lr, est.d_next, bound))
+        Network::ALL.into_iter().find_map(|network| {
+            let est = stats.estimate(network)?;
+            estimate(network.name(), est.lr, est.d_next, bounds.of(network))
+        })
     })
 }
 
@@ -76,8 +81,6 @@ mod tests {
         UpdateStats {
             critic_loss: 1.0,
             actor_loss: -3.0,
-            temperature_loss: 0.1,
-            temperature: 0.2,
             critic: Estimate {
                 lr: Some(0.5),
                 d: Some(1e-3),
@@ -88,7 +91,11 @@ mod tests {
                 lr: Some(0.1),
                 ..Estimate::default()
             },
-            temperature_estimate: Estimate::default(),
+            temperature: Some(lrfree_agents::TemperatureUpdate {
+                loss: 0.1,
+                value: 0.2,
+                estimate: Estimate::default(),
+            }),
         }
     }
 
@@ -103,6 +110,10 @@ mod tests {
     #[test]
     fn healthy_updates_do_not_diverge() {
         assert_eq!(divergence(&stats(), &bounds(1e3)), None);
+        // An agent without a temperature (TD3) has nothing there to diverge.
+        let mut s = stats();
+        s.temperature = None;
+        assert_eq!(divergence(&s, &bounds(1e3)), None);
     }
 
     #[test]
@@ -113,6 +124,13 @@ mod tests {
             divergence(&s, &bounds(1e3))
                 .unwrap()
                 .contains("critic loss")
+        );
+        let mut s = stats();
+        s.temperature.as_mut().unwrap().value = f64::INFINITY;
+        assert!(
+            divergence(&s, &bounds(1e3))
+                .unwrap()
+                .starts_with("temperature")
         );
         let mut s = stats();
         s.actor.lr = Some(f64::INFINITY);

@@ -1,12 +1,12 @@
-//! One seed of one optimizer: the SAC training loop with evaluation, records, checkpoints and
-//! resume. Reads top to bottom like the loop it is.
+//! One seed of one optimizer: the training loop of any [`RlAgent`] (SAC today) with
+//! evaluation, records, checkpoints and resume. Reads top to bottom like the loop it is.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::Device;
 use burn_lrfree::{Diagnostics, Estimate};
-use lrfree_agents::{AgentError, Sac, UpdateStats};
+use lrfree_agents::{AgentError, Network, RlAgent, Sac, SacOptimizers, UpdateStats};
 use lrfree_envs::{Env, Step, evaluation_reset_seed, make_env, training_reset_seed};
 use lrfree_runkit::RunError;
 use lrfree_runkit::files::{read_json, write_json_atomic};
@@ -42,15 +42,23 @@ struct Counters {
     next_checkpoint: u64,
 }
 
-/// An update's numbers as `metrics.csv` records them.
+/// An update's numbers as `metrics.csv` records them (an agent without a temperature leaves
+/// its cells empty).
 fn update_row(s: &UpdateStats) -> UpdateRow {
-    let est = |e: &Estimate| NetEstimate { lr: e.lr, d: e.d };
+    let est = |network| {
+        s.estimate(network)
+            .map_or_else(NetEstimate::default, |e: &Estimate| NetEstimate {
+                lr: e.lr,
+                d: e.d,
+            })
+    };
+    let temperature = s.temperature.as_ref();
     UpdateRow {
         critic_loss: s.critic_loss,
         actor_loss: s.actor_loss,
-        temperature_loss: s.temperature_loss,
-        temperature: s.temperature,
-        estimates: [est(&s.critic), est(&s.actor), est(&s.temperature_estimate)],
+        temperature_loss: temperature.map(|t| t.loss),
+        temperature: temperature.map(|t| t.value),
+        estimates: Network::ALL.map(est),
     }
 }
 
@@ -227,7 +235,8 @@ struct SeedRun<'a> {
     bar: &'a ProgressBar,
     env: Box<dyn Env>,
     eval_env: Box<dyn Env>,
-    sac: Sac,
+    /// The agent, driven only through [`RlAgent`].
+    agent: Box<dyn RlAgent>,
     counters: Counters,
     metrics: MetricsWriter,
     /// diagnostics.csv, in runs with `diagnostics`.
@@ -255,11 +264,10 @@ impl<'a> SeedRun<'a> {
         let eval_env = make_env(&config.env, &kwargs).map_err(env_err)?;
         let metrics_path = dir.join("metrics.csv");
         let diagnostics_path = dir.join("diagnostics.csv");
-        let (mut sac, counters, metrics, diagnostics) = match latest_checkpoint(&dir) {
+        let (mut agent, counters, metrics, diagnostics) = match latest_checkpoint(&dir) {
             Some(checkpoint) => {
                 let counters: Counters = read_json(&checkpoint.join("counters.json"))?;
-                let sac = Sac::load(&checkpoint.join("agent"), &config.sac, optimizers, device)
-                    .map_err(agent_err)?;
+                let agent = load_agent(config, &checkpoint.join("agent"), optimizers, device)?;
                 let metrics = MetricsWriter::resume(&metrics_path, counters.metrics_len)?;
                 let diagnostics = match config.diagnostics {
                     false => None,
@@ -276,14 +284,13 @@ impl<'a> SeedRun<'a> {
                         counters.step
                     ),
                 );
-                (sac, counters, metrics, diagnostics)
+                (agent, counters, metrics, diagnostics)
             }
             None => {
                 let space = env.action_space();
                 let (low, high) = (space.low().to_vec(), space.high().to_vec());
                 let obs_dim = env.observation_space().dim();
-                let sac = Sac::new(obs_dim, &low, &high, &config.sac, optimizers, seed, device)
-                    .map_err(agent_err)?;
+                let agent = new_agent(config, (obs_dim, &low, &high), optimizers, seed, device)?;
                 let counters = Counters {
                     next_checkpoint: config.checkpoint_every,
                     ..Counters::default()
@@ -293,10 +300,10 @@ impl<'a> SeedRun<'a> {
                     false => None,
                 };
                 let metrics = MetricsWriter::create(&metrics_path)?;
-                (sac, counters, metrics, diagnostics)
+                (agent, counters, metrics, diagnostics)
             }
         };
-        sac.set_diagnostics(config.diagnostics);
+        agent.set_diagnostics(config.diagnostics);
         bar.set_position(counters.step);
         if bar.is_hidden() {
             // Without bars, a log shows when each seed started (and that --jobs seeds overlap).
@@ -316,7 +323,7 @@ impl<'a> SeedRun<'a> {
             bar,
             env,
             eval_env,
-            sac,
+            agent,
             counters,
             metrics,
             diagnostics,
@@ -331,13 +338,13 @@ impl<'a> SeedRun<'a> {
         while self.counters.step < self.config.steps {
             // Act: uniformly random until learning starts, then sample the policy.
             let action = if self.counters.step < self.config.learning_starts {
-                self.sac.random_action()
+                self.agent.random_action()
             } else {
-                self.sac.act(&obs, false)
+                self.agent.act(&obs, false)
             };
             let step = step_env(self.env.as_mut(), &action)?;
             // Only a true termination stops bootstrapping; a time limit (truncation) does not.
-            self.sac.observe(
+            self.agent.observe(
                 &obs,
                 &action,
                 step.reward as f32,
@@ -387,11 +394,10 @@ impl<'a> SeedRun<'a> {
     /// go to metrics.csv every `log_every` steps (and an update that diverged, always).
     fn learn(&mut self) -> Result<(), Stop> {
         let step = self.counters.step;
-        if step < self.config.learning_starts || self.sac.buffer_len() < self.config.sac.batch_size
-        {
+        if step < self.config.learning_starts || self.agent.buffer_len() < self.agent.batch_size() {
             return Ok(());
         }
-        match self.sac.update() {
+        match self.agent.update() {
             Ok(stats) => {
                 let diverged = outcome::divergence(&stats, &self.plan.lr_bounds);
                 let row = update_row(&stats);
@@ -399,9 +405,9 @@ impl<'a> SeedRun<'a> {
                 if step.is_multiple_of(self.config.log_every) || diverged.is_some() {
                     self.metrics.update(step, &row)?;
                     if let Some(diagnostics) = &mut self.diagnostics {
-                        let estimates = [&stats.critic, &stats.actor, &stats.temperature_estimate];
-                        for (net, estimate) in Net::ALL.into_iter().zip(estimates) {
-                            if let Some(row) = diagnostic_row(estimate) {
+                        for (network, net) in Network::ALL.into_iter().zip(Net::ALL) {
+                            let row = stats.estimate(network).and_then(diagnostic_row);
+                            if let Some(row) = row {
                                 diagnostics.row(step, net, &row)?;
                             }
                         }
@@ -421,9 +427,9 @@ impl<'a> SeedRun<'a> {
             return Ok(());
         }
         let eval_started = Instant::now();
-        let sac = &mut self.sac;
+        let agent = &mut self.agent;
         let evaluation = evaluate(
-            |obs| sac.act(obs, true),
+            |obs| agent.act(obs, true),
             self.eval_env.as_mut(),
             self.seed,
             self.config.eval_episodes,
@@ -455,7 +461,12 @@ impl<'a> SeedRun<'a> {
         if let Some(diagnostics) = &self.diagnostics {
             counters.diagnostics_len = diagnostics.len()?;
         }
-        save_checkpoint(&self.dir, &self.sac, counters, self.config.save_buffer)
+        save_checkpoint(
+            &self.dir,
+            self.agent.as_ref(),
+            counters,
+            self.config.save_buffer,
+        )
     }
 
     /// timing.json: this process's steps, wall time and throughput. Returns the steps.
@@ -500,7 +511,7 @@ impl<'a> SeedRun<'a> {
                 ),
             );
         }
-        self.sac
+        self.agent
             .save(&self.dir.join("final"), false)
             .map_err(agent_err)?;
         let summary = SeedSummary {
@@ -528,6 +539,30 @@ impl<'a> SeedRun<'a> {
     }
 }
 
+/// A fresh agent for observations of `obs_dim` values and actions in `[low, high]`: where
+/// rl-train chooses the agent (SAC today).
+fn new_agent(
+    config: &RunConfig,
+    (obs_dim, low, high): (usize, &[f32], &[f32]),
+    optimizers: &SacOptimizers,
+    seed: u64,
+    device: &Device,
+) -> Result<Box<dyn RlAgent>, RunError> {
+    let sac = Sac::new(obs_dim, low, high, &config.sac, optimizers, seed, device);
+    Ok(Box::new(sac.map_err(agent_err)?))
+}
+
+/// The agent saved in `dir` by a checkpoint of this run.
+fn load_agent(
+    config: &RunConfig,
+    dir: &Path,
+    optimizers: &SacOptimizers,
+    device: &Device,
+) -> Result<Box<dyn RlAgent>, RunError> {
+    let sac = Sac::load(dir, &config.sac, optimizers, device);
+    Ok(Box::new(sac.map_err(agent_err)?))
+}
+
 /// The newest complete checkpoint: `checkpoint/`, or `checkpoint.old/` if a crash came between
 /// the two renames that replace it.
 fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
@@ -540,7 +575,7 @@ fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
 /// Write a checkpoint so that a crash at any moment leaves a complete one behind.
 fn save_checkpoint(
     dir: &Path,
-    sac: &Sac,
+    agent: &dyn RlAgent,
     counters: &Counters,
     include_buffer: bool,
 ) -> Result<(), RunError> {
@@ -551,7 +586,8 @@ fn save_checkpoint(
         std::fs::remove_dir_all(&tmp).map_err(|e| RunError::io(&tmp, e))?;
     }
     std::fs::create_dir_all(&tmp).map_err(|e| RunError::io(&tmp, e))?;
-    sac.save(&tmp.join("agent"), include_buffer)
+    agent
+        .save(&tmp.join("agent"), include_buffer)
         .map_err(agent_err)?;
     // counters.json last: its presence marks the checkpoint complete.
     write_json_atomic(&tmp.join("counters.json"), counters)?;

@@ -34,11 +34,11 @@ use burn_train::renderer::{
 use burn_train::{OffPolicyConfig, RLComponentsMarker, RLStrategies, RLTraining};
 use lrfree_envs::BurnEnv;
 
+use crate::agent::{Network, UpdateStats};
 use crate::checkpoint::SacRecord;
 use crate::config::SacConfig;
 use crate::learner::UpdateReport;
 use crate::sac::Sac;
-use crate::sac::UpdateStats;
 
 impl ItemLazy for UpdateReport {
     /// Host numbers already: nothing to wait for.
@@ -72,35 +72,6 @@ impl Checkpoint for SacRecord {
     }
 }
 
-/// One of SAC's three learned parts, each with its own optimizer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Network {
-    /// The policy.
-    Actor,
-    /// The twin Q networks.
-    Critic,
-    /// The entropy temperature α.
-    Temperature,
-}
-
-impl Network {
-    fn name(self) -> &'static str {
-        match self {
-            Network::Actor => "actor",
-            Network::Critic => "critic",
-            Network::Temperature => "temperature",
-        }
-    }
-
-    fn estimate(self, stats: &UpdateStats) -> &burn_lrfree::Estimate {
-        match self {
-            Network::Actor => &stats.actor,
-            Network::Critic => &stats.critic,
-            Network::Temperature => &stats.temperature_estimate,
-        }
-    }
-}
-
 /// A number of each [`UpdateReport`] as a numeric burn-train metric (its running mean over the
 /// items of an epoch). An update an optimizer refused, or a value the optimizer does not have
 /// (Adam has no D), is reported as not available.
@@ -126,13 +97,13 @@ impl SacMetric {
     /// the Adam-equivalent rate, D·η).
     pub fn estimated_lr(network: Network) -> Self {
         let name = format!("Estimated LR ({})", network.name());
-        Self::new(name, network, |n, s| n.estimate(s).lr)
+        Self::new(name, network, |n, s| s.estimate(n).and_then(|e| e.lr))
     }
 
     /// The distance estimate D of `network`'s optimizer (the D-Adaptation family).
     pub fn estimated_d(network: Network) -> Self {
         let name = format!("Estimated D ({})", network.name());
-        Self::new(name, network, |n, s| n.estimate(s).d)
+        Self::new(name, network, |n, s| s.estimate(n).and_then(|e| e.d))
     }
 
     /// The twin critics' loss before the step.
@@ -152,7 +123,7 @@ impl SacMetric {
     /// The temperature α after the step.
     pub fn temperature() -> Self {
         Self::new("Temperature α".into(), Network::Temperature, |_, s| {
-            Some(s.temperature)
+            s.temperature.as_ref().map(|t| t.value)
         })
     }
 

@@ -11,9 +11,10 @@ use burn::tensor::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::agent::UpdateStats;
 use crate::checkpoint::SacRecord;
 use crate::policy::{ActorState, SacPolicy};
-use crate::sac::{BatchTensors, Sac, UpdateStats};
+use crate::sac::{BatchTensors, Sac};
 
 /// What one `train` call did: the update's numbers, or why an optimizer refused its step
 /// (non-finite gradients once a run has diverged). burn-rl's `train` cannot fail, so a refusal

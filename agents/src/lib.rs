@@ -49,7 +49,7 @@
 //!     sac.observe(&obs, &action, -action[0].powi(2), &obs, false);
 //! }
 //! let stats = sac.update()?;
-//! println!("critic loss {}, α {}, critic λ {:?}", stats.critic_loss, stats.temperature, stats.critic.lr);
+//! println!("critic loss {}, α {}, critic λ {:?}", stats.critic_loss, stats.temperature.unwrap().value, stats.critic.lr);
 //! let action = sac.act(&obs, true);
 //! assert!((-2.0..=2.0).contains(&action[0]));
 //! # Ok(())
@@ -70,6 +70,7 @@
 
 #![warn(missing_docs)]
 
+pub mod agent;
 #[cfg(feature = "burn-train")]
 pub mod burn_train;
 pub mod checkpoint;
@@ -81,10 +82,11 @@ pub mod policy;
 pub mod replay;
 pub mod sac;
 
+pub use agent::{Network, RlAgent, TemperatureUpdate, UpdateStats};
 pub use checkpoint::SacRecord;
 pub use config::{OptimizerSpec, SacConfig, SacOptimizers};
 pub use error::AgentError;
 pub use learner::UpdateReport;
 pub use policy::{ActorState, SacPolicy, SquashedGaussians};
 pub use replay::{Batch, ReplayBuffer};
-pub use sac::{Sac, UpdateStats};
+pub use sac::Sac;

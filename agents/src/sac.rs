@@ -8,31 +8,12 @@ use burn_lrfree::{Estimate, LrFreeOptimizer, Rejected, StepModule};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::agent::{Network, RlAgent, TemperatureUpdate, UpdateStats};
 use crate::config::{SacConfig, SacOptimizers};
 use crate::error::AgentError;
 use crate::networks::{ActionMap, Actor, Critic, Temperature, polyak};
 use crate::policy::SacPolicy;
 use crate::replay::{Batch, ReplayBuffer};
-
-/// What one [`Sac::update`] did: the three losses, the temperature, and what each optimizer
-/// estimated (its learning rate, D, step count).
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpdateStats {
-    /// `MSE(Q₁, y) + MSE(Q₂, y)` on the batch, before the step.
-    pub critic_loss: f64,
-    /// `mean(α·log π − min(Q₁, Q₂))` on the batch, before the step.
-    pub actor_loss: f64,
-    /// `mean(−α·(log π + H̄))` on the batch, before the step.
-    pub temperature_loss: f64,
-    /// The temperature α after this update's step.
-    pub temperature: f64,
-    /// The critic optimizer's estimate after its step.
-    pub critic: Estimate,
-    /// The actor optimizer's estimate after its step.
-    pub actor: Estimate,
-    /// The temperature optimizer's estimate after its step.
-    pub temperature_estimate: Estimate,
-}
 
 /// A SAC agent: networks, target critics, temperature, their optimizers, the replay buffer and
 /// the agent's own random stream. Everything random comes from that stream, so one seed gives
@@ -282,11 +263,13 @@ impl Sac {
         Ok(UpdateStats {
             critic_loss: critic_loss_value,
             actor_loss: actor_loss_value,
-            temperature_loss: temperature_loss_value,
-            temperature: self.temperature(),
             critic: self.opt_critic.estimate(),
             actor: self.opt_actor.estimate(),
-            temperature_estimate: self.opt_temperature.estimate(),
+            temperature: Some(TemperatureUpdate {
+                loss: temperature_loss_value,
+                value: self.temperature(),
+                estimate: self.opt_temperature.estimate(),
+            }),
         })
     }
 
@@ -430,6 +413,51 @@ impl Sac {
     pub(crate) fn noise(&mut self, rows: usize) -> Tensor<2> {
         let values = standard_normals(&mut self.rng, rows * self.act_dim);
         self.upload(values, rows, self.act_dim)
+    }
+}
+
+impl RlAgent for Sac {
+    fn act(&mut self, obs: &[f32], deterministic: bool) -> Vec<f32> {
+        Sac::act(self, obs, deterministic)
+    }
+
+    fn random_action(&mut self) -> Vec<f32> {
+        Sac::random_action(self)
+    }
+
+    fn observe(
+        &mut self,
+        obs: &[f32],
+        action: &[f32],
+        reward: f32,
+        next_obs: &[f32],
+        terminated: bool,
+    ) {
+        Sac::observe(self, obs, action, reward, next_obs, terminated)
+    }
+
+    fn buffer_len(&self) -> usize {
+        self.buffer.len()
+    }
+
+    fn batch_size(&self) -> usize {
+        self.config.batch_size
+    }
+
+    fn update(&mut self) -> Result<UpdateStats, AgentError> {
+        Sac::update(self)
+    }
+
+    fn networks(&self) -> &'static [Network] {
+        &Network::ALL
+    }
+
+    fn set_diagnostics(&mut self, on: bool) {
+        Sac::set_diagnostics(self, on)
+    }
+
+    fn save(&self, dir: &std::path::Path, include_buffer: bool) -> Result<(), AgentError> {
+        Sac::save(self, dir, include_buffer)
     }
 }
 

@@ -72,8 +72,8 @@ fn bits(stats: &UpdateStats) -> [u64; 4] {
     [
         stats.critic_loss.to_bits(),
         stats.actor_loss.to_bits(),
-        stats.temperature_loss.to_bits(),
-        stats.temperature.to_bits(),
+        stats.temperature.as_ref().unwrap().loss.to_bits(),
+        stats.temperature.as_ref().unwrap().value.to_bits(),
     ]
 }
 
@@ -376,10 +376,10 @@ fn learns_bandit(name: &str, opts: SacOptimizers) {
                     "{name} {t}: critic {:.3} actor {:.3} alpha {:.4} λ {:?} {:?} {:?}",
                     stats.critic_loss,
                     stats.actor_loss,
-                    stats.temperature,
+                    stats.temperature.as_ref().unwrap().value,
                     stats.critic.lr,
                     stats.actor.lr,
-                    stats.temperature_estimate.lr
+                    stats.temperature.as_ref().unwrap().estimate.lr
                 );
             }
         }

@@ -120,10 +120,10 @@ pub struct UpdateRow {
     pub critic_loss: f64,
     /// Actor loss.
     pub actor_loss: f64,
-    /// Temperature loss.
-    pub temperature_loss: f64,
-    /// The temperature α.
-    pub temperature: f64,
+    /// Temperature loss (agents with an entropy temperature; empty cell otherwise).
+    pub temperature_loss: Option<f64>,
+    /// The temperature α (agents with one; empty cell otherwise).
+    pub temperature: Option<f64>,
     /// The critics' optimizer, the actor's and the temperature's, in [`Net::ALL`] order.
     pub estimates: [NetEstimate; 3],
 }
@@ -214,8 +214,8 @@ impl MetricsWriter {
         self.row(step, Event::Update, |c| {
             c[6] = num(u.critic_loss);
             c[7] = num(u.actor_loss);
-            c[8] = num(u.temperature_loss);
-            c[9] = num(u.temperature);
+            c[8] = opt(u.temperature_loss);
+            c[9] = opt(u.temperature);
             for (net, e) in Net::ALL.iter().zip(&u.estimates) {
                 c[net.lr_column()] = opt(e.lr);
                 c[net.lr_column() + 1] = opt(e.d);
@@ -584,8 +584,8 @@ mod tests {
         let u = UpdateRow {
             critic_loss: 1.5,
             actor_loss: f64::NAN,
-            temperature_loss: 0.1,
-            temperature: 0.2,
+            temperature_loss: Some(0.1),
+            temperature: Some(0.2),
             estimates: [
                 NetEstimate {
                     lr: Some(0.8),
