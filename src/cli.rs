@@ -28,7 +28,7 @@ use crate::tasks;
     group(clap::ArgGroup::new("run_shape").multiple(true).args([
         "env", "opt", "seeds", "seed_list", "steps", "learning_starts", "config",
         "eval_every", "eval_episodes", "checkpoint_every", "success_threshold",
-        "sps_critics_only", "diagnostics",
+        "sps_critics_only", "diagnostics", "agent",
     ]))
 )]
 pub struct Args {
@@ -77,6 +77,10 @@ pub struct Args {
     /// The run keeps its own configuration: options that would change it are refused.
     #[arg(long, requires = "out", conflicts_with = "run_shape")]
     pub resume: bool,
+    /// The agent: sac or td3 [default: the config's `agent`, else sac]. Its options: the
+    /// config's `[sac]` or `[agents.td3]` table.
+    #[arg(long)]
+    pub agent: Option<String>,
     /// Run SPS and PS-SPS on SAC's critics only, actor on adam (beyond the paper, which
     /// leaves them out of RL: they need the loss at the optimum). Without it they are refused.
     #[arg(long)]
@@ -157,6 +161,9 @@ impl Args {
         config.checkpoint_every = self.checkpoint_every.unwrap_or(config.checkpoint_every);
         config.success_threshold = self.success_threshold.unwrap_or(config.success_threshold);
         config.sps_critics_only |= self.sps_critics_only;
+        if let Some(agent) = &self.agent {
+            config.agent = agent.clone();
+        }
         config.diagnostics |= self.diagnostics;
         if let Some(device) = &self.device {
             config.device = device.parse()?;

@@ -68,9 +68,17 @@ pub struct RunConfig {
     /// `"cpu"` otherwise. A run's `config.toml` records the device it ran on.
     #[serde(default = "crate::device::default_device")]
     pub device: DeviceChoice,
+    /// The agent: `"sac"` (default) or `"td3"` (`lrfree_agents::registry`); `--agent`
+    /// overrides it.
+    #[serde(default = "sac")]
+    pub agent: String,
     /// SAC hyperparameters.
     #[serde(default)]
     pub sac: SacConfig,
+    /// Other agents' options by name (`[agents.td3]`: `lrfree_agents::Td3Config`'s fields);
+    /// defaults for what is not given.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub agents: BTreeMap<String, toml::Table>,
     /// An Adam-equivalent learning-rate estimate (Adam, D-Adapt Adam, Prodigy, the PS methods:
     /// about `lr` per coordinate and step) above this bound counts as divergence. At 1 every
     /// step moves each weight by about its whole initial scale (at most 1/√fan_in), so the
@@ -198,7 +206,30 @@ impl RunConfig {
         for name in self.optimizers.keys() {
             self.spec(name)?;
         }
+        let usage = |e: lrfree_agents::AgentError| RunError::Usage(e.to_string());
+        lrfree_agents::agent(&self.agent).map_err(usage)?;
+        for name in self.agents.keys() {
+            let kind = lrfree_agents::agent(name).map_err(usage)?;
+            if kind.name == "sac" {
+                return bad("SAC's options are the `[sac]` table, not `[agents.sac]`".into());
+            }
+        }
         Ok(())
+    }
+
+    /// The agent this run trains ([`agent`](Self::agent), checked by [`validate`](Self::validate)).
+    pub fn agent_kind(&self) -> Result<&'static lrfree_agents::AgentKind, RunError> {
+        lrfree_agents::agent(&self.agent).map_err(|e| RunError::Usage(e.to_string()))
+    }
+
+    /// The agent's options as a TOML table: `[sac]` for SAC, `[agents.<name>]` for the others.
+    pub fn agent_options(&self) -> Result<toml::Table, RunError> {
+        let kind = self.agent_kind()?;
+        if kind.name == "sac" {
+            return toml::Table::try_from(&self.sac)
+                .map_err(|e| RunError::Usage(format!("[sac]: {e}")));
+        }
+        Ok(self.agents.get(kind.name).cloned().unwrap_or_default())
     }
 
     /// What a run of optimizer `name` (any spelling) trains with, resolved once: the name
@@ -382,6 +413,10 @@ fn one() -> f64 {
 
 fn adam() -> String {
     "adam".into()
+}
+
+fn sac() -> String {
+    "sac".into()
 }
 
 /// `temperature_optimizer = "same"`: the run's own optimizer on the temperature.

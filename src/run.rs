@@ -39,6 +39,14 @@ pub fn validate(plan: &RunPlan) -> Result<(), RunError> {
     }
     let mut env = make_env(&plan.config.env, &plan.config.kwargs()?)
         .map_err(|e| RunError::Usage(e.to_string()))?;
+    // The agent's options are checked by building one (tiny next to a run).
+    if let Some(name) = plan.optimizers.first() {
+        let space = env.action_space();
+        let dims = (env.observation_space().dim(), space.low(), space.high());
+        let optimizers = plan.config.plan(name)?.optimizers;
+        crate::trainer::new_agent(&plan.config, dims, &optimizers, 0, &Device::default())
+            .map_err(|e| RunError::Usage(e.to_string()))?;
+    }
     env.close().ok();
     Ok(())
 }

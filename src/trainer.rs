@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use burn_lrfree::{Diagnostics, Estimate};
-use lrfree_agents::{AgentError, Network, RlAgent, Sac, SacOptimizers, UpdateStats};
+use lrfree_agents::{AgentError, AgentSpec, Network, RlAgent, SacOptimizers, UpdateStats};
 use lrfree_envs::{Env, Step, evaluation_reset_seed, make_env, training_reset_seed};
 use lrfree_runkit::RunError;
 use lrfree_runkit::files::{read_json, write_json_atomic};
@@ -527,7 +527,10 @@ impl<'a> SeedRun<'a> {
             divergence,
             max_lr: self.counters.max_lr,
             actor_optimizer: plan.actor_optimizer.clone(),
-            temperature_optimizer: Some(plan.temperature_optimizer.clone()),
+            temperature_optimizer: config
+                .agent_kind()?
+                .has_temperature()
+                .then(|| plan.temperature_optimizer.clone()),
         };
         write_json_atomic(&self.dir.join("summary.json"), &summary)?;
         bar.finish_with_message(match final_eval_return {
@@ -539,17 +542,26 @@ impl<'a> SeedRun<'a> {
     }
 }
 
-/// A fresh agent for observations of `obs_dim` values and actions in `[low, high]`: where
-/// rl-train chooses the agent (SAC today).
-fn new_agent(
+/// A fresh agent of the run's kind (`agent`, [`lrfree_agents::registry`]) for observations
+/// of `obs_dim` values and actions in `[low, high]`.
+pub fn new_agent(
     config: &RunConfig,
     (obs_dim, low, high): (usize, &[f32], &[f32]),
     optimizers: &SacOptimizers,
     seed: u64,
     device: &Device,
 ) -> Result<Box<dyn RlAgent>, RunError> {
-    let sac = Sac::new(obs_dim, low, high, &config.sac, optimizers, seed, device);
-    Ok(Box::new(sac.map_err(agent_err)?))
+    let options = config.agent_options()?;
+    let spec = AgentSpec {
+        obs_dim,
+        low,
+        high,
+        optimizers,
+        seed,
+        device,
+        options: &options,
+    };
+    (config.agent_kind()?.new)(&spec).map_err(agent_err)
 }
 
 /// The agent saved in `dir` by a checkpoint of this run.
@@ -559,8 +571,18 @@ fn load_agent(
     optimizers: &SacOptimizers,
     device: &Device,
 ) -> Result<Box<dyn RlAgent>, RunError> {
-    let sac = Sac::load(dir, &config.sac, optimizers, device);
-    Ok(Box::new(sac.map_err(agent_err)?))
+    let options = config.agent_options()?;
+    // Sizes and seed come from the checkpoint; these stand in until it is read.
+    let spec = AgentSpec {
+        obs_dim: 0,
+        low: &[],
+        high: &[],
+        optimizers,
+        seed: 0,
+        device,
+        options: &options,
+    };
+    (config.agent_kind()?.load)(dir, &spec).map_err(agent_err)
 }
 
 /// The newest complete checkpoint: `checkpoint/`, or `checkpoint.old/` if a crash came between

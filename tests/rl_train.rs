@@ -1074,3 +1074,110 @@ fn kept_records_report_as_the_run_that_trained_them() {
     assert!(!one.join("adam/seed-0").exists());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// TD3, the second agent: trained by an LR-free optimizer through the same runner, a killed
+/// run resumes to the same records, the records leave the temperature's cells empty, and
+/// rl-report reads them; bad agent input is one line.
+#[test]
+fn td3_trains_resumes_bit_for_bit_and_records_no_temperature() {
+    let dir = temp_dir("td3");
+    let config = dir.join("td3.toml");
+    std::fs::write(
+        &config,
+        r#"env = "Pendulum"
+agent = "td3"
+steps = 1600
+learning_starts = 300
+eval_every = 400
+eval_episodes = 2
+log_every = 50
+checkpoint_every = 400
+save_buffer = true
+success_threshold = -250.0
+lr_divergence_bound = 1000.0
+[agents.td3]
+buffer_size = 5000
+batch_size = 64
+hidden = [32, 32]
+# As defined, PS-DA-SGD's actor rate passes the bound by step 362 on TD3 (its D jumps);
+# capped, it trains (docs/rl-train.md, "TD3").
+[optimizers.ps-da-sgd]
+growth_rate = 1.02
+"#,
+    )
+    .unwrap();
+    let (full, killed) = (dir.join("full"), dir.join("killed"));
+    let args = |out: &Path| {
+        let c = config.display().to_string();
+        let o = out.display().to_string();
+        vec![
+            "--config".to_string(),
+            c,
+            "--opt".into(),
+            "ps-da-sgd".into(),
+            "--out".into(),
+            o,
+        ]
+    };
+    ok(&Command::new(BIN)
+        .args(args(&full))
+        .arg("--no-progress")
+        .output()
+        .unwrap());
+    kill_after_checkpoint(
+        args(&killed),
+        &killed.join("ps-da-sgd/seed-0/checkpoint/counters.json"),
+        Duration::from_millis(150),
+    );
+    ok(&rl_train(&["--resume", "--out", killed.to_str().unwrap()]));
+    for rel in [
+        "ps-da-sgd/seed-0/metrics.csv",
+        "ps-da-sgd/seed-0/summary.json",
+    ] {
+        assert_eq!(read(&full.join(rel)), read(&killed.join(rel)), "{rel}");
+    }
+    let checkpoint = read(&killed.join("ps-da-sgd/seed-0/final/td3.json"));
+    assert!(checkpoint.contains("lrfree-td3/1"), "{checkpoint}");
+
+    let rows = update_rows(&full.join("ps-da-sgd/seed-0/metrics.csv"));
+    assert_eq!(rows.len(), (300..=1600).step_by(50).count());
+    for row in &rows {
+        for empty in ["alpha_loss", "alpha", "alpha_lr", "alpha_d"] {
+            assert_eq!(row[empty], "", "{empty} in {row:?}");
+        }
+        for set in [
+            "critic_loss",
+            "actor_loss",
+            "critic_lr",
+            "critic_d",
+            "actor_lr",
+            "actor_d",
+        ] {
+            let v: f64 = row[set]
+                .parse()
+                .unwrap_or_else(|_| panic!("{set} in {row:?}"));
+            assert!(v.is_finite(), "{set} in {row:?}");
+        }
+    }
+    let summary = read(&full.join("ps-da-sgd/seed-0/summary.json"));
+    assert!(!summary.contains("\"alpha\": \"adam\""), "{summary}");
+    rl_report(&full);
+
+    let o = dir.join("bad");
+    let o = o.to_str().unwrap();
+    one_line_exit_2(
+        &rl_train(&["--agent", "ddpg", "--out", o]),
+        "unknown agent `ddpg`",
+    );
+    std::fs::write(
+        &config,
+        read(&config).replace("hidden = [32, 32]", "hiden = [32]"),
+    )
+    .unwrap();
+    one_line_exit_2(
+        &rl_train(&["--config", config.to_str().unwrap(), "--out", o]),
+        "hiden",
+    );
+    assert!(!Path::new(o).exists(), "bad input left {o} behind");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -35,7 +35,7 @@ use burn_train::{OffPolicyConfig, RLComponentsMarker, RLStrategies, RLTraining};
 use lrfree_envs::BurnEnv;
 
 use crate::agent::{Network, UpdateStats};
-use crate::checkpoint::SacRecord;
+use crate::checkpoint::AgentRecord;
 use crate::config::SacConfig;
 use crate::learner::UpdateReport;
 use crate::sac::Sac;
@@ -53,18 +53,18 @@ impl Adaptor<UpdateReport> for UpdateReport {
     }
 }
 
-impl Checkpoint for SacRecord {
+impl Checkpoint for AgentRecord {
     fn save(self, path: PathBuf) -> Result<(), CheckpointerError> {
         std::fs::write(&path, self.to_bytes()).map_err(CheckpointerError::IOError)
     }
 
     fn load(path: PathBuf) -> Result<Self, CheckpointerError> {
         let bytes = std::fs::read(&path).map_err(CheckpointerError::IOError)?;
-        SacRecord::from_bytes(&bytes).map_err(|e| CheckpointerError::Unknown(e.to_string()))
+        AgentRecord::from_bytes(&bytes).map_err(|e| CheckpointerError::Unknown(e.to_string()))
     }
 
     fn checkpoint_from_bytes(bytes: Bytes) -> Result<Self, RecordError> {
-        SacRecord::from_bytes(&bytes).map_err(|e| RecordError::Io(e.to_string()))
+        AgentRecord::from_bytes(&bytes).map_err(|e| RecordError::Io(e.to_string()))
     }
 
     fn checkpoint_into_bytes(self) -> Result<Bytes, RecordError> {

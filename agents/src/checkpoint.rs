@@ -1,8 +1,8 @@
 //! Saving and restoring a whole agent, bit for bit.
 //!
-//! [`Sac::record`] takes the agent into a [`SacRecord`], in memory: the files of a checkpoint
-//! directory. [`SacRecord::save_dir`] writes them as that directory (rl-train's checkpoints
-//! and final agents), [`SacRecord::to_bytes`] as one blob (burn-train's checkpointer, feature
+//! [`Sac::record`] takes the agent into a [`AgentRecord`], in memory: the files of a checkpoint
+//! directory. [`AgentRecord::save_dir`] writes them as that directory (rl-train's checkpoints
+//! and final agents), [`AgentRecord::to_bytes`] as one blob (burn-train's checkpointer, feature
 //! `burn-train`); [`Sac::from_record`] restores the agent from either. The directory:
 //!
 //! | file | content |
@@ -55,21 +55,21 @@ struct Meta {
 
 /// ChaCha8's full position: key, stream and word position (u128 as text for JSON).
 #[derive(Debug, Serialize, Deserialize)]
-struct RngState {
+pub(crate) struct RngState {
     key: String,
     stream: u64,
     word_pos: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct BufferMeta {
+pub(crate) struct BufferMeta {
     capacity: usize,
     pos: usize,
     len: usize,
 }
 
 impl RngState {
-    fn of(rng: &ChaCha8Rng) -> Self {
+    pub(crate) fn of(rng: &ChaCha8Rng) -> Self {
         let key = rng.get_seed().iter().map(|b| format!("{b:02x}")).collect();
         Self {
             key,
@@ -78,7 +78,7 @@ impl RngState {
         }
     }
 
-    fn restore(&self) -> Option<ChaCha8Rng> {
+    pub(crate) fn restore(&self) -> Option<ChaCha8Rng> {
         if self.key.len() != 64 {
             return None;
         }
@@ -175,29 +175,18 @@ fn module_bytes<M: Module>(module: &M) -> Vec<u8> {
     tensor_bytes(&views)
 }
 
-/// The files every record has (`buffer.f32` is the optional one).
-const FILES: [&str; 8] = [
-    "sac.json",
-    "actor.f32",
-    "critic.f32",
-    "critic_target.f32",
-    "temperature.f32",
-    "optim-actor.bpk",
-    "optim-critic.bpk",
-    "optim-alpha.bpk",
-];
 const BUFFER_FILE: &str = "buffer.f32";
 const RECORD_MAGIC: &[u8; 8] = b"LRFSAC01";
 
-/// A whole SAC agent in memory: the files of its checkpoint directory (see the module docs),
-/// by name. Cheap to move, written out by [`save_dir`](Self::save_dir) or
+/// A whole agent in memory: the files of its checkpoint directory (see the module docs for
+/// SAC's; TD3's are alike), by name. Written out by [`save_dir`](Self::save_dir) or
 /// [`to_bytes`](Self::to_bytes).
 #[derive(Debug, Clone, PartialEq)]
-pub struct SacRecord {
+pub struct AgentRecord {
     files: BTreeMap<String, Vec<u8>>,
 }
 
-impl SacRecord {
+impl AgentRecord {
     /// Write the record as a checkpoint directory (created if missing).
     pub fn save_dir(&self, dir: &Path) -> Result<(), AgentError> {
         fs::create_dir_all(dir).map_err(|e| AgentError::io(dir, e))?;
@@ -209,17 +198,18 @@ impl SacRecord {
     }
 
     /// Read a checkpoint directory written by [`save_dir`](Self::save_dir) (or by
-    /// [`Sac::save`] of any earlier version of this crate with the same format).
+    /// [`Sac::save`] of any earlier version of this crate with the same format): every file in
+    /// it.
     pub fn load_dir(dir: &Path) -> Result<Self, AgentError> {
         let mut files = BTreeMap::new();
-        for name in FILES.into_iter().chain([BUFFER_FILE]) {
-            let path = dir.join(name);
-            match fs::read(&path) {
-                Ok(bytes) => {
-                    files.insert(name.to_string(), bytes);
-                }
-                Err(e) if name == BUFFER_FILE && e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(AgentError::io(&path, e)),
+        for entry in fs::read_dir(dir).map_err(|e| AgentError::io(dir, e))? {
+            let path = entry.map_err(|e| AgentError::io(dir, e))?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if path.is_file() {
+                let bytes = fs::read(&path).map_err(|e| AgentError::io(&path, e))?;
+                files.insert(name.to_string(), bytes);
             }
         }
         Ok(Self { files })
@@ -262,14 +252,113 @@ impl SacRecord {
         Ok(Self { files })
     }
 
-    fn file(&self, name: &str) -> Result<&[u8], AgentError> {
+    /// An empty record, to be filled by an agent's `record`.
+    pub(crate) fn new() -> Self {
+        Self {
+            files: BTreeMap::new(),
+        }
+    }
+
+    /// Whether the record holds file `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.files.contains_key(name)
+    }
+
+    pub(crate) fn insert_module<M: Module>(&mut self, name: &str, module: &M) {
+        self.files.insert(name.to_string(), module_bytes(module));
+    }
+
+    pub(crate) fn insert_json<T: Serialize>(&mut self, name: &str, value: &T) {
+        let text = serde_json::to_string_pretty(value).expect("serialisable");
+        self.files.insert(name.to_string(), text.into_bytes());
+    }
+
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, AgentError> {
+        serde_json::from_slice(self.file(name)?)
+            .map_err(|e| AgentError::checkpoint(Path::new(name), e.to_string()))
+    }
+
+    pub(crate) fn insert_optim(
+        &mut self,
+        name: &str,
+        optimizer: &dyn burn_lrfree::LrFreeOptimizer,
+    ) -> Result<(), AgentError> {
+        let bytes = optimizer.save_state().to_bytes()?;
+        self.files.insert(format!("optim-{name}.bpk"), bytes);
+        Ok(())
+    }
+
+    pub(crate) fn load_optim(
+        &self,
+        name: &str,
+        optimizer: &mut dyn burn_lrfree::LrFreeOptimizer,
+        device: &Device,
+    ) -> Result<(), AgentError> {
+        let bytes = self.file(&format!("optim-{name}.bpk"))?.to_vec();
+        optimizer.load_state(OptimState::from_bytes(bytes)?, device)?;
+        Ok(())
+    }
+
+    /// Store `buffer` (`buffer.f32`); returns what the agent's JSON records of it.
+    pub(crate) fn insert_buffer(&mut self, buffer: &ReplayBuffer) -> BufferMeta {
+        let (o, a) = buffer.dims();
+        let len = buffer.len();
+        let widths = [o, a, 1, o, 1];
+        let arrays = buffer.arrays();
+        let views: Vec<(Vec<usize>, &[f32])> = arrays
+            .iter()
+            .zip(widths)
+            .map(|(values, w)| (vec![len, w], *values))
+            .collect();
+        self.files
+            .insert(BUFFER_FILE.to_string(), tensor_bytes(&views));
+        BufferMeta {
+            capacity: buffer.capacity(),
+            pos: buffer.pos(),
+            len,
+        }
+    }
+
+    /// The buffer saved by [`insert_buffer`](Self::insert_buffer), checked against `meta` and
+    /// the agent's sizes (`capacity`: the config's `buffer_size`).
+    pub(crate) fn buffer(
+        &self,
+        meta: &BufferMeta,
+        (obs_dim, act_dim): (usize, usize),
+        capacity: usize,
+    ) -> Result<ReplayBuffer, AgentError> {
+        let path = Path::new(BUFFER_FILE);
+        if meta.capacity != capacity {
+            return Err(AgentError::checkpoint(
+                path,
+                format!(
+                    "buffer saved with capacity {}, asked for buffer_size {capacity}",
+                    meta.capacity
+                ),
+            ));
+        }
+        let arrays: Vec<Vec<f32>> = read_tensors(path, self.file(BUFFER_FILE)?)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let arrays: [Vec<f32>; 5] = arrays
+            .try_into()
+            .map_err(|_| AgentError::checkpoint(path, "expected 5 arrays"))?;
+        ReplayBuffer::from_arrays(obs_dim, act_dim, meta.capacity, meta.pos, arrays)
+            .filter(|buf| buf.len() == meta.len)
+            .ok_or_else(|| {
+                AgentError::checkpoint(path, "buffer arrays do not match the agent's JSON")
+            })
+    }
+
+    pub(crate) fn file(&self, name: &str) -> Result<&[u8], AgentError> {
         self.files
             .get(name)
             .map(Vec::as_slice)
             .ok_or_else(|| AgentError::checkpoint(Path::new(name), "missing from the record"))
     }
 
-    fn module<M: Module>(&self, name: &str, module: M) -> Result<M, AgentError> {
+    pub(crate) fn module<M: Module>(&self, name: &str, module: M) -> Result<M, AgentError> {
         let params = read_tensors(Path::new(name), self.file(name)?)?;
         from_host(module, params).map_err(|m| AgentError::checkpoint(Path::new(name), m))
     }
@@ -283,54 +372,27 @@ impl Sac {
         self.try_record(include_buffer)?.save_dir(dir)
     }
 
-    /// The whole agent as a [`SacRecord`], with `include_buffer` its replay buffer too.
+    /// The whole agent as a [`AgentRecord`], with `include_buffer` its replay buffer too.
     ///
     /// # Panics
     /// If an optimizer's state cannot be serialised (burnpack refusing finite `f32` tensors):
     /// [`Sac::save`] returns that error instead.
-    pub fn record(&self, include_buffer: bool) -> SacRecord {
+    pub fn record(&self, include_buffer: bool) -> AgentRecord {
         self.try_record(include_buffer)
             .unwrap_or_else(|e| panic!("serialising the SAC agent: {e}"))
     }
 
-    fn try_record(&self, include_buffer: bool) -> Result<SacRecord, AgentError> {
-        let mut files = BTreeMap::new();
-        files.insert("actor.f32".to_string(), module_bytes(&self.actor));
-        files.insert("critic.f32".to_string(), module_bytes(&self.critic));
-        files.insert(
-            "critic_target.f32".to_string(),
-            module_bytes(&self.critic_target),
-        );
-        files.insert(
-            "temperature.f32".to_string(),
-            module_bytes(&self.temperature),
-        );
-        for (name, opt) in [
-            ("actor", &self.opt_actor),
-            ("critic", &self.opt_critic),
-            ("alpha", &self.opt_temperature),
-        ] {
-            files.insert(format!("optim-{name}.bpk"), opt.save_state().to_bytes()?);
-        }
-        let buffer = if include_buffer {
-            let (o, a) = self.buffer.dims();
-            let len = self.buffer.len();
-            let widths = [o, a, 1, o, 1];
-            let arrays = self.buffer.arrays();
-            let views: Vec<(Vec<usize>, &[f32])> = arrays
-                .iter()
-                .zip(widths)
-                .map(|(values, w)| (vec![len, w], *values))
-                .collect();
-            files.insert(BUFFER_FILE.to_string(), tensor_bytes(&views));
-            Some(BufferMeta {
-                capacity: self.buffer.capacity(),
-                pos: self.buffer.pos(),
-                len,
-            })
-        } else {
-            None
-        };
+    fn try_record(&self, include_buffer: bool) -> Result<AgentRecord, AgentError> {
+        let mut record = AgentRecord::new();
+        record.insert_module("actor.f32", &self.actor);
+        record.insert_module("critic.f32", &self.critic);
+        record.insert_module("critic_target.f32", &self.critic_target);
+        record.insert_module("temperature.f32", &self.temperature);
+        record.insert_optim("actor", self.opt_actor.as_ref())?;
+        record.insert_optim("critic", self.opt_critic.as_ref())?;
+        // `alpha`: the saved format's name for the temperature's optimizer.
+        record.insert_optim("alpha", self.opt_temperature.as_ref())?;
+        let buffer = include_buffer.then(|| record.insert_buffer(&self.buffer));
         let meta = Meta {
             format: CHECKPOINT_FORMAT.into(),
             obs_dim: self.obs_dim,
@@ -347,9 +409,8 @@ impl Sac {
             updates: self.updates,
             buffer,
         };
-        let text = serde_json::to_string_pretty(&meta).expect("serialisable");
-        files.insert("sac.json".to_string(), text.into_bytes());
-        Ok(SacRecord { files })
+        record.insert_json("sac.json", &meta);
+        Ok(record)
     }
 
     /// Restore an agent saved by [`Sac::save`]. `config` and `optimizers` must describe the
@@ -362,7 +423,7 @@ impl Sac {
         optimizers: &SacOptimizers,
         device: &Device,
     ) -> Result<Self, AgentError> {
-        let record = SacRecord::load_dir(dir)?;
+        let record = AgentRecord::load_dir(dir)?;
         // Errors name the directory, not the file inside the record.
         Self::from_record(&record, config, optimizers, device).map_err(|e| match e {
             AgentError::Checkpoint { path, message } => AgentError::Checkpoint {
@@ -373,17 +434,16 @@ impl Sac {
         })
     }
 
-    /// Restore an agent from a [`SacRecord`], checked against `config` and `optimizers` as
+    /// Restore an agent from a [`AgentRecord`], checked against `config` and `optimizers` as
     /// [`Sac::load`] does.
     pub fn from_record(
-        record: &SacRecord,
+        record: &AgentRecord,
         config: &SacConfig,
         optimizers: &SacOptimizers,
         device: &Device,
     ) -> Result<Self, AgentError> {
         let meta_path = Path::new("sac.json");
-        let meta: Meta = serde_json::from_slice(record.file("sac.json")?)
-            .map_err(|e| AgentError::checkpoint(meta_path, e.to_string()))?;
+        let meta: Meta = record.json("sac.json")?;
         let bad = |m: String| Err(AgentError::checkpoint(meta_path, m));
         if meta.format != CHECKPOINT_FORMAT {
             return bad(format!(
@@ -422,43 +482,16 @@ impl Sac {
         sac.critic_target = record.module("critic_target.f32", sac.critic_target)?;
         sac.temperature = record.module("temperature.f32", sac.temperature)?;
         // The optimizers work on plain (non-autodiff) flat vectors.
-        for (name, opt) in [
-            ("actor", &mut sac.opt_actor),
-            ("critic", &mut sac.opt_critic),
-            ("alpha", &mut sac.opt_temperature),
-        ] {
-            let file = format!("optim-{name}.bpk");
-            opt.load_state(
-                OptimState::from_bytes(record.file(&file)?.to_vec())?,
-                &sac.plain,
-            )?;
-        }
+        record.load_optim("actor", sac.opt_actor.as_mut(), &sac.plain)?;
+        record.load_optim("critic", sac.opt_critic.as_mut(), &sac.plain)?;
+        record.load_optim("alpha", sac.opt_temperature.as_mut(), &sac.plain)?;
         sac.rng = match meta.rng.restore() {
             Some(rng) => rng,
             None => return bad("unreadable RNG state".into()),
         };
         sac.updates = meta.updates;
-        if let Some(b) = meta.buffer {
-            if b.capacity != config.buffer_size {
-                return bad(format!(
-                    "buffer saved with capacity {}, asked for buffer_size {}",
-                    b.capacity, config.buffer_size
-                ));
-            }
-            let path = Path::new(BUFFER_FILE);
-            let arrays: Vec<Vec<f32>> = read_tensors(path, record.file(BUFFER_FILE)?)?
-                .into_iter()
-                .map(|(_, v)| v)
-                .collect();
-            let arrays: [Vec<f32>; 5] = arrays
-                .try_into()
-                .map_err(|_| AgentError::checkpoint(path, "expected 5 arrays"))?;
-            let (o, a) = (sac.obs_dim, sac.act_dim);
-            sac.buffer = ReplayBuffer::from_arrays(o, a, b.capacity, b.pos, arrays)
-                .filter(|buf| buf.len() == b.len)
-                .ok_or_else(|| {
-                    AgentError::checkpoint(path, "buffer arrays do not match sac.json")
-                })?;
+        if let Some(b) = &meta.buffer {
+            sac.buffer = record.buffer(b, (sac.obs_dim, sac.act_dim), config.buffer_size)?;
         }
         Ok(sac)
     }

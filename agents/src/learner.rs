@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::agent::UpdateStats;
-use crate::checkpoint::SacRecord;
+use crate::checkpoint::AgentRecord;
 use crate::policy::{ActorState, SacPolicy};
 use crate::sac::{BatchTensors, Sac};
 
@@ -48,7 +48,7 @@ fn policy_rng(seed: u64) -> ChaCha8Rng {
 impl PolicyLearner for Sac {
     type TrainContext = UpdateReport;
     type InnerPolicy = SacPolicy;
-    type Record = SacRecord;
+    type Record = AgentRecord;
 
     /// One SAC update on `input` (critics, actor, temperature, targets; see [`Sac::update`]).
     /// `dones` should be terminations only; burn-train 0.22 passes truncations too.
@@ -84,7 +84,7 @@ impl PolicyLearner for Sac {
         self.set_actor(update.actor);
     }
 
-    fn record(&self) -> SacRecord {
+    fn record(&self) -> AgentRecord {
         self.record(false)
     }
 
@@ -92,7 +92,7 @@ impl PolicyLearner for Sac {
     /// If `record` was saved by another kind of agent (other sizes, hidden layers or
     /// optimizers): burn-rl's `load_record` cannot fail, and training on from a fresh agent
     /// instead would be silently wrong. [`Sac::from_record`] returns the error instead.
-    fn load_record(self, record: SacRecord) -> Self {
+    fn load_record(self, record: AgentRecord) -> Self {
         let (config, optimizers, device) = (
             self.config.clone(),
             self.optimizers.clone(),

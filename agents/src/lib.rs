@@ -66,7 +66,7 @@
 //! ## Modules
 //! [`config`] (hyperparameters and optimizer choice), [`networks`] (actor, twin critic,
 //! temperature), [`replay`] (the ring buffer), [`sac`] (the algorithm), [`checkpoint`] (the
-//! saved format, [`SacRecord`]), [`policy`] and [`learner`] (burn-rl's traits).
+//! saved format, [`AgentRecord`]), [`policy`] and [`learner`] (burn-rl's traits).
 
 #![warn(missing_docs)]
 
@@ -79,14 +79,18 @@ mod error;
 pub mod learner;
 pub mod networks;
 pub mod policy;
+pub mod registry;
 pub mod replay;
 pub mod sac;
+pub mod td3;
 
 pub use agent::{Network, RlAgent, TemperatureUpdate, UpdateStats};
-pub use checkpoint::SacRecord;
+pub use checkpoint::AgentRecord;
 pub use config::{OptimizerSpec, SacConfig, SacOptimizers};
 pub use error::AgentError;
 pub use learner::UpdateReport;
 pub use policy::{ActorState, SacPolicy, SquashedGaussians};
+pub use registry::{AGENTS, AgentKind, AgentSpec, agent};
 pub use replay::{Batch, ReplayBuffer};
 pub use sac::Sac;
+pub use td3::{Td3, Td3Config};

@@ -13,6 +13,7 @@ use crate::config::{SacConfig, SacOptimizers};
 use crate::error::AgentError;
 use crate::networks::{ActionMap, Actor, Critic, Temperature, polyak};
 use crate::policy::SacPolicy;
+use crate::registry::{AgentKind, AgentSpec};
 use crate::replay::{Batch, ReplayBuffer};
 
 /// A SAC agent: networks, target critics, temperature, their optimizers, the replay buffer and
@@ -60,25 +61,17 @@ impl Sac {
     ) -> Result<Self, AgentError> {
         config.validate()?;
         let act_dim = act_low.len();
-        if obs_dim == 0 || act_dim == 0 {
-            return Err(AgentError::BadInput(format!(
-                "need obs_dim > 0 and act_dim > 0, got {obs_dim} and {act_dim}"
-            )));
-        }
-        if act_high.len() != act_dim {
-            return Err(AgentError::BadInput(format!(
-                "action bounds differ in length: low has {act_dim}, high has {}",
-                act_high.len()
-            )));
-        }
-        if let Some(i) = (0..act_dim).find(|&i| {
-            !(act_low[i].is_finite() && act_high[i].is_finite() && act_low[i] < act_high[i])
-        }) {
-            return Err(AgentError::BadInput(format!(
-                "action dimension {i} needs finite low < high, got [{}, {}]",
-                act_low[i], act_high[i]
-            )));
-        }
+        let empty = toml::Table::new();
+        let spec = AgentSpec {
+            obs_dim,
+            low: act_low,
+            high: act_high,
+            optimizers,
+            seed,
+            device,
+            options: &empty,
+        };
+        spec.check()?;
         let train = device.clone().autodiff();
         let plain = device.clone().inner();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -231,7 +224,7 @@ impl Sac {
         let actor_loss = (log_pi.clone() * temperature - q1.min_pair(q2)).mean();
         let actor_loss_value = actor_loss.clone().into_scalar::<f64>();
         let grads = GradientsParams::from_grads(actor_loss.backward(), &self.actor);
-        step(
+        optimizer_step(
             "actor",
             &mut *self.opt_actor,
             self.optimizers.actor.lr,
@@ -247,7 +240,7 @@ impl Sac {
         let temperature_loss = (self.temperature.log_alpha.val().exp() * entropy_gap).neg();
         let temperature_loss_value = temperature_loss.clone().into_scalar::<f64>();
         let grads = GradientsParams::from_grads(temperature_loss.backward(), &self.temperature);
-        step(
+        optimizer_step(
             "temperature",
             &mut *self.opt_temperature,
             self.optimizers.temperature.lr,
@@ -381,7 +374,7 @@ impl Sac {
         let loss = (q1 - target.clone()).square().mean() + (q2 - target).square().mean();
         let value = loss.clone().into_scalar::<f64>();
         let grads = GradientsParams::from_grads(loss.backward(), &self.critic);
-        step(
+        optimizer_step(
             "critic",
             &mut *self.opt_critic,
             self.optimizers.critic.lr,
@@ -415,6 +408,35 @@ impl Sac {
         self.upload(values, rows, self.act_dim)
     }
 }
+
+/// The registry's entry; SAC's options are the run config's `[sac]` table ([`SacConfig`]).
+pub(crate) const KIND: AgentKind = AgentKind {
+    name: "sac",
+    networks: &Network::ALL,
+    new: |spec| {
+        let config: SacConfig = spec.options()?;
+        let (o, low, high) = (spec.obs_dim, spec.low, spec.high);
+        let sac = Sac::new(
+            o,
+            low,
+            high,
+            &config,
+            spec.optimizers,
+            spec.seed,
+            spec.device,
+        )?;
+        Ok(Box::new(sac))
+    },
+    load: |dir, spec| {
+        let config: SacConfig = spec.options()?;
+        Ok(Box::new(Sac::load(
+            dir,
+            &config,
+            spec.optimizers,
+            spec.device,
+        )?))
+    },
+};
 
 impl RlAgent for Sac {
     fn act(&mut self, obs: &[f32], deterministic: bool) -> Vec<f32> {
@@ -473,7 +495,7 @@ pub(crate) struct BatchTensors {
 
 /// One optimizer step of the module in `slot`, with this step's loss (SPS-type methods need
 /// it). On refusal the module goes back into `slot` unchanged.
-fn step<M: Module>(
+pub(crate) fn optimizer_step<M: Module>(
     network: &'static str,
     optimizer: &mut dyn LrFreeOptimizer,
     lr: f64,

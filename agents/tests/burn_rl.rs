@@ -1,11 +1,11 @@
 //! SAC through burn-rl's traits: `Policy` acts like the agent, `PolicyLearner::train` updates
-//! from a given batch and reports refusals instead of failing, and `SacRecord` (the learner's
+//! from a given batch and reports refusals instead of failing, and `AgentRecord` (the learner's
 //! record) round-trips through bytes exactly.
 
 use burn::rl::{Policy, PolicyLearner, TransitionBatch};
 use burn::tensor::{Device, Tensor, TensorData};
 use burn_lrfree::registry::OptimizerConfig;
-use lrfree_agents::{Sac, SacConfig, SacOptimizers, SacRecord, UpdateReport};
+use lrfree_agents::{AgentRecord, Sac, SacConfig, SacOptimizers, UpdateReport};
 use lrfree_envs::{Actions, Observations};
 
 fn sac(optimizer: &str) -> Sac {
@@ -121,7 +121,7 @@ fn the_record_round_trips_through_bytes_exactly() {
             original.update().unwrap();
         }
         let bytes = original.record(true).to_bytes();
-        let record = SacRecord::from_bytes(&bytes).unwrap();
+        let record = AgentRecord::from_bytes(&bytes).unwrap();
         assert_eq!(record, original.record(true));
         let restored = PolicyLearner::load_record(sac(optimizer), record);
         let mut restored = restored;
@@ -141,7 +141,7 @@ fn the_record_round_trips_through_bytes_exactly() {
 fn damaged_record_bytes_are_an_error() {
     let bytes = sac("adam").record(false).to_bytes();
     for cut in [0, 7, 20, bytes.len() - 1] {
-        let err = SacRecord::from_bytes(&bytes[..cut]).unwrap_err();
+        let err = AgentRecord::from_bytes(&bytes[..cut]).unwrap_err();
         assert!(
             err.to_string().contains("record") || err.to_string().contains("truncated"),
             "{err}"
@@ -150,7 +150,7 @@ fn damaged_record_bytes_are_an_error() {
     let mut longer = bytes.clone();
     longer.push(0);
     assert!(
-        SacRecord::from_bytes(&longer)
+        AgentRecord::from_bytes(&longer)
             .unwrap_err()
             .to_string()
             .contains("trailing")

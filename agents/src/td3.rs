@@ -1,0 +1,494 @@
+//! TD3, Twin Delayed Deep Deterministic policy gradient (Fujimoto, van Hoof and Meger 2018,
+//! "Addressing Function Approximation Error in Actor-Critic Methods"), the second agent: one
+//! file, registered by one line in [`registry`](crate::registry).
+//!
+//! - **Actor** μ: a ReLU MLP whose output is squashed, `a = tanh(μ(s))·scale + bias`.
+//! - **Twin critics** Q₁, Q₂ (the same module as SAC's) on `MSE(Q₁, y) + MSE(Q₂, y)` with
+//!   `y = r + γ·(1 − terminated)·min(Q̄₁, Q̄₂)(s', ã')`, from **target critics**.
+//! - **Target policy smoothing**: `ã' = clip(μ̄(s') + clip(σ̃·ε, −c, c)·scale, low, high)`, the
+//!   noise in the normalised action space (σ̃ = `target_policy_noise`, c = `target_noise_clip`),
+//!   from a **target actor** μ̄.
+//! - **Delayed actor updates**: every `policy_delay`-th update (the first one included, as in
+//!   the paper's Algorithm 1) the actor steps on `−mean Q₁(s, μ(s))` and both targets follow by
+//!   Polyak averaging with `tau`.
+//! - **Exploration**: `a = clip(μ(s) + σ·ε·scale, low, high)`, σ = `exploration_noise`.
+//!
+//! Everything random (initialisation, warm-up actions, replay sampling, exploration and
+//! smoothing noise) comes from the agent's ChaCha8 stream, so one seed gives one result and
+//! a checkpoint resumes bit for bit, as with SAC. Options (`[agents.td3]` in a run config)
+//! are [`Td3Config`]'s fields.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+use burn_lrfree::LrFreeOptimizer;
+use lrfree_nn::{Activation, Mlp};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::agent::{Network, RlAgent, UpdateStats};
+use crate::checkpoint::{AgentRecord, BufferMeta, RngState};
+use crate::config::SacOptimizers;
+use crate::error::AgentError;
+use crate::networks::{Critic, polyak};
+use crate::registry::{AgentKind, AgentSpec};
+use crate::replay::ReplayBuffer;
+use crate::sac::{optimizer_step, standard_normals};
+
+/// TD3's hyperparameters; defaults are the paper's (and Stable-Baselines3's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Td3Config {
+    /// Discount γ. Default 0.99.
+    pub gamma: f64,
+    /// Polyak coefficient of the targets. Default 0.005.
+    pub tau: f64,
+    /// Mini-batch size. Default 256.
+    pub batch_size: usize,
+    /// Replay buffer capacity. Default 1 000 000.
+    pub buffer_size: usize,
+    /// Hidden layer widths of actor and critics. Default [256, 256].
+    pub hidden: Vec<usize>,
+    /// Critic updates per actor update. Default 2.
+    pub policy_delay: u64,
+    /// Std of the target policy smoothing noise, in normalised action units. Default 0.2.
+    pub target_policy_noise: f64,
+    /// Bound of that noise. Default 0.5.
+    pub target_noise_clip: f64,
+    /// Std of the exploration noise, in normalised action units. Default 0.1.
+    pub exploration_noise: f64,
+}
+
+impl Default for Td3Config {
+    fn default() -> Self {
+        Self {
+            gamma: 0.99,
+            tau: 0.005,
+            batch_size: 256,
+            buffer_size: 1_000_000,
+            hidden: vec![256, 256],
+            policy_delay: 2,
+            target_policy_noise: 0.2,
+            target_noise_clip: 0.5,
+            exploration_noise: 0.1,
+        }
+    }
+}
+
+impl Td3Config {
+    /// Check ranges, so a bad value is reported before any training.
+    pub fn validate(&self) -> Result<(), AgentError> {
+        let bad = |what: String| Err(AgentError::BadInput(format!("td3: {what}")));
+        let unit = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
+        let non_negative = |x: f64| x.is_finite() && x >= 0.0;
+        if !unit(self.gamma) || !unit(self.tau) {
+            return bad(format!(
+                "gamma and tau must be in [0, 1], got {} and {}",
+                self.gamma, self.tau
+            ));
+        }
+        if self.batch_size == 0 || self.buffer_size == 0 || self.policy_delay == 0 {
+            return bad("batch_size, buffer_size and policy_delay must be at least 1".into());
+        }
+        if self.hidden.contains(&0) {
+            return bad(format!(
+                "hidden widths must be positive, got {:?}",
+                self.hidden
+            ));
+        }
+        for (name, value) in [
+            ("target_policy_noise", self.target_policy_noise),
+            ("target_noise_clip", self.target_noise_clip),
+            ("exploration_noise", self.exploration_noise),
+        ] {
+            if !non_negative(value) {
+                return bad(format!("{name} must be finite and ≥ 0, got {value}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The deterministic policy `tanh(μ(s))·scale + bias`.
+#[derive(Module, Debug)]
+pub struct DeterministicActor {
+    mlp: Mlp,
+}
+
+impl DeterministicActor {
+    fn new<R: Rng + ?Sized>(rng: &mut R, sizes: &[usize], device: &Device) -> Self {
+        Self {
+            mlp: Mlp::new(rng, sizes, device),
+        }
+    }
+
+    fn forward(&self, obs: Tensor<2>, scale: &Tensor<2>, bias: &Tensor<2>) -> Tensor<2> {
+        let squashed = self.mlp.forward(obs, Activation::None).tanh();
+        squashed * scale.clone() + bias.clone()
+    }
+}
+
+/// The `format` field of `td3.json`.
+pub const TD3_FORMAT: &str = "lrfree-td3/1";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Meta {
+    format: String,
+    obs_dim: usize,
+    act_low: Vec<f32>,
+    act_high: Vec<f32>,
+    config: Td3Config,
+    /// Optimizer names of actor and critic.
+    optimizers: [String; 2],
+    seed: u64,
+    rng: RngState,
+    updates: u64,
+    actor_loss: f64,
+    buffer: Option<BufferMeta>,
+}
+
+/// A TD3 agent: networks, targets, their optimizers, the replay buffer and its random stream.
+pub struct Td3 {
+    config: Td3Config,
+    obs_dim: usize,
+    act_low: Vec<f32>,
+    act_high: Vec<f32>,
+    plain: Device,
+    scale: Tensor<2>,
+    bias: Tensor<2>,
+    actor: DeterministicActor,
+    actor_target: DeterministicActor,
+    critic: Critic,
+    critic_target: Critic,
+    opt_actor: Box<dyn LrFreeOptimizer>,
+    opt_critic: Box<dyn LrFreeOptimizer>,
+    lr_actor: f64,
+    lr_critic: f64,
+    buffer: ReplayBuffer,
+    rng: ChaCha8Rng,
+    seed: u64,
+    updates: u64,
+    /// The actor's loss at its last step (reported by the updates between actor steps).
+    actor_loss: f64,
+}
+
+/// The registry's entry.
+pub(crate) const KIND: AgentKind = AgentKind {
+    name: "td3",
+    networks: &[Network::Critic, Network::Actor],
+    new: |spec| Ok(Box::new(Td3::new(spec, &spec.options()?)?)),
+    load: |dir, spec| Ok(Box::new(Td3::load(dir, spec, &spec.options()?)?)),
+};
+
+impl Td3 {
+    /// A fresh agent for `spec`'s sizes, optimizers (`actor`, `critic`; the temperature's
+    /// is not used) and seed.
+    pub fn new(spec: &AgentSpec, config: &Td3Config) -> Result<Self, AgentError> {
+        config.validate()?;
+        spec.check()?;
+        let (obs_dim, act_dim) = (spec.obs_dim, spec.low.len());
+        let train = spec.device.clone().autodiff();
+        let plain = spec.device.clone().inner();
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+        let mut sizes = vec![obs_dim];
+        sizes.extend_from_slice(&config.hidden);
+        sizes.push(act_dim);
+        let actor = DeterministicActor::new(&mut rng, &sizes, &train);
+        let critic = Critic::new(&mut rng, obs_dim, act_dim, &config.hidden, &train);
+        let row = |f: fn(f32, f32) -> f32| {
+            let values: Vec<f32> = (0..act_dim).map(|i| f(spec.low[i], spec.high[i])).collect();
+            Tensor::from_data(TensorData::new(values, [1, act_dim]), &plain)
+        };
+        let optimizers: &SacOptimizers = spec.optimizers;
+        Ok(Self {
+            obs_dim,
+            act_low: spec.low.to_vec(),
+            act_high: spec.high.to_vec(),
+            scale: row(|lo, hi| (hi - lo) / 2.0),
+            bias: row(|lo, hi| (hi + lo) / 2.0),
+            actor_target: actor.valid(),
+            critic_target: critic.valid(),
+            actor,
+            critic,
+            opt_actor: optimizers.actor.config.build()?,
+            opt_critic: optimizers.critic.config.build()?,
+            lr_actor: optimizers.actor.lr,
+            lr_critic: optimizers.critic.lr,
+            buffer: ReplayBuffer::new(obs_dim, act_dim, config.buffer_size),
+            config: config.clone(),
+            plain,
+            rng,
+            seed: spec.seed,
+            updates: 0,
+            actor_loss: 0.0,
+        })
+    }
+
+    fn upload(&self, values: Vec<f32>, cols: usize) -> Tensor<2> {
+        let rows = values.len() / cols;
+        Tensor::from_data(TensorData::new(values, [rows, cols]), &self.plain)
+    }
+
+    fn act_dim(&self) -> usize {
+        self.act_low.len()
+    }
+
+    /// `rows × act_dim` draws of `std·clip(N(0, 1), ±clip)·scale` from the agent's stream.
+    fn noise(&mut self, rows: usize, std: f64, clip: f64) -> Tensor<2> {
+        let n = rows * self.act_dim();
+        let values = standard_normals(&mut self.rng, n)
+            .into_iter()
+            .map(|e| ((e as f64 * std).clamp(-clip, clip)) as f32)
+            .collect();
+        self.upload(values, self.act_dim()) * self.scale.clone()
+    }
+
+    /// Clamp each action into the box on the host (the actions leave the agent here).
+    fn clamp(&self, action: Tensor<2>) -> Vec<f32> {
+        let mut values = action
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32 action");
+        let n = self.act_dim();
+        for (i, a) in values.iter_mut().enumerate() {
+            *a = a.clamp(self.act_low[i % n], self.act_high[i % n]);
+        }
+        values
+    }
+
+    /// One TD3 update on a mini-batch from the buffer: the critics, then (every
+    /// `policy_delay`-th update, the first included) the actor and both targets.
+    pub fn update(&mut self) -> Result<UpdateStats, AgentError> {
+        if self.buffer.is_empty() {
+            return Err(AgentError::BadInput(
+                "update needs at least one transition in the replay buffer".into(),
+            ));
+        }
+        let batch = self.buffer.sample(self.config.batch_size, &mut self.rng);
+        let (b, o, a) = (batch.size, self.obs_dim, self.act_dim());
+        let smoothing = self.noise(
+            b,
+            self.config.target_policy_noise,
+            self.config.target_noise_clip,
+        );
+        let obs = self.upload(batch.obs, o);
+        let actions = self.upload(batch.actions, a);
+        let rewards = self.upload(batch.rewards, 1);
+        let next_obs = self.upload(batch.next_obs, o);
+        let terminated = self.upload(batch.terminated, 1);
+
+        // 1. Critics, towards the target with the smoothed target action.
+        let low = self.upload(self.act_low.clone(), a);
+        let high = self.upload(self.act_high.clone(), a);
+        let next_action = (self
+            .actor_target
+            .forward(next_obs.clone(), &self.scale, &self.bias)
+            + smoothing)
+            .max_pair(low.repeat_dim(0, b))
+            .min_pair(high.repeat_dim(0, b));
+        let (q1_next, q2_next) = self.critic_target.forward(next_obs, next_action);
+        let not_terminated = terminated.neg().add_scalar(1.0);
+        let target =
+            rewards + not_terminated * q1_next.min_pair(q2_next).mul_scalar(self.config.gamma);
+        let (q1, q2) = self.critic.forward(obs.clone(), actions);
+        let critic_loss = (q1 - target.clone()).square().mean() + (q2 - target).square().mean();
+        let critic_loss_value = critic_loss.clone().into_scalar::<f64>();
+        let grads = GradientsParams::from_grads(critic_loss.backward(), &self.critic);
+        optimizer_step(
+            "critic",
+            self.opt_critic.as_mut(),
+            self.lr_critic,
+            &mut self.critic,
+            grads,
+            critic_loss_value,
+        )?;
+
+        // 2. Delayed: the actor on −Q₁(s, μ(s)) (the critics as constants), then the targets.
+        if self.updates.is_multiple_of(self.config.policy_delay) {
+            let action = self.actor.forward(obs.clone(), &self.scale, &self.bias);
+            let (q1, _) = self.critic.valid().forward(obs, action);
+            let actor_loss = q1.mean().neg();
+            self.actor_loss = actor_loss.clone().into_scalar::<f64>();
+            let grads = GradientsParams::from_grads(actor_loss.backward(), &self.actor);
+            optimizer_step(
+                "actor",
+                self.opt_actor.as_mut(),
+                self.lr_actor,
+                &mut self.actor,
+                grads,
+                self.actor_loss,
+            )?;
+            let tau = self.config.tau;
+            self.critic_target = polyak(self.critic_target.clone(), &self.critic, tau);
+            self.actor_target = polyak(self.actor_target.clone(), &self.actor, tau);
+        }
+        self.updates += 1;
+        Ok(UpdateStats {
+            critic_loss: critic_loss_value,
+            actor_loss: self.actor_loss,
+            critic: self.opt_critic.estimate(),
+            actor: self.opt_actor.estimate(),
+            temperature: None,
+        })
+    }
+
+    /// Completed updates.
+    pub fn updates(&self) -> u64 {
+        self.updates
+    }
+
+    fn record(&self, include_buffer: bool) -> Result<AgentRecord, AgentError> {
+        let mut record = AgentRecord::new();
+        record.insert_module("actor.f32", &self.actor);
+        record.insert_module("actor_target.f32", &self.actor_target);
+        record.insert_module("critic.f32", &self.critic);
+        record.insert_module("critic_target.f32", &self.critic_target);
+        record.insert_optim("actor", self.opt_actor.as_ref())?;
+        record.insert_optim("critic", self.opt_critic.as_ref())?;
+        let buffer = include_buffer.then(|| record.insert_buffer(&self.buffer));
+        let meta = Meta {
+            format: TD3_FORMAT.into(),
+            obs_dim: self.obs_dim,
+            act_low: self.act_low.clone(),
+            act_high: self.act_high.clone(),
+            config: self.config.clone(),
+            optimizers: [self.opt_actor.name().into(), self.opt_critic.name().into()],
+            seed: self.seed,
+            rng: RngState::of(&self.rng),
+            updates: self.updates,
+            actor_loss: self.actor_loss,
+            buffer,
+        };
+        record.insert_json("td3.json", &meta);
+        Ok(record)
+    }
+
+    /// Restore an agent saved by [`RlAgent::save`] in `dir`; `spec` and `config` must describe
+    /// the same agent (sizes, hidden layers, optimizer kinds), or it is an error.
+    pub fn load(dir: &Path, spec: &AgentSpec, config: &Td3Config) -> Result<Self, AgentError> {
+        let record = AgentRecord::load_dir(dir)?;
+        let bad = |m: String| AgentError::checkpoint(&dir.join("td3.json"), m);
+        let meta: Meta = record.json("td3.json")?;
+        if meta.format != TD3_FORMAT {
+            return Err(bad(format!(
+                "format `{}`, this build reads `{TD3_FORMAT}`",
+                meta.format
+            )));
+        }
+        if meta.config.hidden != config.hidden {
+            return Err(bad(format!(
+                "saved with hidden = {:?}, asked for {:?}",
+                meta.config.hidden, config.hidden
+            )));
+        }
+        let wanted = [
+            spec.optimizers.actor.config.name(),
+            spec.optimizers.critic.config.name(),
+        ];
+        if meta.optimizers != wanted {
+            return Err(bad(format!(
+                "saved with optimizers {:?} (actor, critic), asked for {wanted:?}",
+                meta.optimizers
+            )));
+        }
+        let spec = AgentSpec {
+            obs_dim: meta.obs_dim,
+            low: &meta.act_low,
+            high: &meta.act_high,
+            seed: meta.seed,
+            ..*spec
+        };
+        let mut td3 = Td3::new(&spec, config)?;
+        let in_dir = |e: AgentError| match e {
+            AgentError::Checkpoint { path, message } => AgentError::Checkpoint {
+                path: dir.join(path).display().to_string(),
+                message,
+            },
+            other => other,
+        };
+        td3.actor = record.module("actor.f32", td3.actor).map_err(in_dir)?;
+        td3.actor_target = record
+            .module("actor_target.f32", td3.actor_target)
+            .map_err(in_dir)?;
+        td3.critic = record.module("critic.f32", td3.critic).map_err(in_dir)?;
+        td3.critic_target = record
+            .module("critic_target.f32", td3.critic_target)
+            .map_err(in_dir)?;
+        record.load_optim("actor", td3.opt_actor.as_mut(), &td3.plain)?;
+        record.load_optim("critic", td3.opt_critic.as_mut(), &td3.plain)?;
+        td3.rng = meta
+            .rng
+            .restore()
+            .ok_or_else(|| bad("unreadable RNG state".into()))?;
+        td3.updates = meta.updates;
+        td3.actor_loss = meta.actor_loss;
+        if let Some(b) = &meta.buffer {
+            let dims = (td3.obs_dim, td3.act_dim());
+            td3.buffer = record.buffer(b, dims, config.buffer_size).map_err(in_dir)?;
+        }
+        Ok(td3)
+    }
+}
+
+impl RlAgent for Td3 {
+    fn act(&mut self, obs: &[f32], deterministic: bool) -> Vec<f32> {
+        let x = self.upload(obs.to_vec(), self.obs_dim);
+        let mean = self.actor.valid().forward(x, &self.scale, &self.bias);
+        let action = if deterministic {
+            mean
+        } else {
+            let std = self.config.exploration_noise;
+            mean + self.noise(1, std, f64::INFINITY)
+        };
+        self.clamp(action)
+    }
+
+    fn random_action(&mut self) -> Vec<f32> {
+        (0..self.act_dim())
+            .map(|i| {
+                let (lo, hi) = (self.act_low[i], self.act_high[i]);
+                (lo + (hi - lo) * self.rng.random::<f32>()).clamp(lo, hi)
+            })
+            .collect()
+    }
+
+    fn observe(
+        &mut self,
+        obs: &[f32],
+        action: &[f32],
+        reward: f32,
+        next_obs: &[f32],
+        terminated: bool,
+    ) {
+        self.buffer.push(obs, action, reward, next_obs, terminated);
+    }
+
+    fn buffer_len(&self) -> usize {
+        self.buffer.len()
+    }
+
+    fn batch_size(&self) -> usize {
+        self.config.batch_size
+    }
+
+    fn update(&mut self) -> Result<UpdateStats, AgentError> {
+        Td3::update(self)
+    }
+
+    fn networks(&self) -> &'static [Network] {
+        KIND.networks
+    }
+
+    fn set_diagnostics(&mut self, on: bool) {
+        self.opt_actor.set_diagnostics(on);
+        self.opt_critic.set_diagnostics(on);
+    }
+
+    fn save(&self, dir: &Path, include_buffer: bool) -> Result<(), AgentError> {
+        self.record(include_buffer)?.save_dir(dir)
+    }
+}
