@@ -8,10 +8,10 @@ use burn_lrfree::registry::{
     OptimizerSpec, adam_equivalent_lr, canonical_name, needs_optimal_loss,
 };
 use lrfree_agents::{SacConfig, SacOptimizers};
+use lrfree_device::DeviceChoice;
 use lrfree_envs::{KwargValue, Kwargs};
 use lrfree_runkit::RunError;
 use lrfree_runkit::config::{one_line, parse_toml, read_config};
-use lrfree_runkit::device::DeviceChoice;
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::LrBounds;

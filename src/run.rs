@@ -6,9 +6,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::tensor::Device;
+use lrfree_device::DeviceChoice;
 use lrfree_envs::make_env;
 use lrfree_runkit::RunError;
-use lrfree_runkit::device::DeviceChoice;
 use lrfree_runkit::files::{
     check_empty_out, create_run_dir, read_json, write_json_atomic, write_lines_atomic,
 };

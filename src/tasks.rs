@@ -225,7 +225,7 @@ mod tests {
         let run_json = std::fs::read(out.join("run.json")).unwrap();
         // A second task of the same suite joins; the device does not matter.
         let mut same = p.clone();
-        same.config.device = lrfree_runkit::device::DeviceChoice::Cuda;
+        same.config.device = lrfree_device::DeviceChoice::Cuda;
         join_run_dir(&out, &same).unwrap();
         // A changed suite is refused and leaves the directory as it was.
         let mut changed = p.clone();

@@ -1,13 +1,15 @@
 //! # lrfree-device: the Burn device a run trains on
 //!
-//! `device` / `--device` of `rl-train` and `sl-train` is decided by
-//! [`lrfree_runkit::device::select`] (CUDA checked before anything is written), then opened
-//! here as the CPU's flex device or CUDA device 0, constructed explicitly (never
-//! `Device::default()`, which picks CUDA in a `cuda` build whatever was asked).
+//! The device's one home: `device` / `--device` of `rl-train` and `sl-train` is decided by
+//! [`choice::select`] (CUDA checked before anything is written), then opened here as the CPU's
+//! flex device or CUDA device 0, constructed explicitly (never `Device::default()`, which
+//! picks CUDA in a `cuda` build whatever was asked).
+
+pub mod choice;
 
 use burn::tensor::Device;
+pub use choice::{DeviceChoice, Selected, select};
 use lrfree_runkit::RunError;
-use lrfree_runkit::device::{DeviceChoice, select};
 
 /// The default of `device`: `cuda` in a build with the `cuda` feature, else `cpu`.
 pub fn default_device() -> DeviceChoice {
@@ -38,8 +40,8 @@ fn burn_device(device: DeviceChoice) -> Device {
 /// kernel, so a missing CUDA toolkit shows here), its panic caught.
 #[cfg(feature = "cuda")]
 fn probe_cuda() -> Result<(), String> {
-    lrfree_runkit::device::cuda_driver()?;
-    let sum = lrfree_runkit::device::catch_panic(|| {
+    choice::cuda_driver()?;
+    let sum = choice::catch_panic(|| {
         burn::tensor::Tensor::<1>::ones([8], &Device::cuda(0))
             .sum()
             .into_scalar::<f32>()

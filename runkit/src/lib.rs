@@ -15,14 +15,11 @@
 //!   this process is;
 //! - [`cli`]: the arguments both runners take (`--seeds`/`--seed-list`, `--jobs`);
 //! - [`config`]: reading a TOML config with errors on one line;
-//! - [`device`]: the run's device (`cpu`, `cuda`, `auto`), decided and checked before anything
-//!   is written;
 //! - [`RunError`] (what stops a run) and [`RecordError`] (what makes a record unreadable).
 
 pub mod array;
 pub mod cli;
 pub mod config;
-pub mod device;
 pub mod divergence;
 mod error;
 pub mod files;

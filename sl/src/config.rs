@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn_lrfree::registry::OptimizerSpec;
+use lrfree_device::DeviceChoice;
 use lrfree_runkit::RunError;
 use lrfree_runkit::config::{parse_toml, read_config};
-use lrfree_runkit::device::DeviceChoice;
 use serde::{Deserialize, Serialize};
 
 use crate::augment::Augment;

@@ -2,16 +2,16 @@
 //! checked before the run directory is created, so a missing GPU is one line (exit 2), never a
 //! panic at the first seed and a half-written run.
 //!
-//! The runners map the decision to a Burn device (the CPU's Flex device, or CUDA device 0); what
-//! is decided here needs no Burn. With this crate's `cuda` feature, [`cuda_driver`] asks the CUDA
-//! driver (through `cudarc`, as burn-cuda does) without panicking.
+//! What is decided here needs no Burn (the crate root maps it to a Burn device). With the
+//! `cuda` feature, [`cuda_driver`] asks the CUDA driver (through `cudarc`, as burn-cuda does)
+//! without panicking.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::RunError;
+use lrfree_runkit::RunError;
 
 /// A run's device: chosen (`auto` included) in a config or by `--device`; recorded as the one it
 /// ran on (`cpu` or `cuda`).
@@ -159,7 +159,7 @@ pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::set_hook(hook);
     result.map_err(|payload| {
         let first = first.lock().ok().and_then(|mut m| m.take());
-        crate::config::one_line(&first.unwrap_or_else(|| panic_message(&*payload)))
+        lrfree_runkit::config::one_line(&first.unwrap_or_else(|| panic_message(&*payload)))
     })
 }
 
@@ -212,7 +212,7 @@ mod tests {
             .trim(),
             "device = \"cuda\""
         );
-        let e = crate::config::parse_toml::<C>("device = \"gpu\"", "c.toml").unwrap_err();
+        let e = lrfree_runkit::config::parse_toml::<C>("device = \"gpu\"", "c.toml").unwrap_err();
         assert!(e.to_string().contains("cpu"), "{e}");
     }
 
