@@ -51,7 +51,7 @@ Not the same (cannot be, without changing SBX):
     ε; `critic_loss` is recorded doubled, in rl-train's definition);
   * temperature loss: SBX minimises −log α·(log π + H̄), rl-train (CleanRL) −α·(log π + H̄):
     gradients differ by the factor α, which Adam's normalisation mostly but not entirely absorbs;
-    `alpha_loss` is SBX's own value;
+    `temperature_loss` is SBX's own value;
   * update count: SB3 updates after env steps K+1 … N (N − K updates), rl-train after steps
     K … N (N − K + 1); the first update of rl-train comes one step earlier;
   * Pendulum: rl-train steps its native Rust port of Pendulum-v1, SBX Gymnasium's `Pendulum-v1`:
@@ -83,8 +83,8 @@ REPO = HERE.parent
 # rl-train's metrics.csv header (runkit/src/records/rl.rs, COLUMNS).
 COLUMNS = [
     "step", "event", "episode_return", "episode_length", "eval_mean", "eval_std", "critic_loss",
-    "actor_loss", "alpha_loss", "alpha", "critic_lr", "critic_d", "actor_lr", "actor_d",
-    "alpha_lr", "alpha_d",
+    "actor_loss", "temperature_loss", "temperature", "critic_lr", "critic_d", "actor_lr", "actor_d",
+    "temperature_lr", "temperature_d",
 ]
 # rl-train's native environments that are Gymnasium tasks under another id (beyond ENV_IDS).
 EXTRA_ENV_IDS = {"MountainCarContinuous": "MountainCarContinuous-v0"}
@@ -98,12 +98,17 @@ REQUIRED = ["env", "steps", "learning_starts", "eval_every", "eval_episodes", "l
 DEFAULTS = {"env_kwargs": {}, "flush_denormals": True, "device": "cpu",
             "adam_lr_divergence_bound": 1.0, "temperature_optimizer": "adam", "optimizers": {}}
 # SacConfig's defaults (agents/src/config.rs); target_entropy None (−|A|) is left out, as TOML has no null.
+# Td3Config's defaults (agents/src/td3.rs), for `agent = "td3"` (its options: [agents.td3]).
+TD3_DEFAULTS = {"gamma": 0.99, "tau": 0.005, "batch_size": 256, "buffer_size": 1_000_000,
+                "hidden": [256, 256], "policy_delay": 2, "target_policy_noise": 0.2,
+                "target_noise_clip": 0.5, "exploration_noise": 0.1}
 SAC_DEFAULTS = {"gamma": 0.99, "tau": 0.005, "batch_size": 256, "buffer_size": 1_000_000,
                 "hidden": [256, 256], "init_alpha": 1.0, "log_std_min": -5.0, "log_std_max": 2.0}
 MARKER = "bench/sbx_returns.py"
 CONFIG_ORDER = ["env", "env_kwargs", "steps", "learning_starts", "eval_every", "eval_episodes",
                 "log_every", "checkpoint_every", "save_buffer", "success_threshold",
-                "lr_divergence_bound", "flush_denormals", "device", "sac", "adam_lr_divergence_bound",
+                "lr_divergence_bound", "flush_denormals", "device", "agent", "sac", "agents",
+                "adam_lr_divergence_bound",
                 "temperature_optimizer", "sps_critics_only", "diagnostics", "optimizers"]
 SAC_ORDER = ["gamma", "tau", "batch_size", "buffer_size", "hidden", "target_entropy", "init_alpha",
              "log_std_min", "log_std_max"]
@@ -202,6 +207,11 @@ def load_config(path):
     config = {**DEFAULTS, **table}
     config["sac"] = {**SAC_DEFAULTS, **table.get("sac", {})}
     config["sac"].setdefault("target_entropy", None)  # JSON null, as rl-train's run.json has it
+    # `agent` only where it is not SAC: SAC runs' run.json stay as they were.
+    if config.get("agent", "sac") == "td3":
+        agents = dict(table.get("agents", {}))
+        agents["td3"] = {**TD3_DEFAULTS, **agents.get("td3", {})}
+        config["agents"] = agents
     return ordered(config), suite_seeds
 
 
@@ -234,8 +244,33 @@ def sac_kwargs(spec):
     )
 
 
+def td3_kwargs(spec, td3, act_dim, NormalActionNoise):
+    """SBX `TD3` keyword arguments: rl-train's TD3 options (`[agents.td3]`), Adam's `lr`.
+    SB3 adds the exploration noise in the normalised action space, as rl-train's TD3 does."""
+    import numpy as np
+    sigma = float(td3["exploration_noise"]) * np.ones(act_dim)
+    return dict(
+        learning_rate=spec["lr"],
+        buffer_size=int(td3["buffer_size"]),
+        learning_starts=spec["learning_starts"],
+        batch_size=int(td3["batch_size"]),
+        tau=float(td3["tau"]),
+        gamma=float(td3["gamma"]),
+        train_freq=1,
+        gradient_steps=1,
+        policy_delay=int(td3["policy_delay"]),
+        target_policy_noise=float(td3["target_policy_noise"]),
+        target_noise_clip=float(td3["target_noise_clip"]),
+        action_noise=NormalActionNoise(mean=np.zeros(act_dim), sigma=sigma),
+        policy_kwargs=dict(net_arch=[int(h) for h in td3["hidden"]]),
+        seed=spec["seed"],
+        verbose=0,
+    )
+
+
 def import_peer():
-    """(gymnasium, sbx.SAC, SB3's BaseCallback, versions), or exit 2 naming the missing package."""
+    """(gymnasium, {"sac": sbx.SAC, "td3": sbx.TD3}, SB3's BaseCallback and NormalActionNoise,
+    versions), or exit 2 naming the missing package."""
     for key, value in ONE_THREAD_ENV.items():
         os.environ[key] = value
     try:
@@ -243,8 +278,9 @@ def import_peer():
         import jax
         import jaxlib
         import sbx
-        from sbx import SAC
+        from sbx import SAC, TD3
         from stable_baselines3.common.callbacks import BaseCallback
+        from stable_baselines3.common.noise import NormalActionNoise
     except ImportError as e:
         fail(f"{e.name or e} not installed under {sys.executable}: "
              f"python3 -m venv --system-site-packages bench/.venv && "
@@ -252,7 +288,7 @@ def import_peer():
     jax.config.update("jax_platforms", "cpu")
     versions = {"sbx": sbx.__version__, "jax": jax.__version__, "jaxlib": jaxlib.__version__,
                 "gymnasium": gym.__version__}
-    return gym, SAC, BaseCallback, versions
+    return gym, {"sac": SAC, "td3": TD3}, (BaseCallback, NormalActionNoise), versions
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,7 +297,7 @@ def import_peer():
 
 def train_seed(job):
     """Train and evaluate one seed; write its records. Returns its summary."""
-    gym, SAC, BaseCallback, _ = import_peer()
+    gym, models, (BaseCallback, NormalActionNoise), _ = import_peer()
     config, gym_id, name, seed, out = job["config"], job["gym_id"], job["name"], job["seed"], Path(job["out"])
     steps, eval_every = int(config["steps"]), int(config["eval_every"])
     eval_episodes, log_every = int(config["eval_episodes"]), int(config["log_every"])
@@ -296,7 +332,13 @@ def train_seed(job):
 
     train_env = SeededResets(gym.make(gym_id, **kwargs))
     eval_env = gym.make(gym_id, **kwargs)
-    model = SAC("MlpPolicy", train_env, **sac_kwargs(spec))
+    agent = config.get("agent", "sac")
+    if agent == "td3":
+        act_dim = train_env.action_space.shape[0]
+        kwargs = td3_kwargs(spec, config["agents"]["td3"], act_dim, NormalActionNoise)
+    else:
+        kwargs = sac_kwargs(spec)
+    model = models[agent]("MlpPolicy", train_env, **kwargs)
 
     seed_dir = out / name / f"seed-{seed}"
     seed_dir.mkdir(parents=True, exist_ok=True)
@@ -329,16 +371,18 @@ def train_seed(job):
         if t > learning_starts and "train/critic_loss" in values:
             update = {
                 "critic_loss": 2.0 * float(values["train/critic_loss"]),  # rl-train's MSE₁ + MSE₂
-                "actor_loss": float(values["train/actor_loss"]),
-                "alpha_loss": float(values["train/ent_coef_loss"]),
-                "alpha": float(values["train/ent_coef"]),
+                # TD3 logs its actor's loss from its first delayed actor update on.
+                "actor_loss": float(values.get("train/actor_loss", 0.0)),
             }
+            if agent == "sac":
+                update["temperature_loss"] = float(values["train/ent_coef_loss"])
+                update["temperature"] = float(values["train/ent_coef"])
             bad = [k for k, v in update.items() if not math.isfinite(v)]
             if bad or t % log_every == 0:
                 metrics.row(t, "update", **update)
             if bad:
                 what = {"critic_loss": "critic loss", "actor_loss": "actor loss",
-                        "alpha_loss": "temperature loss", "alpha": "temperature"}[bad[0]]
+                        "temperature_loss": "temperature loss", "temperature": "temperature"}[bad[0]]
                 state["divergence"] = {"step": t, "reason": f"{what} is {rust_num(update[bad[0]])}"}
                 return
         if t % eval_every == 0 or t == steps:
@@ -391,8 +435,8 @@ def train_seed(job):
         "complete": True, "final_eval_return": final,
         "success": (not diverged) and final is not None and final >= float(config["success_threshold"]),
         "diverged": diverged, "divergence": divergence,
-        "max_lr": {"critic": None, "actor": None, "alpha": None},
-        "temperature_optimizer": "adam",
+        "max_lr": {"critic": None, "actor": None, "temperature": None},
+        "temperature_optimizer": "adam" if agent == "sac" else None,
     }
     write_json_atomic(seed_dir / "summary.json", summary)
     if diverged:
@@ -468,7 +512,8 @@ def main():
     parser.add_argument("--steps", type=int, help="env steps per seed (default: the config's)")
     parser.add_argument("--seeds", help="comma-separated seeds (default: a suite's 0..seeds, else 0)")
     parser.add_argument("--out", required=True, type=Path, help="run directory (created, or an earlier run of this script resumed)")
-    parser.add_argument("--name", default="sbx-adam", help="the optimizer directory and name in the records (default sbx-adam)")
+    parser.add_argument("--name", help="the optimizer directory and name in the records (default sbx-adam, sbx-td3-adam for TD3)")
+    parser.add_argument("--agent", choices=["sac", "td3"], help="SBX's SAC or TD3 (default: the config's `agent`, else sac); TD3's options: the config's [agents.td3]")
     parser.add_argument("--jobs", type=int, default=1, help="seeds trained at once, each in its own process (default 1)")
     parser.add_argument("--learning-starts", type=int, help="override the config's learning_starts")
     parser.add_argument("--eval-every", type=int, help="override the config's eval_every")
@@ -487,10 +532,18 @@ def main():
         fail("`learning_starts` must not be negative")
     if args.jobs < 1:
         fail("--jobs must be at least 1")
-    name = args.name
+    if args.agent is not None and args.agent != config.get("agent", "sac"):
+        config["agent"] = args.agent
+        if args.agent == "td3":
+            config["agents"] = {**config.get("agents", {}), "td3": {**TD3_DEFAULTS, **config.get("agents", {}).get("td3", {})}}
+        config = ordered(config)
+    agent = config.get("agent", "sac")
+    if agent not in ("sac", "td3"):
+        fail(f"agent = {agent!r} in the config: SBX runs sac or td3 here")
+    name = args.name or ("sbx-adam" if agent == "sac" else "sbx-td3-adam")
     if not name or "/" in name or name.startswith(".") or name == "plots" or name in RL_TRAIN_NAMES:
         fail(f"--name {name!r}: need a directory name that is none of rl-train's optimizers (e.g. sbx-adam)")
-    if config["temperature_optimizer"] not in ("adam", "same"):
+    if agent == "sac" and config["temperature_optimizer"] not in ("adam", "same"):
         fail(f"temperature_optimizer = {config['temperature_optimizer']!r} in the config: SBX tunes its temperature with Adam only")
     adam = config["optimizers"].get("adam", {})
     if set(adam) - {"lr"}:

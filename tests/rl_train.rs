@@ -310,7 +310,7 @@ fn a_killed_run_resumes_to_the_same_records() {
     }
     assert!(
         rows.iter()
-            .all(|r| r[1] != "alpha" && r.iter().all(|c| !c.is_empty()))
+            .all(|r| r[1] != "temperature" && r.iter().all(|c| !c.is_empty()))
     );
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -739,7 +739,7 @@ fn temperature_on_adam_by_default_and_sps_on_the_critics_only_when_opted_in() {
     assert!(!rows.is_empty());
     for row in &rows {
         assert_eq!(
-            row["alpha_lr"].parse::<f64>().unwrap(),
+            row["temperature_lr"].parse::<f64>().unwrap(),
             1e-3,
             "temperature on adam, lr 1e-3 from [optimizers.adam]"
         );
@@ -773,7 +773,8 @@ fn temperature_on_adam_by_default_and_sps_on_the_critics_only_when_opted_in() {
     let rows = update_rows(&out.join("ps-da-sgd/seed-0/metrics.csv"));
     assert!(
         rows.iter()
-            .all(|r| r["alpha_lr"].parse::<f64>().unwrap() != 1e-3 && !r["alpha_d"].is_empty())
+            .all(|r| r["temperature_lr"].parse::<f64>().unwrap() != 1e-3
+                && !r["temperature_d"].is_empty())
     );
     let seed: serde_json::Value =
         serde_json::from_str(&read(&out.join("ps-da-sgd/seed-0/summary.json"))).unwrap();
@@ -1142,7 +1143,12 @@ growth_rate = 1.02
     let rows = update_rows(&full.join("ps-da-sgd/seed-0/metrics.csv"));
     assert_eq!(rows.len(), (300..=1600).step_by(50).count());
     for row in &rows {
-        for empty in ["alpha_loss", "alpha", "alpha_lr", "alpha_d"] {
+        for empty in [
+            "temperature_loss",
+            "temperature",
+            "temperature_lr",
+            "temperature_d",
+        ] {
             assert_eq!(row[empty], "", "{empty} in {row:?}");
         }
         for set in [
@@ -1160,7 +1166,10 @@ growth_rate = 1.02
         }
     }
     let summary = read(&full.join("ps-da-sgd/seed-0/summary.json"));
-    assert!(!summary.contains("\"alpha\": \"adam\""), "{summary}");
+    assert!(
+        !summary.contains("\"temperature_optimizer\": \"adam\""),
+        "{summary}"
+    );
     rl_report(&full);
 
     let o = dir.join("bad");

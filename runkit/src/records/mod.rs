@@ -188,6 +188,7 @@ pub(crate) struct CsvRows {
 pub(crate) fn read_csv(
     path: &Path,
     columns: &[&str],
+    renamed: &[(&str, &str)],
     required: &[&str],
     doc: &'static str,
 ) -> Result<CsvRows, RecordError> {
@@ -229,6 +230,11 @@ pub(crate) fn read_csv(
     // For each file column, its index in `columns`.
     let mut index = Vec::with_capacity(header.len());
     for name in header.iter().map(str::trim) {
+        // A column's earlier name (`renamed`: old → new) reads as the new one.
+        let name = renamed
+            .iter()
+            .find(|(old, _)| *old == name)
+            .map_or(name, |(_, new)| *new);
         match columns.iter().position(|c| *c == name) {
             Some(i) => index.push(i),
             None => {
@@ -320,7 +326,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("rows.csv");
         std::fs::write(&path, text).unwrap();
-        read_csv(&path, &COLUMNS, &["step"], "docs/x.md")
+        read_csv(&path, &COLUMNS, &[], &["step"], "docs/x.md")
     }
 
     #[test]

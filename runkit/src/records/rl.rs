@@ -27,14 +27,23 @@ pub const COLUMNS: [&str; 16] = [
     "eval_std",
     "critic_loss",
     "actor_loss",
-    "alpha_loss",
-    "alpha",
+    "temperature_loss",
+    "temperature",
     "critic_lr",
     "critic_d",
     "actor_lr",
     "actor_d",
-    "alpha_lr",
-    "alpha_d",
+    "temperature_lr",
+    "temperature_d",
+];
+
+/// Columns of `metrics.csv` under their names before 2026-12-07 (`alpha` for SAC's
+/// temperature), read as today's: every older record stays readable.
+pub const RENAMED_COLUMNS: [(&str, &str); 4] = [
+    ("alpha_loss", "temperature_loss"),
+    ("alpha", "temperature"),
+    ("alpha_lr", "temperature_lr"),
+    ("alpha_d", "temperature_d"),
 ];
 
 const DOC: &str = "docs/records.md";
@@ -76,12 +85,12 @@ impl Net {
     /// All three, in column (and panel) order.
     pub const ALL: [Net; 3] = [Net::Critic, Net::Actor, Net::Temperature];
 
-    /// The column prefix (`critic`, `actor`, `alpha`).
+    /// The column prefix (`critic`, `actor`, `temperature`).
     pub fn name(self) -> &'static str {
         match self {
             Net::Critic => "critic",
             Net::Actor => "actor",
-            Net::Temperature => "alpha",
+            Net::Temperature => "temperature",
         }
     }
 
@@ -227,7 +236,7 @@ impl MetricsWriter {
 /// Read one `metrics.csv`: its rows and warnings (a last row cut off mid-write, an empty
 /// file). Columns may be missing (but `step` and `event`) or reordered, not unknown.
 pub fn read_metrics(path: &Path) -> Result<(Vec<Row>, Vec<String>), RecordError> {
-    let table = read_csv(path, &COLUMNS, &["step", "event"], DOC)?;
+    let table = read_csv(path, &COLUMNS, &RENAMED_COLUMNS, &["step", "event"], DOC)?;
     let mut rows = Vec::with_capacity(table.rows.len());
     for (line, cells) in table.rows {
         let bad = |message: String| RecordError::MalformedRow {
@@ -335,16 +344,22 @@ pub type DiagnosticRecord = (u64, Net, DiagnosticRow);
 
 /// Read one `diagnostics.csv`: its rows and warnings (as [`read_metrics`]).
 pub fn read_diagnostics(path: &Path) -> Result<(Vec<DiagnosticRecord>, Vec<String>), RecordError> {
-    let table = read_csv(path, &DIAGNOSTIC_COLUMNS, &["step", "network"], DOC)?;
+    let table = read_csv(path, &DIAGNOSTIC_COLUMNS, &[], &["step", "network"], DOC)?;
     let mut rows = Vec::with_capacity(table.rows.len());
     for (line, cells) in table.rows {
         let step = parse_count(path, line, "step", &cells[0])?;
-        let Some(net) = Net::ALL.into_iter().find(|n| n.name() == cells[1]) else {
+        // `alpha`: the temperature's name in records before 2026-12-07.
+        let name = if cells[1] == "alpha" {
+            "temperature"
+        } else {
+            cells[1].as_str()
+        };
+        let Some(net) = Net::ALL.into_iter().find(|n| n.name() == name) else {
             return Err(RecordError::MalformedRow {
                 path: path.to_path_buf(),
                 line,
                 message: format!(
-                    "unknown network `{}` (expected critic, actor or alpha)",
+                    "unknown network `{}` (expected critic, actor or temperature)",
                     cells[1]
                 ),
             });
@@ -374,8 +389,8 @@ pub struct MaxLr {
     pub critic: Option<f64>,
     /// Actor optimizer.
     pub actor: Option<f64>,
-    /// Temperature optimizer (`alpha` in summary.json, as the metrics columns).
-    #[serde(rename = "alpha")]
+    /// Temperature optimizer (`alpha` in summary.json files before 2026-12-07).
+    #[serde(alias = "alpha")]
     pub temperature: Option<f64>,
 }
 
@@ -631,6 +646,39 @@ mod tests {
             (max.critic, max.actor, max.temperature),
             (Some(0.8), None, None)
         );
+    }
+
+    /// Records written before the temperature's columns were renamed (`alpha*`) read as
+    /// today's; so do their diagnostics rows and summaries.
+    #[test]
+    fn records_with_the_temperature_named_alpha_read_as_today() {
+        let tmp = tempfile::tempdir().unwrap();
+        let row = "600,update,,,,,1.5,-2,0.1,0.2,0.8,,3e-4,,3e-4,";
+        let old_header = COLUMNS.join(",").replace("temperature", "alpha");
+        assert!(
+            old_header.contains("alpha_loss,alpha,") && old_header.ends_with("alpha_lr,alpha_d")
+        );
+        let (old, new) = (tmp.path().join("old.csv"), tmp.path().join("new.csv"));
+        std::fs::write(&old, format!("{old_header}\n{row}\n")).unwrap();
+        std::fs::write(&new, format!("{}\n{row}\n", COLUMNS.join(","))).unwrap();
+        let (old_rows, new_rows) = (read_metrics(&old).unwrap().0, read_metrics(&new).unwrap().0);
+        assert_eq!(old_rows, new_rows);
+        assert_eq!(old_rows[0].get("temperature"), Some(0.2));
+        assert_eq!(old_rows[0].lr(Net::Temperature), Some(3e-4));
+
+        let diagnostics = tmp.path().join("diagnostics.csv");
+        let line = "100,alpha,3e-4,1e-6,1e-6,0,0,0,0,0";
+        let text = format!("{}\n{line}\n", DIAGNOSTIC_COLUMNS.join(","));
+        std::fs::write(&diagnostics, text).unwrap();
+        assert_eq!(
+            read_diagnostics(&diagnostics).unwrap().0[0].1,
+            Net::Temperature
+        );
+
+        let max: MaxLr = serde_json::from_str(r#"{"critic": 1, "actor": 2, "alpha": 3}"#).unwrap();
+        assert_eq!(max.temperature, Some(3.0));
+        let written = serde_json::to_string(&max).unwrap();
+        assert!(written.contains("\"temperature\":3"), "{written}");
     }
 
     #[test]

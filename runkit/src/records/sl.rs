@@ -125,7 +125,7 @@ impl EpochsWriter {
 /// file). Columns may be reordered; all but the optional metrics must be there.
 pub fn read_epochs(path: &Path) -> Result<(Vec<EpochRow>, Vec<String>), RecordError> {
     let required = ["epoch", "phase", "steps", "train_loss", "wall_s"];
-    let table = read_csv(path, &COLUMNS, &required, DOC)?;
+    let table = read_csv(path, &COLUMNS, &[], &required, DOC)?;
     let mut rows = Vec::with_capacity(table.rows.len());
     for (line, c) in table.rows {
         let float = |k: usize| parse_opt(path, line, COLUMNS[k], &c[k]);
