@@ -438,6 +438,8 @@ def train_seed(job):
         "max_lr": {"critic": None, "actor": None, "temperature": None},
         "temperature_optimizer": "adam" if agent == "sac" else None,
     }
+    if agent != "sac":
+        summary["agent"] = agent  # as rl-train writes it: absent for SAC
     write_json_atomic(seed_dir / "summary.json", summary)
     if diverged:
         print(f"{name} seed {seed}: diverged at step {divergence['step']}: {divergence['reason']}", flush=True)

@@ -49,6 +49,32 @@ for ((i = 0; i < ${#pairs[@]}; i += 2)); do
         exit 2
     fi
 done
+# The merged run.json is computed (and a config mismatch refused) before anything is copied.
+merged=$(python3 - "$dest" "${runs[@]}" <<'EOF'
+import json, sys
+dest, runs = sys.argv[1], sys.argv[2:]
+def config(plan):
+    # Keys added to rl-train's config after a run was made, with the value it ran with.
+    c = dict(plan["config"])
+    c.setdefault("agent", "sac")
+    return c
+
+try:
+    with open(f"{dest}/run.json") as f:
+        plan = json.load(f)
+except FileNotFoundError:
+    with open(f"{runs[0]}/run.json") as f:
+        plan = json.load(f)
+for run in runs:
+    with open(f"{run}/run.json") as f:
+        other = json.load(f)
+    if config(other) != config(plan):
+        sys.exit(f"{run}: its config differs from the kept runs'; keep it apart")
+    plan["seeds"] = sorted(set(plan["seeds"]) | set(other["seeds"]))
+    plan["optimizers"] = plan["optimizers"] + [o for o in other["optimizers"] if o not in plan["optimizers"]]
+print(json.dumps(plan, indent=2))
+EOF
+)
 mkdir -p "$dest"
 for ((i = 0; i < ${#pairs[@]}; i += 2)); do
     run=${pairs[i]} seed_dir=${pairs[i + 1]}
@@ -59,22 +85,4 @@ for ((i = 0; i < ${#pairs[@]}; i += 2)); do
     done
 done
 if [ ! -f "$dest/config.toml" ] && [ -f "${runs[0]}/config.toml" ]; then cp "${runs[0]}/config.toml" "$dest/"; fi
-python3 - "$dest" "${runs[@]}" <<'EOF'
-import json, sys
-dest, runs = sys.argv[1], sys.argv[2:]
-try:
-    with open(f"{dest}/run.json") as f:
-        plan = json.load(f)
-except FileNotFoundError:
-    with open(f"{runs[0]}/run.json") as f:
-        plan = json.load(f)
-for run in runs:
-    with open(f"{run}/run.json") as f:
-        other = json.load(f)
-    if other["config"] != plan["config"]:
-        sys.exit(f"{run}: its config differs from the kept runs'; keep it apart")
-    plan["seeds"] = sorted(set(plan["seeds"]) | set(other["seeds"]))
-    plan["optimizers"] = plan["optimizers"] + [o for o in other["optimizers"] if o not in plan["optimizers"]]
-with open(f"{dest}/run.json", "w") as f:
-    json.dump(plan, f, indent=2)
-EOF
+printf '%s\n' "$merged" > "$dest/run.json"

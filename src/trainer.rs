@@ -514,6 +514,7 @@ impl<'a> SeedRun<'a> {
         self.agent
             .save(&self.dir.join("final"), false)
             .map_err(agent_err)?;
+        let kind = config.agent_kind()?;
         let summary = SeedSummary {
             optimizer: optimizer.to_string(),
             seed,
@@ -527,10 +528,10 @@ impl<'a> SeedRun<'a> {
             divergence,
             max_lr: self.counters.max_lr,
             actor_optimizer: plan.actor_optimizer.clone(),
-            temperature_optimizer: config
-                .agent_kind()?
+            temperature_optimizer: kind
                 .has_temperature()
                 .then(|| plan.temperature_optimizer.clone()),
+            agent: (kind.name != "sac").then(|| kind.name.to_string()),
         };
         write_json_atomic(&self.dir.join("summary.json"), &summary)?;
         bar.finish_with_message(match final_eval_return {

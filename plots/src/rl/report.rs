@@ -164,11 +164,12 @@ impl Table<Cell> {
                 } as usize;
                 cell.critics_only += summary.actor_optimizer.is_some() as usize;
                 // Records from before the key have none: their temperature was the method's own.
+                // An agent without a temperature (TD3) has nothing to mark.
                 let temperature = summary
                     .temperature_optimizer
                     .as_deref()
                     .unwrap_or(&seed.optimizer);
-                if temperature != "adam" {
+                if summary.has_temperature() && temperature != "adam" {
                     cell.temperature_not_adam += 1;
                     if !cell.temperature_optimizers.iter().any(|t| t == temperature) {
                         cell.temperature_optimizers.push(temperature.to_string());

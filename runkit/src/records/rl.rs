@@ -441,6 +441,17 @@ pub struct SeedSummary {
     /// temperature used `optimizer` unless their config said otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature_optimizer: Option<String>,
+    /// The agent, where it is not SAC (`td3`); absent for SAC, as in every record written
+    /// before agents could be chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+}
+
+impl SeedSummary {
+    /// Whether the seed's agent learns an entropy temperature (SAC's records have no `agent`).
+    pub fn has_temperature(&self) -> bool {
+        self.agent.as_deref().is_none_or(|a| a == "sac")
+    }
 }
 
 /// How fast one seed trained in one process (`<optimizer>/seed-<N>/timing.json`). Kept out of
@@ -717,6 +728,7 @@ mod tests {
             max_lr: MaxLr::default(),
             actor_optimizer: None,
             temperature_optimizer: Some("adam".into()),
+            agent: None,
         };
         let seeds = [
             seed("adam", 0, Some(-300.0), false),
