@@ -2,7 +2,7 @@
 //!
 //! Adding an agent is one new file implementing [`RlAgent`](crate::RlAgent) with a
 //! `KIND: AgentKind`, and one line in [`AGENTS`]; its options come from the run config's
-//! `[agents.<name>]` table ([`AgentSpec::options`]). `tests/registry.rs` checks every entry
+//! `[agents.<name>]` table ([`AgentSpec::options`]). `agents/tests/registry.rs` checks every entry
 //! trains, saves and resumes bit for bit.
 
 use std::path::Path;
