@@ -11,23 +11,36 @@ use burn::tensor::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use std::sync::Arc;
+
 use crate::agent::UpdateStats;
 use crate::checkpoint::AgentRecord;
+use crate::error::AgentError;
 use crate::policy::{ActorState, SacPolicy};
 use crate::sac::{BatchTensors, Sac};
 
 /// What one `train` call did: the update's numbers, or why an optimizer refused its step
 /// (non-finite gradients once a run has diverged). burn-rl's `train` cannot fail, so a refusal
 /// is reported here and the refused network keeps its parameters.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum UpdateReport {
     /// The update happened.
     Done(Box<UpdateStats>),
-    /// An optimizer refused its step: the reason.
-    Refused(String),
+    /// An optimizer refused its step: why ([`AgentError::Refused`]; shared so the report can
+    /// be cloned, as burn-train's metrics need).
+    Refused(Arc<AgentError>),
 }
 
 impl UpdateReport {
+    /// The update's numbers, or the refusal as the error it was.
+    pub fn into_result(self) -> Result<UpdateStats, AgentError> {
+        match self {
+            Self::Done(stats) => Ok(*stats),
+            Self::Refused(e) => Err(Arc::try_unwrap(e)
+                .unwrap_or_else(|shared| AgentError::BadInput(shared.to_string()))),
+        }
+    }
+
     /// The update's numbers, if it happened.
     pub fn stats(&self) -> Option<&UpdateStats> {
         match self {
@@ -66,7 +79,7 @@ impl PolicyLearner for Sac {
         };
         let item = match self.update_on(batch) {
             Ok(stats) => UpdateReport::Done(Box::new(stats)),
-            Err(e) => UpdateReport::Refused(e.to_string()),
+            Err(e) => UpdateReport::Refused(Arc::new(e)),
         };
         RLTrainOutput {
             policy: ActorState(self.actor.valid()),

@@ -15,6 +15,8 @@ use crate::networks::{ActionMap, Actor, Critic, Temperature, polyak};
 use crate::policy::SacPolicy;
 use crate::registry::{AgentKind, AgentSpec};
 use crate::replay::{Batch, ReplayBuffer};
+use burn::rl::{Policy, PolicyLearner, TransitionBatch};
+use lrfree_envs::{Actions, Observations};
 
 /// A SAC agent: networks, target critics, temperature, their optimizers, the replay buffer and
 /// the agent's own random stream. Everything random comes from that stream, so one seed gives
@@ -125,11 +127,13 @@ impl Sac {
     /// If `obs` does not have `obs_dim` values.
     pub fn act(&mut self, obs: &[f32], deterministic: bool) -> Vec<f32> {
         assert_eq!(obs.len(), self.obs_dim, "observation length");
+        // burn-rl's seam: the agent's `Policy`, drawing from the agent's own stream.
         let rng = std::mem::replace(&mut self.rng, ChaCha8Rng::seed_from_u64(0));
         let mut policy = self.policy_with(rng);
-        let action = policy.act_one(obs, deterministic);
+        let obs = Observations::from_row(obs, &self.plain);
+        let (action, _) = Policy::action(&mut policy, obs, deterministic);
         self.rng = policy.rng;
-        action
+        action.to_host()
     }
 
     /// The current policy (the actor off the autodiff graph) drawing its noise from `rng`.
@@ -190,9 +194,18 @@ impl Sac {
                 "update needs at least one transition in the replay buffer".into(),
             ));
         }
+        // burn-rl's seam: the batch this agent's buffer and stream drew, handed to its own
+        // `PolicyLearner::train`, as any burn-rl loop would hand one.
         let batch = self.buffer.sample(self.config.batch_size, &mut self.rng);
         let batch = self.upload_batch(batch);
-        self.update_on(batch)
+        let input = TransitionBatch {
+            states: Observations(batch.obs),
+            next_states: Observations(batch.next_obs),
+            actions: Actions(batch.actions),
+            rewards: batch.rewards,
+            dones: batch.terminated,
+        };
+        PolicyLearner::train(self, input).item.into_result()
     }
 
     /// [`Sac::update`] on a given mini-batch (burn-rl's `PolicyLearner::train` hands one in):
