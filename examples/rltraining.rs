@@ -1,4 +1,4 @@
-//! SAC with a learning-rate-free optimizer, trained by burn-train's `RLTraining`
+//! SAC (or TD3) with a learning-rate-free optimizer, trained by burn-train's `RLTraining`
 //! (`OffPolicyStrategy`) instead of rl-train: our agent through Burn's own RL seam
 //! (`burn_rl::PolicyLearner`), our environment through `burn_rl::Environment`, and each
 //! optimizer's estimated learning rate as a burn-train metric.
@@ -17,12 +17,14 @@
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use burn::rl::{Batchable, Policy, PolicyLearner};
 use burn::tensor::Device;
 use burn_train::metric::{CumulativeRewardMetric, EpisodeLengthMetric};
+use burn_train::{RLComponentsMarker, RLComponentsTypes, RLTraining};
 use clap::Parser;
-use lrfree_agents::Sac;
 use lrfree_agents::burn_train::{OffPolicyPlan, rl_training};
-use lrfree_envs::{BurnEnv, make_env};
+use lrfree_agents::{AgentSpec, Sac, Td3, Td3Config};
+use lrfree_envs::{Actions, BurnEnv, Observations, make_env};
 use lrfree_rl::config::RunConfig;
 use lrfree_rl::trainer::evaluate;
 
@@ -35,6 +37,9 @@ struct Args {
     /// A built-in environment (Pendulum, MountainCarContinuous, Hopper, ...).
     #[arg(long, default_value = "Pendulum")]
     env: String,
+    /// The agent: sac or td3 (its options: rl-train's defaults for the environment).
+    #[arg(long, default_value = "sac")]
+    agent: String,
     /// Any optimizer of burn-lrfree that rl-train accepts.
     #[arg(long, default_value = "ps-da-sgd")]
     optimizer: String,
@@ -50,60 +55,80 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let config = RunConfig::builtin(&args.env)?;
+    let mut config = RunConfig::builtin(&args.env)?;
+    config.agent = args.agent.clone();
+    config.validate()?;
     let optimizers = config.plan(&args.optimizer)?.optimizers;
     let kwargs = config.kwargs()?;
+    let options = config.agent_options()?;
     let device = Device::default();
 
     let probe = make_env(&config.env, &kwargs)?;
     let space = probe.action_space();
-    let obs_dim = probe.observation_space().dim();
-    let sac = Sac::new(
-        obs_dim,
-        space.low(),
-        space.high(),
-        &config.sac,
-        &optimizers,
-        args.seed,
-        &device,
-    )?;
+    let spec = AgentSpec {
+        obs_dim: probe.observation_space().dim(),
+        low: space.low(),
+        high: space.high(),
+        optimizers: &optimizers,
+        seed: args.seed,
+        device: &device,
+        options: &options,
+    };
     let steps = args.steps.unwrap_or(config.steps as usize);
     if steps == 0 {
         bail!("--steps must be positive");
     }
-
     let env_init = BurnEnv::init(&config.env, &kwargs, args.seed)?;
-    let plan = OffPolicyPlan {
+    let plan = |batch_size, buffer_size| OffPolicyPlan {
         steps,
         learning_starts: config.learning_starts as usize,
         eval_every: config.eval_every as usize,
         eval_episodes: config.eval_episodes,
+        batch_size,
+        buffer_size,
     };
-    let training = rl_training(&args.out, env_init, &config.sac, &plan)
-        .metrics_episode((CumulativeRewardMetric::new(), EpisodeLengthMetric::new()));
-
     eprintln!(
-        "SAC on {} with {}: {} steps under burn-train's RLTraining (OffPolicyStrategy)",
-        config.env, args.optimizer, steps
+        "{} on {} with {}: {steps} steps under burn-train's RLTraining (OffPolicyStrategy)",
+        config.agent, config.env, args.optimizer
     );
     let started = Instant::now();
-    let result = training.launch(sac);
+    // Each agent is its own PolicyLearner type: one arm each, the rest shared.
+    let (mean, std) = match config.agent_kind()?.name {
+        "td3" => {
+            let td3_config: Td3Config = spec.options()?;
+            let td3 = Td3::new(&spec, &td3_config)?;
+            let plan = plan(td3_config.batch_size, td3_config.buffer_size);
+            train_and_evaluate(
+                rl_training(&args.out, env_init, &plan),
+                td3,
+                &config,
+                args.seed,
+            )?
+        }
+        _ => {
+            let (low, high) = (spec.low, spec.high);
+            let sac = Sac::new(
+                spec.obs_dim,
+                low,
+                high,
+                &config.sac,
+                &optimizers,
+                args.seed,
+                &device,
+            )?;
+            let plan = plan(config.sac.batch_size, config.sac.buffer_size);
+            train_and_evaluate(
+                rl_training(&args.out, env_init, &plan),
+                sac,
+                &config,
+                args.seed,
+            )?
+        }
+    };
     let seconds = started.elapsed().as_secs_f64();
-    if let Some(error) = result.error {
-        bail!("burn-train stopped with an error: {error}");
-    }
-
-    let mut policy = result.policy;
-    let mut eval_env = make_env(&config.env, &kwargs)?;
-    let (mean, std) = evaluate(
-        |obs| policy.act_one(obs, true),
-        eval_env.as_mut(),
-        args.seed,
-        config.eval_episodes,
-    )
-    .context("evaluating the trained policy")?;
     println!(
-        "{} seed {}: final eval return {mean:.1} ± {std:.1} over {} episodes; {} steps in {seconds:.1} s ({:.1} steps/s)",
+        "{} {} seed {}: final eval return {mean:.1} ± {std:.1} over {} episodes; {} steps in {seconds:.1} s ({:.1} steps/s)",
+        config.agent,
         args.optimizer,
         args.seed,
         config.eval_episodes,
@@ -111,4 +136,41 @@ fn main() -> anyhow::Result<()> {
         steps as f64 / seconds
     );
     Ok(())
+}
+
+/// Launch `training` with `agent`, then evaluate the returned policy as rl-train evaluates
+/// (its evaluation episodes and reset seeds, deterministic actions): mean and std of the return.
+fn train_and_evaluate<A, P, F>(
+    training: RLTraining<RLComponentsMarker<BurnEnv, F, A>>,
+    agent: A,
+    config: &RunConfig,
+    seed: u64,
+) -> anyhow::Result<(f64, f64)>
+where
+    F: Fn() -> BurnEnv + Clone + Send + 'static,
+    RLComponentsMarker<BurnEnv, F, A>: RLComponentsTypes<
+            LearningAgent = A,
+            Policy = P,
+            PolicyObs = Observations,
+            PolicyAction = Actions,
+        >,
+    A: PolicyLearner<InnerPolicy = P> + 'static,
+    P: Policy<Observation = Observations, Action = Actions>,
+    P::ActionDistribution: Batchable + Clone,
+{
+    let training =
+        training.metrics_episode((CumulativeRewardMetric::new(), EpisodeLengthMetric::new()));
+    let result = training.launch(agent);
+    if let Some(error) = result.error {
+        bail!("burn-train stopped with an error: {error}");
+    }
+    let mut policy = result.policy;
+    let device = Device::default();
+    let mut eval_env = make_env(&config.env, &config.kwargs()?)?;
+    let act = |obs: &[f32]| {
+        let (action, _) = policy.action(Observations::from_row(obs, &device), true);
+        action.to_host()
+    };
+    let evaluation = evaluate(act, eval_env.as_mut(), seed, config.eval_episodes);
+    evaluation.context("evaluating the trained policy")
 }

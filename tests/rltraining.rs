@@ -49,9 +49,11 @@ fn train(optimizer: &str) -> (tempdir::Dir, Vec<f32>, Vec<f32>) {
         learning_starts: 100,
         eval_every: 1000,
         eval_episodes: 1,
+        batch_size: config.sac.batch_size,
+        buffer_size: config.sac.buffer_size,
     };
     let env_init = BurnEnv::init("Pendulum", &Default::default(), 4).unwrap();
-    let result = rl_training(&dir.0, env_init, &config.sac, &plan).launch(sac);
+    let result = rl_training(&dir.0, env_init, &plan).launch(sac);
     assert!(result.error.is_none(), "{:?}", result.error);
     let mut policy = result.policy;
     let after = policy.act_one(&obs, true);
@@ -118,4 +120,52 @@ fn ps_da_sgd_logs_its_growing_estimate() {
         );
     }
     assert_ne!(before, after);
+}
+
+/// TD3 through the same loop: its actor's Adam rate is logged at every update (its actor steps
+/// every second one and keeps its estimate between), its policy comes back trained.
+#[test]
+fn td3_trains_under_rltraining_too() {
+    use burn::rl::{Policy, PolicyLearner};
+    use lrfree_agents::{AgentSpec, Td3, Td3Config};
+    use lrfree_envs::Observations;
+
+    let config = RunConfig::builtin("Pendulum").unwrap();
+    let optimizers = config.plan("adam").unwrap().optimizers;
+    let options: toml::Table = toml::from_str("hidden = [32, 32]\nbatch_size = 32").unwrap();
+    let device = Device::default();
+    let spec = AgentSpec {
+        obs_dim: 3,
+        low: &[-2.0],
+        high: &[2.0],
+        optimizers: &optimizers,
+        seed: 4,
+        device: &device,
+        options: &options,
+    };
+    let td3_config: Td3Config = spec.options().unwrap();
+    let td3 = Td3::new(&spec, &td3_config).unwrap();
+    let obs = Observations::from_row(&[0.3, -0.9, 0.4], &device);
+    let before = td3.policy().action(obs.clone(), true).0.to_host();
+    let dir = tempdir::Dir::new("td3");
+    let plan = OffPolicyPlan {
+        steps: 300,
+        learning_starts: 100,
+        eval_every: 1000,
+        eval_episodes: 1,
+        batch_size: td3_config.batch_size,
+        buffer_size: td3_config.buffer_size,
+    };
+    let env_init = BurnEnv::init("Pendulum", &Default::default(), 4).unwrap();
+    let result = rl_training(&dir.0, env_init, &plan).launch(td3);
+    assert!(result.error.is_none(), "{:?}", result.error);
+    let lr = logged(&dir.0, "Estimated LR (actor)");
+    assert!(
+        (199..=201).contains(&lr.len()),
+        "{} updates logged",
+        lr.len()
+    );
+    assert!(lr.iter().all(|&v| v == 3e-4), "{lr:?}");
+    let mut policy = result.policy;
+    assert_ne!(policy.action(obs, true).0.to_host(), before);
 }

@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! let env_init = BurnEnv::init("Pendulum", &kwargs, seed)?;
-//! let result = rl_training(dir, env_init, &sac_config, &plan).launch(sac);
+//! let result = rl_training(dir, env_init, &plan).launch(sac);
 //! ```
 //! `cargo run --release --example rltraining` runs it on Pendulum (docs/burn-rl.md).
 
@@ -25,6 +25,7 @@ use burn_train::metric::{
     NumericEntry, SerializedEntry,
 };
 
+use burn::rl::{Batchable, Policy, PolicyLearner, PolicyState};
 use burn_train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
 use burn_train::metric::MetricDefinition;
 use burn_train::renderer::{
@@ -32,13 +33,11 @@ use burn_train::renderer::{
     MetricsRendererTraining,
 };
 use burn_train::{OffPolicyConfig, RLComponentsMarker, RLStrategies, RLTraining};
-use lrfree_envs::BurnEnv;
+use lrfree_envs::{Actions, BurnEnv, Observations};
 
 use crate::agent::{Network, UpdateStats};
 use crate::checkpoint::AgentRecord;
-use crate::config::SacConfig;
 use crate::learner::UpdateReport;
-use crate::sac::Sac;
 
 impl ItemLazy for UpdateReport {
     /// Host numbers already: nothing to wait for.
@@ -76,14 +75,14 @@ impl Checkpoint for AgentRecord {
 /// items of an epoch). An update an optimizer refused, or a value the optimizer does not have
 /// (Adam has no D), is reported as not available.
 #[derive(Clone)]
-pub struct SacMetric {
+pub struct UpdateMetric {
     name: MetricName,
     network: Network,
     pick: fn(Network, &UpdateStats) -> Option<f64>,
     state: NumericMetricState,
 }
 
-impl SacMetric {
+impl UpdateMetric {
     fn new(name: String, network: Network, pick: fn(Network, &UpdateStats) -> Option<f64>) -> Self {
         Self {
             name: Arc::new(name),
@@ -132,7 +131,7 @@ impl SacMetric {
     }
 }
 
-impl Metric for SacMetric {
+impl Metric for UpdateMetric {
     type Input = UpdateReport;
 
     fn name(&self) -> MetricName {
@@ -171,7 +170,7 @@ impl Metric for SacMetric {
     }
 }
 
-impl Numeric for SacMetric {
+impl Numeric for UpdateMetric {
     fn value(&self) -> Option<NumericEntry> {
         Some(self.state.current_value())
     }
@@ -197,35 +196,46 @@ pub struct OffPolicyPlan {
     pub eval_every: usize,
     /// Episodes per evaluation.
     pub eval_episodes: usize,
+    /// The agent's mini-batch size.
+    pub batch_size: usize,
+    /// The replay buffer's capacity.
+    pub buffer_size: usize,
 }
 
-/// burn-train's `RLTraining` for SAC on one [`BurnEnv`] in `dir`: `OffPolicyStrategy` with one
-/// environment, one update per step, SAC's batch and replay-buffer sizes, the metrics of
-/// [`SacMetric`] (estimated LR of actor and critic, critic loss, α) and [`StepLines`] as the
-/// renderer. Add metrics or change the renderer on the result, then `launch(sac)`.
-pub fn rl_training<F>(
+/// burn-train's `RLTraining` for an agent of this crate (SAC, TD3) on one [`BurnEnv`] in
+/// `dir`: `OffPolicyStrategy` with one environment, one update per step, the agent's batch and
+/// replay-buffer sizes (`plan`), the metrics of [`UpdateMetric`] (estimated LR of actor and
+/// critic, critic loss, α where the agent has one) and [`StepLines`] as the renderer. Add
+/// metrics or change the renderer on the result, then `launch(agent)`.
+pub fn rl_training<A, P, F>(
     dir: impl AsRef<std::path::Path>,
     env_init: F,
-    sac: &SacConfig,
     plan: &OffPolicyPlan,
-) -> RLTraining<RLComponentsMarker<BurnEnv, F, Sac>>
+) -> RLTraining<RLComponentsMarker<BurnEnv, F, A>>
 where
     F: Fn() -> BurnEnv + Clone + Send + 'static,
+    A: PolicyLearner<TrainContext = UpdateReport, InnerPolicy = P, Record = AgentRecord>
+        + Send
+        + 'static,
+    P: Policy<Observation = Observations, Action = Actions, ActionContext = ()> + Send + 'static,
+    P::ActionDistribution: Batchable + Clone + Send,
+    P::PolicyState: Clone + Send + 'static,
+    <P::PolicyState as PolicyState>::Record: Checkpoint,
 {
     let strategy = OffPolicyConfig::new()
         .with_num_envs(1)
-        .with_replay_buffer_size(sac.buffer_size)
-        .with_train_batch_size(sac.batch_size)
+        .with_replay_buffer_size(plan.buffer_size)
+        .with_train_batch_size(plan.batch_size)
         .with_warmup_steps(plan.learning_starts)
         .with_eval_interval(plan.eval_every)
         .with_eval_episodes(plan.eval_episodes);
     RLTraining::new(dir, env_init)
         .num_steps(plan.steps)
         .metrics_train((
-            SacMetric::estimated_lr(Network::Actor),
-            SacMetric::estimated_lr(Network::Critic),
-            SacMetric::critic_loss(),
-            SacMetric::temperature(),
+            UpdateMetric::estimated_lr(Network::Actor),
+            UpdateMetric::estimated_lr(Network::Critic),
+            UpdateMetric::critic_loss(),
+            UpdateMetric::temperature(),
         ))
         .renderer(Box::new(StepLines { total: plan.steps }))
         .with_learning_strategy(RLStrategies::OffPolicyStrategy(strategy))

@@ -29,10 +29,19 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use burn::rl::{
+    LearnerTransitionBatch, Policy, PolicyLearner, PolicyState, RLTrainOutput, TransitionBatch,
+};
+use burn::store::ModuleRecord;
+use lrfree_envs::{Actions, Observations};
+
 use crate::agent::{Network, RlAgent, UpdateStats};
 use crate::checkpoint::{AgentRecord, BufferMeta, RngState};
 use crate::config::SacOptimizers;
 use crate::error::AgentError;
+use crate::learner::UpdateReport;
 use crate::networks::{Critic, polyak};
 use crate::registry::{AgentKind, AgentSpec};
 use crate::replay::ReplayBuffer;
@@ -167,6 +176,8 @@ pub struct Td3 {
     opt_critic: Box<dyn LrFreeOptimizer>,
     lr_actor: f64,
     lr_critic: f64,
+    /// The optimizer plan, to restore a record into (burn-rl's `load_record`).
+    optimizers: SacOptimizers,
     buffer: ReplayBuffer,
     rng: ChaCha8Rng,
     seed: u64,
@@ -217,6 +228,7 @@ impl Td3 {
             opt_critic: optimizers.critic.config.build()?,
             lr_actor: optimizers.actor.lr,
             lr_critic: optimizers.critic.lr,
+            optimizers: optimizers.clone(),
             buffer: ReplayBuffer::new(obs_dim, act_dim, config.buffer_size),
             config: config.clone(),
             plain,
@@ -246,18 +258,18 @@ impl Td3 {
         self.upload(values, self.act_dim()) * self.scale.clone()
     }
 
-    /// Clamp each action into the box on the host (the actions leave the agent here).
-    fn clamp(&self, action: Tensor<2>) -> Vec<f32> {
-        let mut values = action
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("f32 action");
-        let n = self.act_dim();
-        for (i, a) in values.iter_mut().enumerate() {
-            *a = a.clamp(self.act_low[i % n], self.act_high[i % n]);
+    /// The current policy (the actor off the graph) drawing its exploration noise from `rng`.
+    fn policy_with(&self, rng: ChaCha8Rng) -> Td3Policy {
+        Td3Policy {
+            actor: self.actor.valid(),
+            scale: self.scale.clone(),
+            bias: self.bias.clone(),
+            low: self.act_low.clone(),
+            high: self.act_high.clone(),
+            exploration_noise: self.config.exploration_noise,
+            rng,
+            device: self.plain.clone(),
         }
-        values
     }
 
     /// One TD3 update on a mini-batch from the buffer: the critics, then (every
@@ -268,18 +280,38 @@ impl Td3 {
                 "update needs at least one transition in the replay buffer".into(),
             ));
         }
+        // burn-rl's seam: the batch this agent's buffer and stream drew, handed to its own
+        // `PolicyLearner::train`.
         let batch = self.buffer.sample(self.config.batch_size, &mut self.rng);
-        let (b, o, a) = (batch.size, self.obs_dim, self.act_dim());
+        let (o, a) = (self.obs_dim, self.act_dim());
+        let input = TransitionBatch {
+            states: Observations(self.upload(batch.obs, o)),
+            next_states: Observations(self.upload(batch.next_obs, o)),
+            actions: Actions(self.upload(batch.actions, a)),
+            rewards: self.upload(batch.rewards, 1),
+            dones: self.upload(batch.terminated, 1),
+        };
+        PolicyLearner::train(self, input).item.into_result()
+    }
+
+    /// One update on a given mini-batch (plain-device tensors): what `PolicyLearner::train`
+    /// does.
+    fn update_on(
+        &mut self,
+        (obs, actions, rewards, next_obs, terminated): (
+            Tensor<2>,
+            Tensor<2>,
+            Tensor<2>,
+            Tensor<2>,
+            Tensor<2>,
+        ),
+    ) -> Result<UpdateStats, AgentError> {
+        let (b, a) = (obs.dims()[0], self.act_dim());
         let smoothing = self.noise(
             b,
             self.config.target_policy_noise,
             self.config.target_noise_clip,
         );
-        let obs = self.upload(batch.obs, o);
-        let actions = self.upload(batch.actions, a);
-        let rewards = self.upload(batch.rewards, 1);
-        let next_obs = self.upload(batch.next_obs, o);
-        let terminated = self.upload(batch.terminated, 1);
 
         // 1. Critics, towards the target with the smoothed target action.
         let low = self.upload(self.act_low.clone(), a);
@@ -371,7 +403,24 @@ impl Td3 {
     /// the same agent (sizes, hidden layers, optimizer kinds), or it is an error.
     pub fn load(dir: &Path, spec: &AgentSpec, config: &Td3Config) -> Result<Self, AgentError> {
         let record = AgentRecord::load_dir(dir)?;
-        let bad = |m: String| AgentError::checkpoint(&dir.join("td3.json"), m);
+        // Errors name the directory's files.
+        Self::from_record(&record, spec, config).map_err(|e| match e {
+            AgentError::Checkpoint { path, message } => AgentError::Checkpoint {
+                path: dir.join(path).display().to_string(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Restore an agent from its [`AgentRecord`], checked against `spec` and `config` as
+    /// [`Td3::load`] does.
+    pub fn from_record(
+        record: &AgentRecord,
+        spec: &AgentSpec,
+        config: &Td3Config,
+    ) -> Result<Self, AgentError> {
+        let bad = |m: String| AgentError::checkpoint(Path::new("td3.json"), m);
         let meta: Meta = record.json("td3.json")?;
         if meta.format != TD3_FORMAT {
             return Err(bad(format!(
@@ -403,21 +452,10 @@ impl Td3 {
             ..*spec
         };
         let mut td3 = Td3::new(&spec, config)?;
-        let in_dir = |e: AgentError| match e {
-            AgentError::Checkpoint { path, message } => AgentError::Checkpoint {
-                path: dir.join(path).display().to_string(),
-                message,
-            },
-            other => other,
-        };
-        td3.actor = record.module("actor.f32", td3.actor).map_err(in_dir)?;
-        td3.actor_target = record
-            .module("actor_target.f32", td3.actor_target)
-            .map_err(in_dir)?;
-        td3.critic = record.module("critic.f32", td3.critic).map_err(in_dir)?;
-        td3.critic_target = record
-            .module("critic_target.f32", td3.critic_target)
-            .map_err(in_dir)?;
+        td3.actor = record.module("actor.f32", td3.actor)?;
+        td3.actor_target = record.module("actor_target.f32", td3.actor_target)?;
+        td3.critic = record.module("critic.f32", td3.critic)?;
+        td3.critic_target = record.module("critic_target.f32", td3.critic_target)?;
         record.load_optim("actor", td3.opt_actor.as_mut(), &td3.plain)?;
         record.load_optim("critic", td3.opt_critic.as_mut(), &td3.plain)?;
         td3.rng = meta
@@ -428,7 +466,7 @@ impl Td3 {
         td3.actor_loss = meta.actor_loss;
         if let Some(b) = &meta.buffer {
             let dims = (td3.obs_dim, td3.act_dim());
-            td3.buffer = record.buffer(b, dims, config.buffer_size).map_err(in_dir)?;
+            td3.buffer = record.buffer(b, dims, config.buffer_size)?;
         }
         Ok(td3)
     }
@@ -436,15 +474,13 @@ impl Td3 {
 
 impl RlAgent for Td3 {
     fn act(&mut self, obs: &[f32], deterministic: bool) -> Vec<f32> {
-        let x = self.upload(obs.to_vec(), self.obs_dim);
-        let mean = self.actor.valid().forward(x, &self.scale, &self.bias);
-        let action = if deterministic {
-            mean
-        } else {
-            let std = self.config.exploration_noise;
-            mean + self.noise(1, std, f64::INFINITY)
-        };
-        self.clamp(action)
+        // burn-rl's seam: the agent's `Policy`, drawing from the agent's own stream.
+        let rng = std::mem::replace(&mut self.rng, ChaCha8Rng::seed_from_u64(0));
+        let mut policy = self.policy_with(rng);
+        let obs = Observations::from_row(obs, &self.plain);
+        let (action, _) = Policy::action(&mut policy, obs, deterministic);
+        self.rng = policy.rng;
+        action.to_host()
     }
 
     fn random_action(&mut self) -> Vec<f32> {
@@ -490,5 +526,179 @@ impl RlAgent for Td3 {
 
     fn save(&self, dir: &Path, include_buffer: bool) -> Result<(), AgentError> {
         self.record(include_buffer)?.save_dir(dir)
+    }
+}
+
+/// TD3's policy as a [`burn::rl::Policy`]: the deterministic actor, its action box and the
+/// exploration noise's own stream.
+#[derive(Clone, Debug)]
+pub struct Td3Policy {
+    actor: DeterministicActor,
+    scale: Tensor<2>,
+    bias: Tensor<2>,
+    low: Vec<f32>,
+    high: Vec<f32>,
+    exploration_noise: f64,
+    rng: ChaCha8Rng,
+    device: Device,
+}
+
+impl Td3Policy {
+    /// `μ(s)`, or with exploration `μ(s) + σ·ε·scale`, clamped into the box on the host.
+    fn act(&mut self, obs: Tensor<2>, deterministic: bool) -> Tensor<2> {
+        let rows = obs.dims()[0];
+        let n = self.low.len();
+        let mean = self.actor.forward(obs, &self.scale, &self.bias);
+        let action = if deterministic {
+            mean
+        } else {
+            let noise: Vec<f32> = standard_normals(&mut self.rng, rows * n)
+                .into_iter()
+                .map(|e| (e as f64 * self.exploration_noise) as f32)
+                .collect();
+            let noise = Tensor::from_data(TensorData::new(noise, [rows, n]), &self.device);
+            mean + noise * self.scale.clone()
+        };
+        let mut values = action
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32 action");
+        for (i, a) in values.iter_mut().enumerate() {
+            *a = a.clamp(self.low[i % n], self.high[i % n]);
+        }
+        Tensor::from_data(TensorData::new(values, [rows, n]), &self.device)
+    }
+}
+
+/// What a [`Td3Policy`] learns: its actor.
+#[derive(Clone, Debug)]
+pub struct Td3ActorState(pub DeterministicActor);
+
+impl PolicyState for Td3ActorState {
+    type Record = ModuleRecord;
+
+    fn into_record(self) -> ModuleRecord {
+        self.0.into_record()
+    }
+
+    fn load_record(&self, record: ModuleRecord) -> Self {
+        Self(self.0.clone().load_record(record))
+    }
+}
+
+impl Policy for Td3Policy {
+    type Observation = Observations;
+    /// Deterministic: the distribution is its mode, `μ(s)`.
+    type ActionDistribution = Actions;
+    type Action = Actions;
+    type ActionContext = ();
+    type PolicyState = Td3ActorState;
+
+    fn forward(&mut self, obs: Observations) -> Actions {
+        Actions(self.actor.forward(obs.0, &self.scale, &self.bias))
+    }
+
+    fn action(&mut self, obs: Observations, deterministic: bool) -> (Actions, Vec<()>) {
+        let rows = obs.0.dims()[0];
+        (Actions(self.act(obs.0, deterministic)), vec![(); rows])
+    }
+
+    fn update(&mut self, update: Td3ActorState) {
+        self.actor = update.0;
+    }
+
+    fn state(&self) -> Td3ActorState {
+        Td3ActorState(self.actor.clone())
+    }
+
+    fn to_device(self, device: &Device) -> Self {
+        Self {
+            actor: self.actor.to_device(device),
+            scale: self.scale.to_device(device),
+            bias: self.bias.to_device(device),
+            device: device.clone(),
+            ..self
+        }
+    }
+
+    fn load_record(self, record: ModuleRecord) -> Self {
+        Self {
+            actor: self.actor.load_record(record),
+            ..self
+        }
+    }
+}
+
+impl PolicyLearner for Td3 {
+    type TrainContext = UpdateReport;
+    type InnerPolicy = Td3Policy;
+    type Record = AgentRecord;
+
+    /// One TD3 update on `input` (critics; every `policy_delay`-th update the actor and the
+    /// targets). `dones` should be terminations only; burn-train 0.22 passes truncations too.
+    fn train(
+        &mut self,
+        input: LearnerTransitionBatch<Td3Policy>,
+    ) -> RLTrainOutput<UpdateReport, Td3ActorState> {
+        let plain = self.plain.clone();
+        let batch = (
+            input.states.0.to_device(&plain),
+            input.actions.0.to_device(&plain),
+            input.rewards.to_device(&plain),
+            input.next_states.0.to_device(&plain),
+            input.dones.to_device(&plain),
+        );
+        let item = match self.update_on(batch) {
+            Ok(stats) => UpdateReport::Done(Box::new(stats)),
+            Err(e) => UpdateReport::Refused(Arc::new(e)),
+        };
+        RLTrainOutput {
+            policy: Td3ActorState(self.actor.valid()),
+            item,
+        }
+    }
+
+    /// The current policy; its noise stream starts afresh from the agent's seed (stream 1).
+    fn policy(&self) -> Td3Policy {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(1);
+        self.policy_with(rng)
+    }
+
+    /// # Panics
+    /// If `update` is another agent's policy (other shapes).
+    fn update_policy(&mut self, update: Td3Policy) {
+        let params = crate::networks::to_host(&update.actor);
+        self.actor = crate::networks::from_host(self.actor.clone(), params)
+            .unwrap_or_else(|e| panic!("a policy of another agent: {e}"));
+    }
+
+    /// # Panics
+    /// If an optimizer's state cannot be serialised ([`RlAgent::save`] returns that error).
+    fn record(&self) -> AgentRecord {
+        Td3::record(self, false).unwrap_or_else(|e| panic!("serialising the TD3 agent: {e}"))
+    }
+
+    /// # Panics
+    /// If `record` is another agent's (burn-rl's `load_record` cannot fail; training on from a
+    /// fresh agent would be silently wrong). [`Td3::from_record`] returns the error instead.
+    fn load_record(self, record: AgentRecord) -> Self {
+        let empty = toml::Table::new();
+        let spec = AgentSpec {
+            obs_dim: self.obs_dim,
+            low: &self.act_low,
+            high: &self.act_high,
+            optimizers: &self.optimizers,
+            seed: self.seed,
+            device: &self.plain,
+            options: &empty,
+        };
+        Td3::from_record(&record, &spec, &self.config)
+            .unwrap_or_else(|e| panic!("cannot restore this TD3 agent from the record: {e}"))
+    }
+
+    fn device(&self) -> Device {
+        self.plain.clone()
     }
 }
