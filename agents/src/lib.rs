@@ -1,4 +1,7 @@
-//! # lrfree-agents: Soft Actor-Critic with learning-rate-free optimizers
+//! # lrfree-agents: SAC and TD3 with learning-rate-free optimizers
+//!
+//! The agents rl-train trains, listed in [`registry`] (each one file implementing [`RlAgent`]):
+//! [`Sac`] below, and [`Td3`] (Fujimoto et al. 2018; see [`td3`]).
 //!
 //! [`Sac`] is Soft Actor-Critic with automatic entropy tuning (Haarnoja et al. 2018, "Soft
 //! Actor-Critic Algorithms and Applications"), laid out like CleanRL's
@@ -59,7 +62,7 @@
 //! ## Burn's RL interfaces
 //! [`Sac`] is a `burn::rl::PolicyLearner` ([`learner`]: `train` is one update on a given
 //! batch) and [`SacPolicy`] its `burn::rl::Policy` ([`policy`]); with the feature
-//! `burn-train`, [`burn_train`] makes the record a burn-train checkpoint and the estimated
+//! `burn-train`, `burn_train` makes the record a burn-train checkpoint and the estimated
 //! learning rates burn-train metrics, so burn-train's `RLTraining` trains SAC
 //! (`docs/burn-rl.md`, `cargo run --release --example rltraining`).
 //!

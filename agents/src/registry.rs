@@ -1,6 +1,6 @@
 //! The agents rl-train can train, by name (`--agent`, `agent = "..."` in a config).
 //!
-//! Adding an agent is one new file implementing [`RlAgent`](crate::RlAgent) with a
+//! Adding an agent is one new file implementing [`RlAgent`] with a
 //! `KIND: AgentKind`, and one line in [`AGENTS`]; its options come from the run config's
 //! `[agents.<name>]` table ([`AgentSpec::options`]). `agents/tests/registry.rs` checks every entry
 //! trains, saves and resumes bit for bit.
