@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 
-use crate::{Band, Format, PlotError, PlotOptions, build_report_with, write_plots};
+use crate::{
+    Band, Format, PlotError, PlotOptions, PlotReport, build_report_with, write_plots,
+    write_plots_together,
+};
 
 /// Draw reward and learning-rate curves from rl-train run directories.
 #[derive(Debug, Parser)]
@@ -36,6 +39,13 @@ pub struct PlotArgs {
     /// Image formats, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "png,svg")]
     pub format: Vec<FormatArg>,
+    /// Draw all RUN_DIRs (one environment) in one pair of figures in --out, instead of a pair
+    /// per run; an optimizer found in several runs is named `optimizer [label]`.
+    #[arg(long, requires = "out")]
+    pub together: bool,
+    /// With --together: each run's label, one per RUN_DIR in order [default: the directory names].
+    #[arg(long, value_name = "LABEL", requires = "together")]
+    pub label: Vec<String>,
 }
 
 /// `--band`.
@@ -104,6 +114,33 @@ pub fn plot_with<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Err(code) => return code,
     };
     let several = args.run_dirs.len() > 1;
+    let options = |out: Option<PathBuf>| PlotOptions {
+        out,
+        smooth: args.smooth as usize,
+        band: match args.band {
+            BandArg::Minmax => Band::MinMax,
+            BandArg::Std => Band::Std,
+        },
+        per_seed: args.per_seed,
+        formats: dedup(args.format.iter().map(|f| match f {
+            FormatArg::Png => Format::Png,
+            FormatArg::Svg => Format::Svg,
+        })),
+    };
+    if args.together {
+        let Some(out) = args.out.clone() else {
+            return fail(&PlotError::Usage("--together needs --out DIR".into()));
+        };
+        let labels = (!args.label.is_empty()).then_some(args.label.as_slice());
+        let result = write_plots_together(&args.run_dirs, labels, &out, &options(None));
+        return match result {
+            Ok(report) => {
+                print_plotted(&report);
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        };
+    }
     let mut code = ExitCode::SUCCESS;
     for dir in &args.run_dirs {
         let out = args.out.as_ref().map(|o| {
@@ -113,32 +150,21 @@ pub fn plot_with<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
                 o.clone()
             }
         });
-        let options = PlotOptions {
-            out,
-            smooth: args.smooth as usize,
-            band: match args.band {
-                BandArg::Minmax => Band::MinMax,
-                BandArg::Std => Band::Std,
-            },
-            per_seed: args.per_seed,
-            formats: dedup(args.format.iter().map(|f| match f {
-                FormatArg::Png => Format::Png,
-                FormatArg::Svg => Format::Svg,
-            })),
-        };
-        match write_plots(dir, &options) {
-            Ok(report) => {
-                for w in &report.warnings {
-                    eprintln!("warning: {w}");
-                }
-                for f in &report.files {
-                    println!("{}", f.display());
-                }
-            }
+        match write_plots(dir, &options(out)) {
+            Ok(report) => print_plotted(&report),
             Err(e) => code = fail(&e),
         }
     }
     code
+}
+
+fn print_plotted(report: &PlotReport) {
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    for f in &report.files {
+        println!("{}", f.display());
+    }
 }
 
 fn dedup(formats: impl Iterator<Item = Format>) -> Vec<Format> {

@@ -123,6 +123,48 @@ pub fn write_plots(run_dir: &Path, options: &PlotOptions) -> Result<PlotReport, 
     })
 }
 
+/// Draw the reward and learning-rate figures of several run directories of one environment
+/// as one pair of figures in `out` (`rl-plot --together`): each run's optimizers are curves,
+/// an optimizer found in several runs is told apart by its run's label (`labels`, one per
+/// directory; `None` takes the directories' names), its first curve in the method's colour
+/// and the others in colours of their own. Diagnostics are drawn per run only
+/// ([`write_plots`]).
+pub fn write_plots_together(
+    run_dirs: &[PathBuf],
+    labels: Option<&[String]>,
+    out: &Path,
+    options: &PlotOptions,
+) -> Result<PlotReport, PlotError> {
+    let runs = run_dirs
+        .iter()
+        .map(|d| rl::read::read_run(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let names: Vec<String> = match labels {
+        Some(l) => l.to_vec(),
+        None => run_dirs
+            .iter()
+            .map(|d| {
+                d.file_name()
+                    .unwrap_or(d.as_os_str())
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect(),
+    };
+    let run = rl::read::merge_runs(runs, &names)?;
+    let style = rl::figure::Style {
+        smooth: options.smooth,
+        band: options.band,
+        per_seed: options.per_seed,
+    };
+    let files = rl::figure::draw_all(&run, &style, &options.formats, out)?;
+    Ok(PlotReport {
+        files,
+        warnings: run.warnings,
+        seeds: run.seeds.len(),
+    })
+}
+
 /// Read run directories and build the Table-3 style report (warnings in [`Report::warnings`]).
 pub fn build_report(run_dirs: &[PathBuf]) -> Result<Report, PlotError> {
     build_report_with(run_dirs, None)

@@ -50,9 +50,28 @@ const EXTRA: [RGBColor; 4] = [
     RGBColor(0, 0, 140),
 ];
 
-/// Position of `name` in [`NAMES`].
+/// Colours a curve takes when its own is already in the figure ([`distinct_colours`]): the
+/// same method from several runs (`rl-plot --together`), or two unknown names hashing alike.
+const SPARE: [RGBColor; 6] = [
+    RGBColor(0, 150, 130),
+    RGBColor(200, 80, 0),
+    RGBColor(100, 60, 160),
+    RGBColor(170, 0, 0),
+    RGBColor(0, 110, 220),
+    RGBColor(110, 140, 0),
+];
+
+/// The method of a curve's name: `ps-da-sgd [capped]` is `ps-da-sgd`. `rl-plot --together`
+/// names an optimizer found in several runs `optimizer [run label]`; it keeps its method's
+/// place, group and colour.
+pub fn method(name: &str) -> &str {
+    name.split_once(" [").map_or(name, |(m, _)| m)
+}
+
+/// Position of `name`'s [`method`] in [`NAMES`].
 pub fn paper_rank(name: &str) -> Option<usize> {
-    NAMES.iter().position(|n| *n == name)
+    let method = method(name);
+    NAMES.iter().position(|n| *n == method)
 }
 
 /// The paper's group of `name` (`steepest descent`, `adaptive`, `proposed`), `other` if unknown.
@@ -82,7 +101,80 @@ pub fn colour(name: &str) -> RGBColor {
     }
 }
 
-/// Sort key putting names in the paper's order, unknown names last (then alphabetically).
+/// Sort key putting names in the paper's order, unknown names last (then alphabetically). The
+/// labelled names of one method (`--together`) compare equal, so a stable sort keeps them in
+/// the order of their runs.
 pub fn order_key(name: &str) -> (usize, String) {
-    (paper_rank(name).unwrap_or(usize::MAX), name.to_string())
+    (
+        paper_rank(name).unwrap_or(usize::MAX),
+        method(name).to_string(),
+    )
+}
+
+/// One colour per curve of a figure, `names` in drawing order: each its [`colour`], unless an
+/// earlier curve took it; then the first colour of [`EXTRA`] and [`SPARE`] still free (the
+/// first curve of a method keeps the method's colour). Only past that many curves do two
+/// share a colour.
+pub fn distinct_colours<S: AsRef<str>>(names: &[S]) -> Vec<RGBColor> {
+    let mut used: Vec<RGBColor> = Vec::with_capacity(names.len());
+    for name in names {
+        let own = colour(name.as_ref());
+        let pick = if used.contains(&own) {
+            EXTRA
+                .iter()
+                .chain(&SPARE)
+                .copied()
+                .find(|c| !used.contains(c))
+                .unwrap_or(own)
+        } else {
+            own
+        };
+        used.push(pick);
+    }
+    used
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labelled_names_keep_their_method() {
+        assert_eq!(method("ps-da-sgd [growth-capped]"), "ps-da-sgd");
+        assert_eq!(method("adam"), "adam");
+        assert_eq!(group("ps-da-sgd [capped]"), "proposed");
+        assert_eq!(paper_rank("adam [sbx]"), paper_rank("adam"));
+        assert_eq!(order_key("ps-da-sgd [a]"), order_key("ps-da-sgd [b]"));
+        assert!(order_key("adam [z]") < order_key("ps-da-sgd [a]"));
+    }
+
+    #[test]
+    fn curves_of_one_figure_get_distinct_colours() {
+        let names = [
+            "adam",
+            "ps-da-sgd [as defined]",
+            "ps-da-sgd [capped]",
+            "ps-da-sgd [cocob]",
+            "sbx-adam",
+            "sbx-other",
+            "unknown-1",
+            "unknown-2",
+        ];
+        let colours = distinct_colours(&names);
+        for (i, a) in colours.iter().enumerate() {
+            for (j, b) in colours.iter().enumerate().skip(i + 1) {
+                assert_ne!(a, b, "{} and {} share a colour", names[i], names[j]);
+            }
+        }
+        assert_eq!(colours[0], colour("adam"));
+        assert_eq!(
+            colours[1],
+            colour("ps-da-sgd"),
+            "the first keeps its method's"
+        );
+        // Alone in a figure every name keeps its own colour.
+        for name in names {
+            assert_eq!(distinct_colours(&[name]), [colour(name)]);
+        }
+    }
 }

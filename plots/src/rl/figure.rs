@@ -16,7 +16,7 @@ use crate::figure::{
     FONT, Figure, Format, Key, de, fmt_log, fmt_value, layout, legend_label, log_range, note,
     prepare_dir, write_figure,
 };
-use crate::palette::colour;
+use crate::palette::distinct_colours;
 use lrfree_runkit::records::rl::Net;
 
 /// Pixel size of `rewards.{png,svg}`: two panels side by side.
@@ -40,6 +40,8 @@ pub struct Style {
 /// One optimizer's curves, ready to draw.
 struct Curves {
     name: String,
+    /// Its colour in this figure ([`distinct_colours`]).
+    colour: RGBColor,
     seeds: usize,
     eval: Vec<Curve>,
     eval_stat: Vec<Stat>,
@@ -50,9 +52,12 @@ struct Curves {
 }
 
 fn curves(run: &RunRecords, style: &Style) -> Vec<Curves> {
-    run.optimizers()
+    let names = run.optimizers();
+    let colours = distinct_colours(&names);
+    names
         .into_iter()
-        .map(|name| {
+        .zip(colours)
+        .map(|(name, colour)| {
             let seeds: Vec<&SeedRecord> = run.seeds_of(&name).collect();
             let eval: Vec<_> = seeds.iter().map(|s| eval_curve(s)).collect();
             let episode: Vec<_> = seeds
@@ -73,6 +78,7 @@ fn curves(run: &RunRecords, style: &Style) -> Vec<Curves> {
                 episode_stat: aggregate_on_grid(&episode, style.band, EPISODE_GRID),
                 seeds: seeds.len(),
                 name,
+                colour,
                 eval,
                 episode,
                 lr,
@@ -173,12 +179,7 @@ fn rewards<DB: DrawingBackend>(
     );
     let mut entries: Vec<(Key, String)> = data
         .iter()
-        .map(|c| {
-            (
-                Key::Line(colour(&c.name), 3, 1.0),
-                legend_label(&c.name, c.seeds),
-            )
-        })
+        .map(|c| (Key::Line(c.colour, 3, 1.0), legend_label(&c.name, c.seeds)))
         .collect();
     let grey = RGBColor(90, 90, 90);
     entries.push((Key::Line(grey, 3, 1.0), "line: mean over seeds".into()));
@@ -267,7 +268,7 @@ fn return_panel<DB: DrawingBackend>(
         .draw()
         .map_err(de)?;
     for (c, (_, stats)) in data.iter().zip(&series) {
-        let col = colour(&c.name);
+        let col = c.colour;
         if stats.len() > 1 {
             let band: Vec<(f64, f64)> = stats
                 .iter()
@@ -280,7 +281,7 @@ fn return_panel<DB: DrawingBackend>(
         }
     }
     for (c, (seeds, stats)) in data.iter().zip(&series) {
-        let col = colour(&c.name);
+        let col = c.colour;
         if per_seed {
             for seed in seeds.iter() {
                 chart
@@ -326,12 +327,7 @@ fn learning_rates<DB: DrawingBackend>(
         .any(|c| c.lr[0].iter().any(|(_, div)| div.is_some()));
     let mut entries: Vec<(Key, String)> = data
         .iter()
-        .map(|c| {
-            (
-                Key::Line(colour(&c.name), 2, 1.0),
-                legend_label(&c.name, c.seeds),
-            )
-        })
+        .map(|c| (Key::Line(c.colour, 2, 1.0), legend_label(&c.name, c.seeds)))
         .collect();
     entries.push((
         Key::Line(RGBColor(90, 90, 90), 2, 1.0),
@@ -398,7 +394,7 @@ fn lr_panel<DB: DrawingBackend>(
         .draw()
         .map_err(de)?;
     for c in data {
-        let col = colour(&c.name);
+        let col = c.colour;
         for (points, _) in &c.lr[k] {
             chart
                 .draw_series(LineSeries::new(
@@ -409,7 +405,7 @@ fn lr_panel<DB: DrawingBackend>(
         }
     }
     for c in data {
-        let col = colour(&c.name);
+        let col = c.colour;
         for (points, div) in &c.lr[k] {
             let Some(step) = div else { continue };
             // At the last plotted estimate before the divergence; at the top without one.

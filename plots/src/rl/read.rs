@@ -94,3 +94,73 @@ pub fn read_run(dir: &Path) -> Result<RunRecords, PlotError> {
         warnings,
     })
 }
+
+/// Several runs of one environment as one, for one figure (`rl-plot --together`): an
+/// optimizer found in more than one run is named `optimizer [label]` with its run's label
+/// (`labels[i]` for `runs[i]`), the others keep their names. Runs of different environments,
+/// or labels that would give two curves one name, are usage errors.
+pub fn merge_runs(runs: Vec<RunRecords>, labels: &[String]) -> Result<RunRecords, PlotError> {
+    let Some(first) = runs.first() else {
+        return Err(PlotError::Usage("no run directory given".into()));
+    };
+    if labels.len() != runs.len() {
+        return Err(PlotError::Usage(format!(
+            "{} labels for {} run directories: give one --label per RUN_DIR, in order",
+            labels.len(),
+            runs.len()
+        )));
+    }
+    for (i, label) in labels.iter().enumerate() {
+        if label.trim().is_empty() || label.contains(['[', ']']) {
+            return Err(PlotError::Usage(format!(
+                "label {label:?} of {}: a label must be non-empty and without brackets",
+                runs[i].dir.display()
+            )));
+        }
+        if labels[..i].contains(label) {
+            return Err(PlotError::Usage(format!(
+                "label {label:?} is given to two runs; each run needs its own"
+            )));
+        }
+    }
+    if let Some(other) = runs.iter().find(|r| r.env != first.env) {
+        return Err(PlotError::Usage(format!(
+            "{} is {} but {} is {}: --together draws runs of one environment",
+            first.dir.display(),
+            first.env,
+            other.dir.display(),
+            other.env
+        )));
+    }
+    let in_runs = |name: &str| {
+        runs.iter()
+            .filter(|r| r.seeds_of(name).next().is_some())
+            .count()
+    };
+    let shared: Vec<String> = runs
+        .iter()
+        .flat_map(|r| r.optimizers())
+        .filter(|name| in_runs(name) > 1)
+        .collect();
+    let mut merged = RunRecords {
+        dir: first.dir.clone(),
+        env: first.env.clone(),
+        steps: runs.iter().filter_map(|r| r.steps).max(),
+        seeds: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for (run, label) in runs.into_iter().zip(labels) {
+        merged.warnings.extend(run.warnings);
+        merged.seeds.extend(run.seeds.into_iter().map(|mut seed| {
+            if shared.contains(&seed.optimizer) {
+                seed.optimizer = format!("{} [{label}]", seed.optimizer);
+            }
+            seed
+        }));
+    }
+    // Paper order; one method's labelled curves stay in the order of their runs.
+    merged
+        .seeds
+        .sort_by_key(|s| crate::palette::order_key(&s.optimizer));
+    Ok(merged)
+}
