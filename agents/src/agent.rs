@@ -11,6 +11,8 @@
 use std::path::Path;
 
 use burn_lrfree::Estimate;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 
 use crate::error::AgentError;
 
@@ -108,4 +110,13 @@ pub trait RlAgent: Send {
     fn set_diagnostics(&mut self, on: bool);
     /// Write the whole agent to `dir`, with `include_buffer` its replay buffer too.
     fn save(&self, dir: &Path, include_buffer: bool) -> Result<(), AgentError>;
+}
+
+/// A uniformly random action in the box `[low, high]`, one draw from `rng` per dimension in
+/// order: every agent's warm-up action ([`RlAgent::random_action`]).
+pub(crate) fn uniform_action(rng: &mut ChaCha8Rng, low: &[f32], high: &[f32]) -> Vec<f32> {
+    low.iter()
+        .zip(high)
+        .map(|(&lo, &hi)| (lo + (hi - lo) * rng.random::<f32>()).clamp(lo, hi))
+        .collect()
 }

@@ -425,13 +425,7 @@ impl Sac {
     ) -> Result<Self, AgentError> {
         let record = AgentRecord::load_dir(dir)?;
         // Errors name the directory, not the file inside the record.
-        Self::from_record(&record, config, optimizers, device).map_err(|e| match e {
-            AgentError::Checkpoint { path, message } => AgentError::Checkpoint {
-                path: dir.join(path).display().to_string(),
-                message,
-            },
-            other => other,
-        })
+        Self::from_record(&record, config, optimizers, device).map_err(|e| e.in_dir(dir))
     }
 
     /// Restore an agent from a [`AgentRecord`], checked against `config` and `optimizers` as

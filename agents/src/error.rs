@@ -42,6 +42,18 @@ impl AgentError {
         ))
     }
 
+    /// A checkpoint error of a file inside a record loaded from `dir`, named by its place in
+    /// `dir`; other errors unchanged.
+    pub(crate) fn in_dir(self, dir: &std::path::Path) -> Self {
+        match self {
+            AgentError::Checkpoint { path, message } => AgentError::Checkpoint {
+                path: dir.join(path).display().to_string(),
+                message,
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn checkpoint(path: &std::path::Path, message: impl Into<String>) -> Self {
         AgentError::Checkpoint {
             path: path.display().to_string(),

@@ -150,12 +150,7 @@ impl Sac {
 
     /// A uniformly random action in the bounds (for the warm-up steps), from the agent's RNG.
     pub fn random_action(&mut self) -> Vec<f32> {
-        (0..self.act_dim)
-            .map(|i| {
-                let (lo, hi) = (self.act_low[i], self.act_high[i]);
-                (lo + (hi - lo) * self.rng.random::<f32>()).clamp(lo, hi)
-            })
-            .collect()
+        crate::agent::uniform_action(&mut self.rng, &self.act_low, &self.act_high)
     }
 
     /// Store one transition. `terminated` means the episode reached a terminal state (the

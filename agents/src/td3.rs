@@ -404,13 +404,7 @@ impl Td3 {
     pub fn load(dir: &Path, spec: &AgentSpec, config: &Td3Config) -> Result<Self, AgentError> {
         let record = AgentRecord::load_dir(dir)?;
         // Errors name the directory's files.
-        Self::from_record(&record, spec, config).map_err(|e| match e {
-            AgentError::Checkpoint { path, message } => AgentError::Checkpoint {
-                path: dir.join(path).display().to_string(),
-                message,
-            },
-            other => other,
-        })
+        Self::from_record(&record, spec, config).map_err(|e| e.in_dir(dir))
     }
 
     /// Restore an agent from its [`AgentRecord`], checked against `spec` and `config` as
@@ -484,12 +478,7 @@ impl RlAgent for Td3 {
     }
 
     fn random_action(&mut self) -> Vec<f32> {
-        (0..self.act_dim())
-            .map(|i| {
-                let (lo, hi) = (self.act_low[i], self.act_high[i]);
-                (lo + (hi - lo) * self.rng.random::<f32>()).clamp(lo, hi)
-            })
-            .collect()
+        crate::agent::uniform_action(&mut self.rng, &self.act_low, &self.act_high)
     }
 
     fn observe(
