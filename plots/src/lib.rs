@@ -88,6 +88,17 @@ impl Default for PlotOptions {
     }
 }
 
+impl PlotOptions {
+    /// How the figures are drawn (all but where they go and in which formats).
+    fn style(&self) -> rl::figure::Style {
+        rl::figure::Style {
+            smooth: self.smooth,
+            band: self.band,
+            per_seed: self.per_seed,
+        }
+    }
+}
+
 /// What [`write_plots`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlotReport {
@@ -103,11 +114,7 @@ pub struct PlotReport {
 pub fn write_plots(run_dir: &Path, options: &PlotOptions) -> Result<PlotReport, PlotError> {
     let run = rl::read::read_run(run_dir)?;
     let out = options.out.clone().unwrap_or_else(|| run_dir.join("plots"));
-    let style = rl::figure::Style {
-        smooth: options.smooth,
-        band: options.band,
-        per_seed: options.per_seed,
-    };
+    let style = options.style();
     let mut files = rl::figure::draw_all(&run, &style, &options.formats, &out)?;
     let mut warnings = run.warnings.clone();
     files.extend(rl::diagnostics::draw_diagnostics(
@@ -152,11 +159,7 @@ pub fn write_plots_together(
             .collect(),
     };
     let run = rl::read::merge_runs(runs, &names)?;
-    let style = rl::figure::Style {
-        smooth: options.smooth,
-        band: options.band,
-        per_seed: options.per_seed,
-    };
+    let style = options.style();
     let files = rl::figure::draw_all(&run, &style, &options.formats, out)?;
     Ok(PlotReport {
         files,
